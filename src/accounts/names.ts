@@ -1,0 +1,60 @@
+// User names, canonicalized the way MediaWiki does it for the "user" parameter type.
+
+// Characters MediaWiki's titles never contain.
+const ILLEGAL = /[<>[\]{}|#\u0000-\u001f\u007f]/;
+// Invisible or confusable characters names may not hold.
+const TROUBLEMAKERS = /[\u0080-\u009f\u00a0\u1680\u180e\u2000-\u200f\u2028-\u202f\u205f\u3000\ufeff\ue000-\uf8ff]/;
+// Characters an account created here may not hold (MediaWiki's $wgInvalidUsernameCharacters).
+const NOT_CREATABLE = /[@:>]/;
+const NAMESPACES = new Set([
+  'media', 'special', 'talk', 'user talk', 'project', 'project talk', 'file', 'file talk', 'image', 'image talk',
+  'mediawiki', 'mediawiki talk', 'template', 'template talk', 'help', 'help talk', 'category', 'category talk',
+]);
+
+export function isIPAddress(s: string): boolean {
+  if (/^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})(\/\d{1,2})?$/.test(s)) {
+    return s.split('/')[0]!.split('.').every((p) => Number(p) <= 255);
+  }
+  // IPv6, with an optional range suffix.
+  const v6 = s.split('/')[0]!;
+  return /^[0-9a-f:.]+$/i.test(v6) && v6.includes(':') && /^(?:[0-9a-f]{0,4}:){2,7}(?:[0-9a-f]{0,4}|\d+\.\d+\.\d+\.\d+)$/i.test(v6);
+}
+
+function ucfirst(s: string): string {
+  const first = String.fromCodePoint(s.codePointAt(0)!);
+  const upper = first.toUpperCase();
+  // Keep characters whose upper case is longer than one character (e.g. "ß") as they are.
+  return ([...upper].length === 1 ? upper : first) + s.slice(first.length);
+}
+
+/**
+ * The canonical form of a user name, or null when it can never name an account:
+ * "_" becomes a space, spaces collapse, a "User:" prefix goes, the first letter is upper case.
+ */
+export function canonicalUserName(input: string): string | null {
+  let name = input.normalize('NFC').replace(/_/g, ' ').replace(/ {2,}/g, ' ').trim();
+  const prefix = /^user\s*:\s*/i.exec(name);
+  if (prefix) name = name.slice(prefix[0].length).trim();
+  if (name === '') return null;
+  if (ILLEGAL.test(name) || TROUBLEMAKERS.test(name)) return null;
+  if (name.includes('/')) return null;
+  if (name.includes('>')) return null;
+  if (name.startsWith(':')) return null;
+  const colon = name.indexOf(':');
+  if (colon > 0 && NAMESPACES.has(name.slice(0, colon).trim().toLowerCase())) return null;
+  if (name.includes('~~~')) return null;
+  if (Buffer.byteLength(name, 'utf8') > 255) return null;
+  name = ucfirst(name);
+  if (isIPAddress(name)) return null;
+  return name;
+}
+
+/** Whether a new account may take this (already canonical) name. */
+export function isCreatableName(name: string): boolean {
+  return !NOT_CREATABLE.test(name);
+}
+
+/** Whether a value is an email address by the loose HTML5 rule MediaWiki uses. */
+export function isValidEmail(addr: string): boolean {
+  return /^[a-z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/i.test(addr);
+}

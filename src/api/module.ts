@@ -1,0 +1,68 @@
+// What a module declares; the framework (main.ts) enforces it uniformly.
+import type { Performer } from '../accounts/performer.js';
+import type { Services } from '../services.js';
+import type { Session } from '../sessions/session.js';
+import type { ApiMessage } from './errors.js';
+import type { ParamSpec, ParamValues } from './params.js';
+import type { ApiRequest } from './request.js';
+
+export interface ApiContext {
+  req: ApiRequest;
+  session: Session;
+  performer: Performer;
+  services: Services;
+  /** Language of the response's texts (uselang). */
+  lang: string;
+  /** Language of error texts (errorlang). */
+  errorLang: string;
+  formatVersion: 1 | 2;
+  errorFormat: string;
+  /** The request must not use the caller's credentials (JSONP, origin=*). */
+  untrusted: boolean;
+  warn(module: string, key: string, ...params: ApiMessage['params']): void;
+  /** A deprecation warning; the first one also brings the "subscribe for notices" warning. */
+  deprecated(module: string, key: string, feature: string): void;
+  /** Renders a message for a free-text field such as login's "reason". */
+  message(key: string, ...params: ApiMessage['params']): unknown;
+  /** Replaces the performer after a login or logout within this request. */
+  setPerformer(p: Performer): void;
+  /** Canonical URL of api.php, from the configured server. */
+  apiUrl: string;
+}
+
+export interface ModuleDef {
+  /** Name in action= or meta=. */
+  name: string;
+  /** Module path as MediaWiki names it: "resetpassword", "query+tokens". */
+  path?: string;
+  prefix?: string;
+  params: Record<string, ParamSpec> | ((s: Services) => Record<string, ParamSpec>);
+  /** Token type the "token" parameter must carry, or none. */
+  token?: string | ((s: Services) => string | null);
+  mustBePosted?: boolean | ((s: Services) => boolean);
+  /** Needs "writeapi" and a writable wiki. */
+  writeMode?: boolean | ((s: Services) => boolean);
+  /** Needs "read" (true unless said otherwise). */
+  readMode?: boolean;
+  /** For help and paraminfo. */
+  summary: string;
+  examples?: Array<{ query: string; description: string }>;
+  helpUrl?: string;
+  execute(ctx: ApiContext, params: ParamValues): Promise<unknown>;
+}
+
+export function defineModule(def: ModuleDef): ModuleDef {
+  return def;
+}
+
+export function resolveFlag<T>(v: T | ((s: Services) => T) | undefined, s: Services, dflt: T): T {
+  if (v === undefined) return dflt;
+  return typeof v === 'function' ? (v as (s: Services) => T)(s) : v;
+}
+
+export function moduleParams(def: ModuleDef, s: Services): Record<string, ParamSpec> {
+  const base = typeof def.params === 'function' ? def.params(s) : def.params;
+  const token = resolveFlag(def.token, s, null as string | null);
+  if (!token) return base;
+  return { ...base, token: { type: 'string', required: true, sensitive: true, tokentype: token } };
+}

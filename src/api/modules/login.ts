@@ -1,0 +1,82 @@
+// action=login: bot passwords, and (deprecated) main-account login. Results: NeedToken, WrongToken,
+// Failed, Aborted, Success, as MediaWiki gives them.
+import { loadPerformer } from '../../accounts/performer.js';
+import { botCredentials } from '../../auth/botpasswords.js';
+import { apiError } from '../errors.js';
+import { defineModule, type ApiContext } from '../module.js';
+import { param } from '../params.js';
+
+function result(data: Record<string, unknown>) {
+  return { login: data };
+}
+
+export const loginModule = defineModule({
+  name: 'login',
+  prefix: 'lg',
+  summary: 'Log in and get authentication cookies.',
+  mustBePosted: true,
+  readMode: false,
+  writeMode: true,
+  params: {
+    name: param.string(),
+    password: param.password(),
+    domain: param.string(),
+    token: param.string({ sensitive: true, tokentype: 'login' }),
+  },
+  helpUrl: 'https://www.mediawiki.org/wiki/Special:MyLanguage/API:Login',
+  examples: [{ query: 'action=query&meta=tokens&type=login', description: 'Retrieve a login token.' }],
+  async execute(ctx, p) {
+    if (ctx.untrusted) return result({ result: 'Aborted', reason: ctx.message('api-login-fail-sameorigin') });
+    const posted = ctx.req.inQuery(['lgpassword', 'lgtoken']).filter((n) => ctx.req.has(n));
+    if (posted.length) throw apiError('apierror-mustpostparams', [posted.join(', '), posted.length]);
+
+    const session = ctx.session;
+    session.persist();
+    const token = p.token as string | null;
+    if (token === null) {
+      ctx.deprecated('login', 'apiwarn-deprecation-login-token', 'action=login&!lgtoken');
+      return result({ result: 'NeedToken', token: session.token('login') });
+    }
+    if (!session.hasSecret('login')) {
+      return result({ result: 'Failed', reason: ctx.message('authpage-cannot-login-continue') });
+    }
+    if (!session.checkToken('login', token)) return result({ result: 'WrongToken' });
+
+    const name = (p.name as string | null) ?? '';
+    const password = (p.password as string | null) ?? '';
+    const auth = ctx.services.auth;
+    if (ctx.services.config.enableBotPasswords) {
+      const bot = botCredentials(name, password);
+      if (bot) {
+        const r = await auth.loginBot(bot.name, bot.appId, bot.password, ctx.req.ip);
+        if (r.status === 'PASS') {
+          session.logIn(r.user, { remember: false, bot: { appId: r.bot.appId, grants: r.bot.grants, token: r.bot.token } });
+          ctx.setPerformer(await loadPerformer(ctx.services, r.user.id, ctx.req.ip, session.data.bot ?? null));
+          return result({ result: 'Success', lguserid: r.user.id, lgusername: r.user.name });
+        }
+        if (r.fatal) return result({ result: 'Failed', reason: ctx.message(r.message.key, ...r.message.params) });
+        // Any other bot-password failure falls through to a main-account attempt.
+      }
+    }
+    return mainAccountLogin(ctx, name, password);
+  },
+});
+
+async function mainAccountLogin(ctx: ApiContext, name: string, password: string) {
+  const r = await ctx.services.auth.login(name, password, ctx.req.ip);
+  if (r.status === 'PASS') {
+    ctx.session.logIn(r.user, { remember: true });
+    ctx.setPerformer(await loadPerformer(ctx.services, r.user.id, ctx.req.ip));
+    ctx.deprecated(
+      'login',
+      ctx.services.config.enableBotPasswords ? 'apiwarn-deprecation-login-botpw' : 'apiwarn-deprecation-login-nobotpw',
+      'action=login&!bot',
+    );
+    return result({ result: 'Success', lguserid: r.user.id, lgusername: r.user.name });
+  }
+  if (r.status === 'UI') {
+    // A temporary password needs a new password to be chosen, which only clientlogin can ask for.
+    return result({ result: 'Aborted', reason: ctx.message('api-login-fail-aborted') });
+  }
+  return result({ result: 'Failed', reason: ctx.message(r.message.key, ...r.message.params) });
+}

@@ -1,0 +1,24 @@
+// meta=tokens: the seven token types; csrf is the default.
+import { TOKEN_TYPES } from '../../../sessions/tokens.js';
+import { defineModule } from '../../module.js';
+import { param } from '../../params.js';
+
+const TYPES = Object.keys(TOKEN_TYPES).sort();
+
+export const tokensModule = defineModule({
+  name: 'tokens',
+  path: 'query+tokens',
+  summary: 'Gets tokens for data-modifying actions.',
+  readMode: false,
+  params: { type: param.multi(TYPES, { default: 'csrf', allowAll: true }) },
+  helpUrl: 'https://www.mediawiki.org/wiki/Special:MyLanguage/API:Tokens',
+  async execute(ctx, p) {
+    if (ctx.untrusted) {
+      ctx.warn('query+tokens', 'apiwarn-tokens-origin');
+      return {};
+    }
+    const tokens: Record<string, string> = {};
+    for (const type of p.type as string[]) tokens[`${type}token`] = ctx.session.token(type);
+    return { tokens };
+  },
+});

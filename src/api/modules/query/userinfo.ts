@@ -1,0 +1,101 @@
+// meta=userinfo: who the session is, with the properties clients ask for.
+import { ASSIGNABLE_GROUPS } from '../../../accounts/rights.js';
+import { isoTimestamp } from '../../../util/clock.js';
+import { content } from '../../format.js';
+import { defineModule, type ApiContext } from '../../module.js';
+import { param } from '../../params.js';
+
+const PROPS = [
+  'blockinfo', 'hasmsg', 'groups', 'groupmemberships', 'implicitgroups', 'rights', 'changeablegroups', 'options',
+  'editcount', 'ratelimits', 'theoreticalratelimits', 'email', 'realname', 'acceptlang', 'registrationdate',
+  'unreadcount', 'centralids', 'latestcontrib', 'cancreateaccount',
+];
+const IMPLICIT = ['*', 'user', 'autoconfirmed'];
+
+export const DEFAULT_OPTIONS: Record<string, string | number | boolean> = {
+  language: 'en',
+  variant: 'en',
+  gender: 'unknown',
+  requireemail: false,
+  timecorrection: 'System|0',
+  date: 'default',
+  skin: 'vector',
+  rememberpassword: false,
+};
+
+function acceptLanguages(header: string | undefined): Array<Record<string, unknown>> {
+  if (!header) return [];
+  return header
+    .split(',')
+    .map((part) => {
+      const [code, ...rest] = part.trim().split(';');
+      const q = rest.map((r) => /^\s*q=([\d.]+)/.exec(r)?.[1]).find(Boolean);
+      return { code: (code ?? '').toLowerCase(), q: q === undefined ? 1 : Number(q) };
+    })
+    .filter((l) => l.code && !Number.isNaN(l.q) && l.q > 0)
+    .sort((a, b) => b.q - a.q)
+    .map((l) => content({ q: l.q, code: l.code }, 'code'));
+}
+
+async function blockInfo(ctx: ApiContext): Promise<Record<string, unknown>> {
+  const block = await ctx.performer.block();
+  if (!block) return {};
+  return {
+    blockid: block.id,
+    blockedby: block.by,
+    blockedbyid: 0,
+    blockreason: block.reason,
+    blockedtimestamp: isoTimestamp(block.timestamp),
+    blockexpiry: block.expiry === null ? 'infinite' : isoTimestamp(block.expiry),
+    blocknocreate: block.createAccount,
+    blockpartial: false,
+    blockedtimestampformatted: isoTimestamp(block.timestamp),
+    blockexpiryformatted: block.expiry === null ? 'infinite' : isoTimestamp(block.expiry),
+  };
+}
+
+export const userInfoModule = defineModule({
+  name: 'userinfo',
+  path: 'query+userinfo',
+  prefix: 'ui',
+  summary: 'Get information about the current user.',
+  params: { prop: param.multi(PROPS, { allowAll: true }), attachedwiki: param.string() },
+  helpUrl: 'https://www.mediawiki.org/wiki/Special:MyLanguage/API:Userinfo',
+  async execute(ctx, p) {
+    const perf = ctx.performer;
+    const props = new Set((p.prop as string[] | null) ?? []);
+    const user = perf.user;
+    const info: Record<string, unknown> = { id: perf.id, name: perf.name };
+    if (!user) info.anon = true;
+    if (props.has('blockinfo')) Object.assign(info, await blockInfo(ctx));
+    if (props.has('hasmsg')) info.messages = false;
+    if (props.has('groups')) info.groups = [...perf.groups];
+    if (props.has('groupmemberships')) {
+      info.groupmemberships = perf.groups.filter((g) => !IMPLICIT.includes(g)).map((group) => ({ group, expiry: 'infinity' }));
+    }
+    if (props.has('implicitgroups')) info.implicitgroups = perf.groups.filter((g) => IMPLICIT.includes(g));
+    if (props.has('rights')) info.rights = [...perf.rights];
+    if (props.has('changeablegroups')) {
+      const all = perf.can('userrights') ? ASSIGNABLE_GROUPS : [];
+      info.changeablegroups = { add: [...all], remove: [...all], 'add-self': [], 'remove-self': [] };
+    }
+    if (props.has('options')) {
+      const stored = user ? await ctx.services.users.options(user.id) : {};
+      info.options = { ...DEFAULT_OPTIONS, language: ctx.services.config.language, ...stored };
+    }
+    if (props.has('editcount') && user) info.editcount = 0;
+    if (props.has('ratelimits')) info.ratelimits = {};
+    if (props.has('theoreticalratelimits')) info.theoreticalratelimits = {};
+    if (props.has('realname') && user) info.realname = '';
+    if (props.has('email') && user) {
+      info.email = user.email;
+      if (user.emailAuthenticated) info.emailauthenticated = isoTimestamp(user.emailAuthenticated);
+    }
+    if (props.has('acceptlang')) info.acceptlang = acceptLanguages(ctx.req.header('accept-language'));
+    if (props.has('registrationdate') && user) info.registrationdate = isoTimestamp(user.registration);
+    if (props.has('unreadcount')) info.unreadcount = 0;
+    if (props.has('centralids')) info.centralids = { local: perf.id };
+    if (props.has('cancreateaccount')) info.cancreateaccount = perf.can('createaccount');
+    return { userinfo: info };
+  },
+});

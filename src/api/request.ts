@@ -1,0 +1,71 @@
+// One parameter map from the query string and the body, remembering where each value came from.
+import { ApiError } from './errors.js';
+
+export interface RawRequest {
+  method: string;
+  query: Record<string, string | string[] | undefined>;
+  body: unknown;
+  headers: Record<string, string | string[] | undefined>;
+  ip: string;
+}
+
+export class ApiRequest {
+  readonly params = new Map<string, string>();
+  readonly fromQuery = new Set<string>();
+  readonly used = new Set<string>();
+
+  constructor(
+    readonly method: string,
+    readonly headers: Record<string, string | string[] | undefined>,
+    readonly ip: string,
+  ) {}
+
+  static from(raw: RawRequest): ApiRequest {
+    const r = new ApiRequest(raw.method.toUpperCase(), raw.headers, raw.ip);
+    r.addAll(raw.query, true);
+    if (raw.body && typeof raw.body === 'object' && !Buffer.isBuffer(raw.body)) {
+      r.addAll(raw.body as Record<string, unknown>, false);
+    }
+    return r;
+  }
+
+  private addAll(src: Record<string, unknown>, fromQuery: boolean): void {
+    for (const [name, value] of Object.entries(src)) {
+      // With repeated names the last one wins, as in PHP.
+      const v = Array.isArray(value) ? value[value.length - 1] : value;
+      if (v === undefined || v === null) continue;
+      const text = typeof v === 'string' ? v : String(v);
+      this.params.set(name, text);
+      // A name seen in the query string counts as "in the query string" even when the body repeats it.
+      if (fromQuery) this.fromQuery.add(name);
+    }
+  }
+
+  has(name: string): boolean {
+    return this.params.has(name);
+  }
+
+  /** Reads a raw value and marks the parameter as used. */
+  get(name: string): string | undefined {
+    this.used.add(name);
+    return this.params.get(name);
+  }
+
+  header(name: string): string | undefined {
+    const v = this.headers[name.toLowerCase()];
+    return Array.isArray(v) ? v.join(', ') : v;
+  }
+
+  unused(): string[] {
+    return [...this.params.keys()].filter((k) => !this.used.has(k));
+  }
+
+  /** Names among `names` that arrived in the query string (they must be posted). */
+  inQuery(names: string[]): string[] {
+    return names.filter((n) => this.fromQuery.has(n));
+  }
+}
+
+export function invalidMethod(): ApiError {
+  return new ApiError('invalidmethod', 'apierror-invalidmethod', [], null, 405);
+}

@@ -1,0 +1,100 @@
+// mwauth block …, botpassword …, mail …: the rest of the operator's tools.
+import type { Command } from 'commander';
+import { isIPAddress } from '../accounts/names.js';
+import { GRANTS } from '../accounts/rights.js';
+import { generateBotPassword } from '../auth/tempPassword.js';
+import { OUTBOX_STATUSES } from '../mail/outbox.js';
+import { isoTimestamp } from '../util/clock.js';
+import { CliError, type Io, type WithServices } from './common.js';
+import { existingUser, userName } from './users.js';
+
+export function registerAdminCommands(program: Command, withServices: WithServices, io: Io): void {
+  const block = program.command('block').description('block accounts or IP addresses');
+  block
+    .command('add <target>')
+    .description('block a user name or IP address (stops logins doing harm and password resets)')
+    .option('--reason <text>', 'why', '')
+    .option('--by <name>', 'who blocks', 'mwauth')
+    .option('--expiry <hours>', 'hours until the block ends (default: never)')
+    .option('--allow-account-creation', 'the block does not stop account creation and password resets')
+    .action((target: string, opts: { reason: string; by: string; expiry?: string; allowAccountCreation?: boolean }) =>
+      withServices(async (s) => {
+        let expiry: number | null = null;
+        if (opts.expiry !== undefined) {
+          const h = Number(opts.expiry);
+          if (!(h > 0)) throw new CliError('--expiry must be a positive number of hours');
+          expiry = s.clock.now() + h * 3600_000;
+        }
+        if (isIPAddress(target)) {
+          await s.blocks.add({ userId: 0, target, by: opts.by, reason: opts.reason, expiry, createAccount: !opts.allowAccountCreation });
+          io.out(`blocked ${target}`);
+          return;
+        }
+        const u = await existingUser(s, target);
+        await s.blocks.add({ userId: u.id, target: u.name, by: opts.by, reason: opts.reason, expiry, createAccount: !opts.allowAccountCreation });
+        io.out(`blocked "${u.name}"`);
+      }),
+    );
+  block
+    .command('remove <target>')
+    .description('lift a block')
+    .action((target: string) =>
+      withServices(async (s) => {
+        const key = isIPAddress(target) ? target : userName(target);
+        if (!(await s.blocks.remove(key))) throw new CliError(`"${key}" is not blocked`);
+        io.out(`unblocked ${key}`);
+      }),
+    );
+  block
+    .command('list')
+    .description('list blocks')
+    .action(() =>
+      withServices(async (s) => {
+        for (const b of await s.blocks.list()) {
+          const until = b.expiry === null ? 'infinite' : isoTimestamp(b.expiry);
+          io.out(`${b.target}\tby ${b.by}\tuntil ${until}\t${b.createAccount ? 'no account creation' : ''}\t${b.reason}`);
+        }
+      }),
+    );
+
+  program
+    .command('botpassword')
+    .description('manage bot passwords')
+    .command('add <name> <appid>')
+    .description('create (or replace) the bot password NAME@APPID and print its password once')
+    .option('--grants <list>', `comma-separated grants (${GRANTS.join(', ')})`, 'basic')
+    .action((raw: string, appId: string, opts: { grants: string }) =>
+      withServices(async (s) => {
+        const u = await existingUser(s, raw);
+        if (!/^[A-Za-z0-9_.-]{1,32}$/.test(appId)) throw new CliError('the app id may hold up to 32 letters, digits, ".", "_" or "-"');
+        const grants = opts.grants.split(',').map((g) => g.trim()).filter(Boolean);
+        for (const g of grants) if (!GRANTS.includes(g)) throw new CliError(`unknown grant "${g}"`);
+        const password = generateBotPassword(s.random);
+        await s.botPasswords.set(u.id, appId, password, grants);
+        io.out(`bot password for ${u.name}@${appId} (grants: ${grants.join(', ') || 'none'}):`);
+        io.out(password);
+      }),
+    );
+
+  program
+    .command('mail')
+    .description('the outgoing mail queue')
+    .command('list')
+    .description('list queued and sent mail, newest first (bodies are not shown)')
+    .option('--status <status>', `only ${OUTBOX_STATUSES.join(', ')}`)
+    .option('--limit <n>', 'at most this many', '100')
+    .action((opts: { status?: string; limit: string }) =>
+      withServices(async (s) => {
+        if (opts.status && !(OUTBOX_STATUSES as readonly string[]).includes(opts.status)) {
+          throw new CliError(`--status must be one of ${OUTBOX_STATUSES.join(', ')}`);
+        }
+        const rows = await s.outbox.list({ status: opts.status, limit: Number(opts.limit) || 100 });
+        for (const r of rows) {
+          io.out(
+            [r.ob_id, r.ob_status, isoTimestamp(Number(r.ob_created)), r.ob_kind, r.ob_to, `attempts=${r.ob_attempts}`, r.ob_last_error ?? ''].join('\t').trimEnd(),
+          );
+        }
+        if (rows.length === 0) io.out('(no mail)');
+      }),
+    );
+}

@@ -1,0 +1,82 @@
+// The `mwauth` command: the server and the operator's account tools.
+import { Command, CommanderError, Option } from 'commander';
+import { ConfigError, loadConfig } from '../config.js';
+import { createServices } from '../services.js';
+import { CliError, type Io, type WithServices } from './common.js';
+import { createLogger, startServer } from '../server.js';
+import { registerUserCommands } from './users.js';
+import { registerAdminCommands } from './admin.js';
+
+const stdio: Io = { out: (l) => process.stdout.write(l + '\n'), err: (l) => process.stderr.write(l + '\n') };
+
+export async function main(argv: string[], io: Io = stdio, env = process.env): Promise<number> {
+  let exit = 0;
+  const withServices: WithServices = async (fn) => {
+    const services = await createServices(loadConfig(env));
+    try {
+      await fn(services);
+      // Work the command queued (a reset request, a mail) is handed to the workers before exit.
+      await services.recoveryWorker.kick();
+      await services.delivery.runOnce();
+    } finally {
+      await services.close(0);
+    }
+  };
+
+  const program = new Command('mwauth')
+    .description('A MediaWiki Action API server for accounts and password recovery')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
+
+  program
+    .command('serve')
+    .description('run the HTTP server (MWAUTH_* environment variables configure it)')
+    .addOption(new Option('--port <port>', 'port to listen on').env('MWAUTH_PORT'))
+    .action(async () => {
+      exit = await serve(env, io);
+    });
+
+  registerUserCommands(program, withServices, io);
+  registerAdminCommands(program, withServices, io);
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
+    if (err instanceof ConfigError) {
+      io.err(`mwauth: configuration error: ${err.message}`);
+      return 2;
+    }
+    if (err instanceof CliError) {
+      io.err(`mwauth: ${err.message}`);
+      return 1;
+    }
+    io.err(`mwauth: ${(err as Error).message}`);
+    return 1;
+  }
+  return exit;
+}
+
+async function serve(env: NodeJS.ProcessEnv, io: Io): Promise<number> {
+  const config = loadConfig(env);
+  const log = createLogger(config.logLevel);
+  const server = await startServer(config, { log });
+  io.out(`mwauth: serving ${config.server}${config.scriptPath}/api.php (listening on ${server.url}); mail ${config.smtpUrl ? 'by SMTP' : `to ${config.mailDir}`}`);
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      log.info({ signal }, 'shutting down');
+      server.close().then(
+        () => resolve(0),
+        (err: Error) => {
+          log.error({ err: err.message }, 'shutdown failed');
+          resolve(1);
+        },
+      );
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+}

@@ -1,0 +1,174 @@
+// One typed configuration, read from the environment. Defaults are the embedded mode.
+import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { join, resolve } from 'node:path';
+
+export interface Config {
+  host: string;
+  port: number;
+  dataDir: string;
+  /** Canonical base URL (scheme://host[:port]), the only source of links in mail. */
+  server: string;
+  scriptPath: string;
+  articlePath: string;
+  sitename: string;
+  passwordSender: string;
+  mailDir: string;
+  smtpUrl: string | null;
+  secret: string;
+  databaseUrl: string | null;
+  cookiePrefix: string;
+  language: string;
+  enableEmail: boolean;
+  readOnly: string | null;
+  resetRoutes: { username: boolean; email: boolean };
+  /** Seconds a temporary password stays valid. */
+  newPasswordExpiry: number;
+  /** Hours between two reset mails for one account. */
+  passwordReminderResendTime: number;
+  tempPasswordLength: number;
+  /** Per-IP reset limit: [count, seconds]. */
+  resetIpLimit: [number, number];
+  loginThrottle: Array<{ count: number; seconds: number }>;
+  sessionIdleSeconds: number;
+  cookieExpiration: number;
+  extendedLoginCookieExpiration: number;
+  enableBotPasswords: boolean;
+  logLevel: string;
+}
+
+export class ConfigError extends Error {}
+
+type Env = Record<string, string | undefined>;
+
+function int(env: Env, name: string, dflt: number, min = 0, max = Number.MAX_SAFE_INTEGER): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return dflt;
+  if (!/^-?\d+$/.test(raw.trim())) throw new ConfigError(`${name} must be an integer, got "${raw}"`);
+  const n = Number(raw.trim());
+  if (n < min || n > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${n}`);
+  return n;
+}
+
+function bool(env: Env, name: string, dflt: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return dflt;
+  const v = raw.trim().toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(v)) return true;
+  if (['0', 'false', 'no', 'off'].includes(v)) return false;
+  throw new ConfigError(`${name} must be true or false, got "${raw}"`);
+}
+
+function url(env: Env, name: string, dflt: string, schemes: string[]): string {
+  const raw = env[name];
+  const value = raw === undefined || raw === '' ? dflt : raw.trim();
+  let parsed: URL;
+  try {
+    parsed = new URL(value);
+  } catch {
+    throw new ConfigError(`${name} must be a URL, got "${value}"`);
+  }
+  if (!schemes.includes(parsed.protocol.replace(/:$/, ''))) {
+    throw new ConfigError(`${name} must use ${schemes.join(' or ')}, got "${parsed.protocol}"`);
+  }
+  return value;
+}
+
+function path(env: Env, name: string, dflt: string): string {
+  const raw = env[name];
+  const value = raw === undefined || raw === '' ? dflt : raw;
+  if (!value.startsWith('/') || /\s/.test(value)) throw new ConfigError(`${name} must be a path starting with "/", got "${value}"`);
+  return value.replace(/\/+$/, '') || '/';
+}
+
+function routes(env: Env): { username: boolean; email: boolean } {
+  const raw = env.MWAUTH_RESET_ROUTES;
+  if (raw === undefined) return { username: true, email: true };
+  const parts = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const p of parts) {
+    if (p !== 'username' && p !== 'email' && p !== 'none') {
+      throw new ConfigError(`MWAUTH_RESET_ROUTES takes "username", "email" or "none", got "${p}"`);
+    }
+  }
+  return { username: parts.includes('username'), email: parts.includes('email') };
+}
+
+function limit(env: Env, name: string, dflt: [number, number]): [number, number] {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return dflt;
+  const m = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(raw);
+  if (!m) throw new ConfigError(`${name} must look like COUNT/SECONDS, got "${raw}"`);
+  return [Number(m[1]), Number(m[2])];
+}
+
+/** The secret signs tokens; when not given it is made once and kept in the data folder. */
+function secret(env: Env, dataDir: string, persist: boolean): string {
+  const raw = env.MWAUTH_SECRET;
+  if (raw !== undefined && raw !== '') {
+    if (raw.length < 16) throw new ConfigError('MWAUTH_SECRET must be at least 16 characters');
+    return raw;
+  }
+  const file = join(dataDir, 'secret.key');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  const made = randomBytes(32).toString('hex');
+  if (persist) {
+    mkdirSync(dataDir, { recursive: true });
+    writeFileSync(file, made + '\n', { mode: 0o600 });
+  }
+  return made;
+}
+
+export function loadConfig(env: Env = process.env, opts: { persistSecret?: boolean } = {}): Config {
+  const host = env.MWAUTH_HOST?.trim() || '127.0.0.1';
+  const port = int(env, 'MWAUTH_PORT', 8080, 0, 65535);
+  const dataDir = resolve(env.MWAUTH_DATA_DIR?.trim() || './data');
+  const urlHost = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
+  const server = url(env, 'MWAUTH_SERVER', `http://${urlHost}:${port}`, ['http', 'https']).replace(/\/+$/, '');
+  const smtpRaw = env.MWAUTH_SMTP_URL?.trim();
+  const smtpUrl = smtpRaw ? url(env, 'MWAUTH_SMTP_URL', '', ['smtp', 'smtps']) : null;
+  const dbRaw = env.MWAUTH_DATABASE_URL?.trim();
+  const databaseUrl = dbRaw ? url(env, 'MWAUTH_DATABASE_URL', '', ['postgres', 'postgresql', 'sqlite']) : null;
+  const sitename = env.MWAUTH_SITENAME?.trim() || 'mwauth';
+  const serverHost = new URL(server).hostname;
+  const passwordSender = env.MWAUTH_PASSWORD_SENDER?.trim() || `no-reply@${serverHost.includes('.') ? serverHost : serverHost + '.localdomain'}`;
+  if (!/^[^\s@<>]+@[^\s@<>]+$/.test(passwordSender)) {
+    throw new ConfigError(`MWAUTH_PASSWORD_SENDER must be an email address, got "${passwordSender}"`);
+  }
+  const language = env.MWAUTH_LANGUAGE?.trim() || 'en';
+  if (!/^[a-z]{2,3}(-[a-z0-9]+)*$/i.test(language)) throw new ConfigError(`MWAUTH_LANGUAGE must be a language code, got "${language}"`);
+  const cookiePrefix = env.MWAUTH_COOKIE_PREFIX?.trim() || 'mwauth';
+  if (!/^[A-Za-z0-9_]+$/.test(cookiePrefix)) throw new ConfigError(`MWAUTH_COOKIE_PREFIX may hold only letters, digits and "_"`);
+  const tempPasswordLength = int(env, 'MWAUTH_TEMP_PASSWORD_LENGTH', 10, 10, 64);
+  return {
+    host,
+    port,
+    dataDir,
+    server,
+    scriptPath: path(env, 'MWAUTH_SCRIPT_PATH', '/w'),
+    articlePath: path(env, 'MWAUTH_ARTICLE_PATH', '/wiki'),
+    sitename,
+    passwordSender,
+    mailDir: resolve(env.MWAUTH_MAIL_DIR?.trim() || join(dataDir, 'mail')),
+    smtpUrl,
+    secret: secret(env, dataDir, opts.persistSecret ?? true),
+    databaseUrl,
+    cookiePrefix,
+    language,
+    enableEmail: bool(env, 'MWAUTH_ENABLE_EMAIL', true),
+    readOnly: env.MWAUTH_READ_ONLY?.trim() || null,
+    resetRoutes: routes(env),
+    newPasswordExpiry: int(env, 'MWAUTH_TEMP_PASSWORD_EXPIRY', 7 * 86400, 60),
+    passwordReminderResendTime: int(env, 'MWAUTH_RESET_COOLDOWN_HOURS', 24, 0),
+    tempPasswordLength,
+    resetIpLimit: limit(env, 'MWAUTH_RESET_IP_LIMIT', [5, 3600]),
+    loginThrottle: [
+      { count: 5, seconds: 300 },
+      { count: 150, seconds: 172800 },
+    ],
+    sessionIdleSeconds: int(env, 'MWAUTH_SESSION_IDLE', 3600, 60),
+    cookieExpiration: 30 * 86400,
+    extendedLoginCookieExpiration: 180 * 86400,
+    enableBotPasswords: bool(env, 'MWAUTH_ENABLE_BOT_PASSWORDS', true),
+    logLevel: env.MWAUTH_LOG_LEVEL?.trim() || 'info',
+  };
+}

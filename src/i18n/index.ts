@@ -1,0 +1,71 @@
+// Messages in MediaWiki's message syntax ($1, {{PLURAL:…}}, {{GENDER:…}}), one JSON file per language.
+// Adding a language is adding one file to messages/.
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Banana from 'banana-i18n';
+
+const DIR = join(dirname(fileURLToPath(import.meta.url)), 'messages');
+
+/** A parameter is text, a number, or another message rendered in the same language. */
+export type MessageParam = string | number | { key: string; params: MessageParam[] };
+
+export interface I18n {
+  readonly languages: readonly string[];
+  /** Renders a message in `lang`, falling back to English when the language or key is missing. */
+  text(lang: string, key: string, ...params: MessageParam[]): string;
+  has(key: string): boolean;
+  /** The best supported language for a requested code (e.g. "ar-EG" → "ar"), or null. */
+  resolve(code: string | null | undefined): string | null;
+  direction(lang: string): 'ltr' | 'rtl';
+}
+
+function loadAll(): Map<string, Record<string, string>> {
+  const all = new Map<string, Record<string, string>>();
+  for (const file of readdirSync(DIR)) {
+    if (!file.endsWith('.json')) continue;
+    const data = JSON.parse(readFileSync(join(DIR, file), 'utf8')) as Record<string, string>;
+    delete data['@metadata'];
+    all.set(file.slice(0, -5), data);
+  }
+  return all;
+}
+
+const RTL = new Set(['ar', 'he', 'fa', 'ur', 'ps', 'yi', 'ckb', 'dv', 'sd', 'ug']);
+
+export function createI18n(opts: { sitename: string }): I18n {
+  const catalogs = loadAll();
+  const english = catalogs.get('en');
+  if (!english) throw new Error('English messages are missing');
+  const bananas = new Map<string, Banana>();
+  for (const [lang, msgs] of catalogs) {
+    const b = new Banana(lang);
+    // Every catalogue carries the English texts underneath its own, so a missing key still renders.
+    const merged: Record<string, string> = {};
+    for (const [k, v] of Object.entries({ ...english, ...msgs })) merged[k] = v.replace(/\{\{SITENAME\}\}/g, opts.sitename);
+    b.load(merged, lang);
+    bananas.set(lang, b);
+  }
+  const languages = [...catalogs.keys()].sort();
+
+  function resolve(code: string | null | undefined): string | null {
+    if (!code) return null;
+    const c = code.trim().toLowerCase();
+    if (catalogs.has(c)) return c;
+    const base = c.split(/[-_]/)[0]!;
+    return catalogs.has(base) ? base : null;
+  }
+
+  return {
+    languages,
+    has: (key) => key in english,
+    resolve,
+    direction: (lang) => (RTL.has(lang.split('-')[0]!) ? 'rtl' : 'ltr'),
+    text(lang, key, ...params) {
+      const b = bananas.get(resolve(lang) ?? 'en')!;
+      if (!(key in english)) return `⧼${key}⧽`;
+      const flat = params.map((p) => (typeof p === 'object' ? this.text(lang, p.key, ...p.params) : p));
+      return b.i18n(key, ...flat);
+    },
+  };
+}

@@ -1,0 +1,95 @@
+// The request path of a password reset: check the requester, record the request, nothing more.
+// Whether anything matched is decided later by the worker, so the answer cannot reveal it.
+import { isValidEmail } from '../accounts/names.js';
+import type { Performer } from '../accounts/performer.js';
+import type { Counters } from '../limits/counters.js';
+import type { Db } from '../storage/db.js';
+import type { Clock } from '../util/clock.js';
+import { DomainError } from '../util/errors.js';
+
+export interface RecoveryConfig {
+  enableEmail: boolean;
+  routes: { username: boolean; email: boolean };
+  /** [count, seconds] per IP address. */
+  ipLimit: [number, number];
+}
+
+export interface ResetInput {
+  user: string | null;
+  email: string | null;
+}
+
+/** Key for per-IP limits: IPv6 addresses count per /64, as one subscriber usually holds a /64. */
+export function ipLimitKey(ip: string): string {
+  if (!ip.includes(':') || ip.startsWith('::ffff:')) return ip.replace(/^::ffff:/, '');
+  const parts = expandIPv6(ip);
+  return parts.slice(0, 4).join(':') + '::/64';
+}
+
+function expandIPv6(ip: string): string[] {
+  const [head, tail] = ip.split('::') as [string, string | undefined];
+  const h = head ? head.split(':') : [];
+  const t = tail ? tail.split(':') : [];
+  const fill = tail === undefined ? [] : new Array(8 - h.length - t.length).fill('0');
+  return [...h, ...fill, ...t].map((p) => p.toLowerCase().replace(/^0+(?=.)/, ''));
+}
+
+export class RecoveryService {
+  constructor(
+    private readonly deps: { db: Db; counters: Counters; clock: Clock; config: RecoveryConfig; onRecorded?: () => void },
+  ) {}
+
+  get enabled(): boolean {
+    return this.deps.config.routes.username || this.deps.config.routes.email;
+  }
+
+  /** Whether this performer may ask for resets at all (MediaWiki's isAllowed). */
+  async checkAllowed(performer: Performer): Promise<void> {
+    if (!this.enabled) throw new DomainError('passwordreset-disabled');
+    if (!this.deps.config.enableEmail) throw new DomainError('passwordreset-emaildisabled');
+    if (!performer.can('editmyprivateinfo')) throw new DomainError('badaccess');
+    const block = await performer.block();
+    if (block && block.createAccount) throw new DomainError('blocked-mailpassword');
+  }
+
+  /**
+   * Records a reset request. Silent (returns normally, records nothing) when the requester is over
+   * its limit; throws DomainError for requests that are wrong whoever they name.
+   */
+  async request(performer: Performer, input: ResetInput): Promise<void> {
+    await this.checkAllowed(performer);
+    const { routes, ipLimit } = this.deps.config;
+    // Counted before validation, like MediaWiki's mailpassword limit.
+    let overLimit = false;
+    if (!performer.can('noratelimit')) {
+      const n = await this.deps.counters.hit(`reset:ip:${ipLimitKey(performer.ip)}`, ipLimit[1]);
+      overLimit = n > ipLimit[0];
+    }
+
+    let user = routes.username && input.user ? input.user : null;
+    let email = routes.email && input.email ? input.email : null;
+    // Account names can never contain "@": such a "user" is an email address (as the docs' example uses it).
+    if (user !== null && user.includes('@') && routes.email) {
+      email = email ?? user;
+      user = null;
+    }
+    if (user === null && email === null) throw new DomainError('passwordreset-nodata');
+    if (email !== null && !isValidEmail(email)) throw new DomainError('passwordreset-invalidemail', [email]);
+    if (overLimit) return;
+
+    await this.deps.db
+      .insertInto('reset_request')
+      .values({
+        rr_created: this.deps.clock.now(),
+        rr_performer_id: performer.id,
+        rr_performer_name: performer.name,
+        rr_performer_ip: performer.ip,
+        rr_username: user,
+        rr_email: user === null ? email : null,
+        rr_status: 'pending',
+        rr_processed: null,
+      })
+      .execute();
+    this.deps.onRecorded?.();
+  }
+}

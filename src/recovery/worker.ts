@@ -1,0 +1,171 @@
+// After the response: find the accounts a reset request names, give each a temporary password and
+// queue its mail, all in one transaction. A crash before the commit leaves the request pending.
+import type { User, UserStore } from '../accounts/users.js';
+import type { PasswordHasher } from '../auth/passwords.js';
+import { generateTemporaryPassword } from '../auth/tempPassword.js';
+import type { I18n } from '../i18n/index.js';
+import type { Outbox } from '../mail/outbox.js';
+import type { OutgoingMail } from '../mail/compose.js';
+import type { Db } from '../storage/db.js';
+import type { Selectable } from 'kysely';
+import type { ResetRequestTable } from '../storage/schema.js';
+import type { Clock, Random } from '../util/clock.js';
+import { resetMail } from './mail.js';
+
+export interface RecoveryWorkerConfig {
+  server: string;
+  articlePath: string;
+  language: string;
+  tempPasswordLength: number;
+  newPasswordExpiry: number;
+  /** Hours between two reset mails for one account. */
+  resendHours: number;
+}
+
+interface Logger {
+  info(o: object, msg: string): void;
+  error(o: object, msg: string): void;
+}
+
+const LEASE_MS = 60_000;
+const BATCH = 50;
+
+export type ResetOutcome = 'queued' | 'nomatch' | 'cooldown';
+
+export class RecoveryWorker {
+  private running: Promise<number> | null = null;
+  private again = false;
+
+  constructor(
+    private readonly d: {
+      db: Db;
+      users: UserStore;
+      hasher: PasswordHasher;
+      outbox: Outbox;
+      i18n: I18n;
+      clock: Clock;
+      random: Random;
+      config: RecoveryWorkerConfig;
+      logger?: Logger;
+      onQueued?: () => void;
+    },
+  ) {}
+
+  /** Runs now, or once more right after the current run: a signal is never lost. */
+  kick(): Promise<number> {
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    this.running = (async () => {
+      let total = 0;
+      try {
+        do {
+          this.again = false;
+          total += await this.runOnce();
+        } while (this.again);
+      } finally {
+        this.running = null;
+      }
+      return total;
+    })();
+    return this.running;
+  }
+
+  /** Processes every due request; returns how many were handled. */
+  async runOnce(): Promise<number> {
+    let handled = 0;
+    for (;;) {
+      const now = this.d.clock.now();
+      const due = await this.d.db
+        .selectFrom('reset_request')
+        .selectAll()
+        .where((eb) =>
+          eb.or([eb('rr_status', '=', 'pending'), eb.and([eb('rr_status', '=', 'processing'), eb('rr_processed', '<', now)])]),
+        )
+        .orderBy('rr_id')
+        .limit(BATCH)
+        .execute();
+      if (due.length === 0) return handled;
+      for (const rr of due) {
+        if (!(await this.claim(Number(rr.rr_id), now))) continue;
+        try {
+          await this.process(rr);
+          handled++;
+        } catch (err) {
+          // Left "processing": its lease runs out and a later run tries again.
+          this.d.logger?.error({ err: (err as Error).message, request: Number(rr.rr_id) }, 'reset request failed');
+          return handled;
+        }
+      }
+    }
+  }
+
+  private async claim(id: number, now: number): Promise<boolean> {
+    const r = await this.d.db
+      .updateTable('reset_request')
+      .set({ rr_status: 'processing', rr_processed: now + LEASE_MS })
+      .where('rr_id', '=', id)
+      .where((eb) =>
+        eb.or([eb('rr_status', '=', 'pending'), eb.and([eb('rr_status', '=', 'processing'), eb('rr_processed', '<', now)])]),
+      )
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
+  }
+
+  private async targets(rr: Selectable<ResetRequestTable>): Promise<User[]> {
+    if (rr.rr_username) {
+      const u = await this.d.users.byName(rr.rr_username);
+      return u && u.email ? [u] : [];
+    }
+    return rr.rr_email ? (await this.d.users.byEmail(rr.rr_email)).filter((u) => u.email) : [];
+  }
+
+  private async process(rr: Selectable<ResetRequestTable>): Promise<ResetOutcome> {
+    const id = Number(rr.rr_id);
+    const targets = await this.targets(rr);
+    const now = this.d.clock.now();
+    const cooldownMs = this.d.config.resendHours * 3600_000;
+    let outcome: ResetOutcome = 'queued';
+    if (targets.length === 0) outcome = 'nomatch';
+    // One account in its cooldown stops the mail to every account of the address, as in MediaWiki.
+    else if (targets.some((u) => u.newPassTime !== null && now < u.newPassTime + cooldownMs)) outcome = 'cooldown';
+
+    const prepared: Array<{ user: User; hash: string; mail: OutgoingMail }> = [];
+    if (outcome === 'queued') {
+      for (const user of targets) {
+        const temp = generateTemporaryPassword(this.d.config.tempPasswordLength, this.d.random);
+        const options = await this.d.users.options(user.id);
+        const lang = this.d.i18n.resolve(options.language) ?? this.d.config.language;
+        prepared.push({
+          user,
+          hash: await this.d.hasher.hash(temp),
+          mail: resetMail(this.d.i18n, this.d.config, {
+            userId: user.id,
+            userName: user.name,
+            to: user.email,
+            lang,
+            requester: rr.rr_performer_name,
+            requesterIsIp: Number(rr.rr_performer_id) === 0,
+            tempPassword: temp,
+            expirySeconds: this.d.config.newPasswordExpiry,
+          }),
+        });
+      }
+    }
+    await this.d.db.transaction().execute(async (trx) => {
+      for (const p of prepared) {
+        await this.d.users.setTemporaryPassword(p.user.id, p.hash, trx);
+        await this.d.outbox.enqueue(trx, p.mail);
+      }
+      await trx
+        .updateTable('reset_request')
+        .set({ rr_status: outcome, rr_processed: this.d.clock.now() })
+        .where('rr_id', '=', id)
+        .execute();
+    });
+    this.d.logger?.info({ request: id, outcome, accounts: prepared.length }, 'reset request handled');
+    if (prepared.length) this.d.onQueued?.();
+    return outcome;
+  }
+}

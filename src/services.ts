@@ -1,0 +1,169 @@
+// The composition root: every backend is built here from the configuration and handed down.
+// Nothing else reaches for a global.
+import { BlockStore } from './accounts/blocks.js';
+import { UserStore } from './accounts/users.js';
+import { createRegistry, type ModuleRegistry } from './api/modules/index.js';
+import { BotPasswordStore } from './auth/botpasswords.js';
+import { Authenticator } from './auth/login.js';
+import { createPasswordHasher, type PasswordHasher } from './auth/passwords.js';
+import type { Config } from './config.js';
+import { createI18n, type I18n } from './i18n/index.js';
+import { SqlCounters, type Counters } from './limits/counters.js';
+import { Outbox } from './mail/outbox.js';
+import { createTransport, type MailTransport } from './mail/transport.js';
+import { DeliveryWorker } from './mail/worker.js';
+import { RecoveryService } from './recovery/service.js';
+import { RecoveryWorker } from './recovery/worker.js';
+import { SessionManager } from './sessions/session.js';
+import { SqlSessionStore } from './sessions/store.js';
+import { openDatabase, type Db } from './storage/db.js';
+import { cryptoRandom, systemClock, type Clock, type Random } from './util/clock.js';
+
+export interface Logger {
+  info(o: object, msg: string): void;
+  warn(o: object, msg: string): void;
+  error(o: object, msg: string): void;
+}
+
+export const silentLogger: Logger = { info() {}, warn() {}, error() {} };
+
+export interface Services {
+  config: Config;
+  db: Db;
+  dialect: 'sqlite' | 'postgres';
+  clock: Clock;
+  random: Random;
+  logger: Logger;
+  i18n: I18n;
+  hasher: PasswordHasher;
+  counters: Counters;
+  users: UserStore;
+  blocks: BlockStore;
+  botPasswords: BotPasswordStore;
+  auth: Authenticator;
+  sessions: SessionManager;
+  recovery: RecoveryService;
+  recoveryWorker: RecoveryWorker;
+  outbox: Outbox;
+  transport: MailTransport;
+  delivery: DeliveryWorker;
+  modules: ModuleRegistry;
+  /** Starts the background workers (the CLI's one-shot commands do not). */
+  startWorkers(): void;
+  /** Lets queued work finish within `graceMs`, then closes every backend. */
+  close(graceMs?: number): Promise<void>;
+}
+
+export interface ServiceOverrides {
+  clock?: Clock;
+  random?: Random;
+  logger?: Logger;
+  transport?: MailTransport;
+  hasher?: PasswordHasher;
+}
+
+export async function createServices(config: Config, o: ServiceOverrides = {}): Promise<Services> {
+  const clock = o.clock ?? systemClock;
+  const random = o.random ?? cryptoRandom;
+  const logger = o.logger ?? silentLogger;
+  const handle = await openDatabase(config);
+  const db = handle.db;
+  const i18n = createI18n({ sitename: config.sitename });
+  const hasher = o.hasher ?? createPasswordHasher({ random });
+  const counters = new SqlCounters(db, clock);
+  const users = new UserStore(db, clock, random);
+  const blocks = new BlockStore(db, clock);
+  const botPasswords = new BotPasswordStore(db, hasher, clock, random);
+  const sessionStore = new SqlSessionStore(db, clock);
+  const sessions = new SessionManager(
+    sessionStore,
+    {
+      userToken: async (id) => (await users.byId(id))?.token ?? null,
+      botPasswordToken: (id, app) => botPasswords.token(id, app),
+    },
+    {
+      cookiePrefix: config.cookiePrefix,
+      secure: config.server.startsWith('https:'),
+      idleSeconds: config.sessionIdleSeconds,
+      cookieExpiration: config.cookieExpiration,
+      extendedLoginCookieExpiration: config.extendedLoginCookieExpiration,
+    },
+    clock,
+    random,
+  );
+  const auth = new Authenticator({
+    users,
+    botPasswords,
+    hasher,
+    counters,
+    clock,
+    throttle: config.loginThrottle,
+    newPasswordExpiry: config.newPasswordExpiry,
+  });
+  const transport = o.transport ?? createTransport({ smtpUrl: config.smtpUrl, mailDir: config.mailDir });
+  const outbox = new Outbox({
+    db,
+    clock,
+    random,
+    from: config.passwordSender,
+    fromName: config.sitename,
+    domain: config.passwordSender.split('@')[1]!,
+  });
+  const delivery = new DeliveryWorker({ db, clock, transport, logger, random });
+  const recoveryWorker = new RecoveryWorker({
+    db,
+    users,
+    hasher,
+    outbox,
+    i18n,
+    clock,
+    random,
+    logger,
+    config: {
+      server: config.server,
+      articlePath: config.articlePath,
+      language: config.language,
+      tempPasswordLength: config.tempPasswordLength,
+      newPasswordExpiry: config.newPasswordExpiry,
+      resendHours: config.passwordReminderResendTime,
+    },
+    onQueued: () => delivery.kick(),
+  });
+  const recovery = new RecoveryService({
+    db,
+    counters,
+    clock,
+    config: { enableEmail: config.enableEmail, routes: config.resetRoutes, ipLimit: config.resetIpLimit },
+    // After the response: the request path never waits for the lookup or the mail.
+    onRecorded: () => setImmediate(() => void recoveryWorker.kick().catch(() => {})),
+  });
+
+  const timers: NodeJS.Timeout[] = [];
+  let started = false;
+  return {
+    config, db, dialect: handle.dialect, clock, random, logger, i18n, hasher, counters, users, blocks, botPasswords,
+    auth, sessions, recovery, recoveryWorker, outbox, transport, delivery, modules: createRegistry(),
+    startWorkers() {
+      if (started) return;
+      started = true;
+      delivery.start(1000);
+      // Picks up requests left pending by a crash, and expired rows.
+      void recoveryWorker.kick().catch(() => {});
+      timers.push(setInterval(() => void recoveryWorker.kick().catch(() => {}), 5000).unref());
+      timers.push(
+        setInterval(() => {
+          void sessionStore.sweep().catch(() => {});
+          void counters.sweep().catch(() => {});
+        }, 600_000).unref(),
+      );
+    },
+    async close(graceMs = 10_000) {
+      for (const t of timers) clearInterval(t);
+      await recoveryWorker.kick().catch(() => 0);
+      if (started) await delivery.stop(graceMs);
+      await transport.close();
+      await hasher.close();
+      await handle.close();
+    },
+  };
+}

@@ -1,0 +1,249 @@
+// Sessions of one request: loaded from cookies, changed by the request, saved before the response.
+import type { Clock, Random } from '../util/clock.js';
+import { randomHex } from '../util/clock.js';
+import { ANON_TOKEN, TOKEN_TYPES, makeToken, matchToken, safeEqual } from './tokens.js';
+import { serializeCookie, parseCookies } from './cookies.js';
+import type { SessionData, SessionStore } from './store.js';
+
+const ID_PATTERN = /^[a-zA-Z0-9_-]{32,}$/;
+const BASE32 = '0123456789abcdefghijklmnopqrstuv';
+
+export interface SessionUserSource {
+  /** The account's current user_token, or null when the account is gone. */
+  userToken(userId: number): Promise<string | null>;
+  botPasswordToken(userId: number, appId: string): Promise<string | null>;
+}
+
+export interface SessionConfig {
+  cookiePrefix: string;
+  secure: boolean;
+  idleSeconds: number;
+  cookieExpiration: number;
+  extendedLoginCookieExpiration: number;
+}
+
+function newData(now: number): SessionData {
+  return { userId: 0, secrets: {}, created: now };
+}
+
+export class Session {
+  /** Cookies to send with the response. */
+  readonly setCookies: string[] = [];
+  dirty = false;
+  /** An id whose stored data must go when the session is saved (after a rotation). */
+  retiredId: string | null = null;
+
+  constructor(
+    public id: string | null,
+    public data: SessionData,
+    private readonly mgr: SessionManager,
+    public kind: 'cookie' | 'bot' = 'cookie',
+  ) {}
+
+  get userId(): number {
+    return this.data.userId;
+  }
+
+  get persisted(): boolean {
+    return this.id !== null;
+  }
+
+  /** Makes the session stored server-side and its cookie set. */
+  persist(): void {
+    if (!this.id) {
+      this.id = this.mgr.newId();
+      this.dirty = true;
+    }
+  }
+
+  /** A token of a meta=tokens type; anonymous CSRF-type tokens are always "+\". */
+  token(type: string): string {
+    const t = TOKEN_TYPES[type];
+    if (!t) throw new Error(`unknown token type ${type}`);
+    if (this.data.userId === 0 && !t.anonReal) return ANON_TOKEN;
+    return makeToken(this.secret(t.key), t.salt, Math.floor(this.mgr.clock.now() / 1000));
+  }
+
+  hasSecret(key: string): boolean {
+    return key in this.data.secrets;
+  }
+
+  checkToken(type: string, value: string): boolean {
+    const t = TOKEN_TYPES[type];
+    if (!t) return false;
+    if (this.data.userId === 0 && !t.anonReal) return safeEqual(value, ANON_TOKEN);
+    const secret = this.data.secrets[t.key];
+    if (!secret) return false;
+    return matchToken(value, secret, t.salt);
+  }
+
+  private secret(key: string): string {
+    let s = this.data.secrets[key];
+    if (!s) {
+      s = randomHex(this.mgr.random, 32);
+      this.data.secrets[key] = s;
+      this.persist();
+      this.dirty = true;
+    }
+    return s;
+  }
+
+  /** Logs in: a new session id, new token secrets, and the login cookies. */
+  logIn(user: { id: number; name: string; token: string }, opts: { remember: boolean; bot?: SessionData['bot'] }): void {
+    this.rotate();
+    const now = this.mgr.clock.now();
+    this.data = { ...newData(now), userId: user.id, userToken: user.token, remember: opts.remember };
+    if (opts.bot) {
+      this.kind = 'bot';
+      this.data.bot = opts.bot;
+    } else {
+      this.kind = 'cookie';
+      this.mgr.loginCookies(this, user, opts.remember);
+    }
+    this.dirty = true;
+  }
+
+  /** Logs out: the stored session goes, the login cookies are cleared. */
+  logOut(): void {
+    const wasBot = this.kind === 'bot';
+    if (this.id) this.retiredId = this.id;
+    this.id = null;
+    this.data = newData(this.mgr.clock.now());
+    this.dirty = false;
+    if (!wasBot) this.mgr.logoutCookies(this);
+    this.kind = 'cookie';
+  }
+
+  /** Keeps this session logged in after the account's user_token changed (password change). */
+  refreshUser(user: { id: number; name: string; token: string }): void {
+    this.data.userToken = user.token;
+    this.dirty = true;
+    this.persist();
+    if (this.kind === 'cookie') this.mgr.loginCookies(this, user, this.data.remember ?? false);
+  }
+
+  private rotate(): void {
+    if (this.id) this.retiredId = this.id;
+    this.id = this.mgr.newId();
+  }
+}
+
+export class SessionManager {
+  constructor(
+    private readonly store: SessionStore,
+    private readonly users: SessionUserSource,
+    private readonly cfg: SessionConfig,
+    readonly clock: Clock,
+    readonly random: Random,
+  ) {}
+
+  get cookieName(): string {
+    return `${this.cfg.cookiePrefix}_session`;
+  }
+  get botCookieName(): string {
+    return `${this.cfg.cookiePrefix}_BPsession`;
+  }
+
+  newId(): string {
+    const bytes = this.random.bytes(32);
+    let id = '';
+    for (let i = 0; i < 32; i++) id += BASE32[bytes[i]! & 31];
+    return id;
+  }
+
+  /** The session a request carries; `anonymous` ignores every credential (JSONP, origin=*). */
+  async load(cookieHeader: string | undefined, opts: { anonymous?: boolean } = {}): Promise<Session> {
+    const now = this.clock.now();
+    if (opts.anonymous) return new Session(null, newData(now), this);
+    const cookies = parseCookies(cookieHeader);
+
+    const bpId = cookies[this.botCookieName];
+    if (bpId && ID_PATTERN.test(bpId)) {
+      const data = await this.store.get(bpId);
+      if (data?.bot && (await this.validBot(data))) return new Session(bpId, data, this, 'bot');
+    }
+
+    const sid = cookies[this.cookieName];
+    if (sid && ID_PATTERN.test(sid)) {
+      const data = await this.store.get(sid);
+      if (data && !data.bot) {
+        const session = new Session(sid, data, this);
+        if (data.userId > 0 && !(await this.validUser(data))) {
+          // The account logged out elsewhere or changed its password: this session is anonymous now.
+          session.data = newData(now);
+          session.dirty = true;
+          this.logoutCookies(session);
+        } else if (now - (data.touched ?? 0) > this.cfg.idleSeconds * 500) {
+          // Sliding expiry, written at most once per half idle period.
+          session.dirty = true;
+        }
+        return session;
+      }
+    }
+
+    // "Remember me": the UserID and Token cookies bring back a login whose session expired.
+    const uid = Number(cookies[`${this.cfg.cookiePrefix}UserID`]);
+    const token = cookies[`${this.cfg.cookiePrefix}Token`];
+    if (Number.isSafeInteger(uid) && uid > 0 && token) {
+      const current = await this.users.userToken(uid);
+      if (current && safeEqual(current, token)) {
+        const session = new Session(this.newId(), { ...newData(now), userId: uid, userToken: current }, this);
+        session.dirty = true;
+        return session;
+      }
+    }
+    return new Session(null, newData(now), this);
+  }
+
+  private async validUser(data: SessionData): Promise<boolean> {
+    const current = await this.users.userToken(data.userId);
+    return current !== null && data.userToken !== undefined && safeEqual(current, data.userToken);
+  }
+
+  private async validBot(data: SessionData): Promise<boolean> {
+    if (!data.bot) return false;
+    const token = await this.users.botPasswordToken(data.userId, data.bot.appId);
+    return token !== null && safeEqual(token, data.bot.token);
+  }
+
+  /** Stores the session and collects its cookies; call before the response is sent. */
+  async save(session: Session): Promise<string[]> {
+    if (session.retiredId) {
+      await this.store.delete(session.retiredId);
+      session.retiredId = null;
+    }
+    if (session.id && session.dirty) {
+      session.data.touched = this.clock.now();
+      await this.store.put(session.id, session.data.userId, session.data, this.clock.now() + this.cfg.idleSeconds * 1000);
+      const name = session.kind === 'bot' ? this.botCookieName : this.cookieName;
+      session.setCookies.unshift(this.cookie(name, session.id));
+    }
+    return session.setCookies;
+  }
+
+  async endAllFor(userId: number, exceptId?: string): Promise<number> {
+    return this.store.deleteForUser(userId, exceptId);
+  }
+
+  cookie(name: string, value: string, maxAge?: number): string {
+    return serializeCookie(name, value, { maxAge, secure: this.cfg.secure, httpOnly: true, sameSite: 'Lax', now: this.clock.now() });
+  }
+
+  loginCookies(session: Session, user: { id: number; name: string; token: string }, remember: boolean): void {
+    const p = this.cfg.cookiePrefix;
+    const age = remember ? this.cfg.extendedLoginCookieExpiration : this.cfg.cookieExpiration;
+    session.setCookies.push(this.cookie(`${p}UserID`, String(user.id), age), this.cookie(`${p}UserName`, user.name, age));
+    if (remember) session.setCookies.push(this.cookie(`${p}Token`, user.token, age));
+    else session.setCookies.push(this.cookie(`${p}Token`, '', -1));
+  }
+
+  logoutCookies(session: Session): void {
+    const p = this.cfg.cookiePrefix;
+    session.setCookies.push(
+      this.cookie(`${p}_session`, '', -1),
+      this.cookie(`${p}UserID`, '', -1),
+      this.cookie(`${p}Token`, '', -1),
+      this.cookie(`${p}LoggedOut`, String(Math.floor(this.clock.now() / 1000)), this.cfg.cookieExpiration),
+    );
+  }
+}

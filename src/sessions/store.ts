@@ -1,0 +1,75 @@
+// Server-side session storage behind a small interface; session ids are stored only as hashes.
+import { createHash } from 'node:crypto';
+import type { Db } from '../storage/db.js';
+import type { Clock } from '../util/clock.js';
+
+export interface SessionData {
+  /** 0 for an anonymous session. */
+  userId: number;
+  /** The account's user_token when the session logged in: a later change ends the session. */
+  userToken?: string;
+  /** The login asked to be remembered ("Token" cookie). */
+  remember?: boolean;
+  /** Set when the session came from a bot password. */
+  bot?: { appId: string; grants: string[]; token: string };
+  /** Token secrets by key ("default", "login", "createaccount"). */
+  secrets: Record<string, string>;
+  /** A login waiting for the forced password change (clientlogin / Special:UserLogin). */
+  pendingLogin?: { userId: number; messageKey: string; returnUrl: string; created: number; remember: boolean };
+  created: number;
+  /** When the session was last written (its expiry slides from there). */
+  touched?: number;
+}
+
+export interface SessionStore {
+  get(id: string): Promise<SessionData | null>;
+  put(id: string, userId: number, data: SessionData, expiresAt: number): Promise<void>;
+  delete(id: string): Promise<void>;
+  /** Ends every session of a user, except one (the caller's, when it stays logged in). */
+  deleteForUser(userId: number, exceptId?: string): Promise<number>;
+}
+
+export function storageKey(id: string): string {
+  return createHash('sha256').update(id).digest('hex');
+}
+
+export class SqlSessionStore implements SessionStore {
+  constructor(
+    private readonly db: Db,
+    private readonly clock: Clock,
+  ) {}
+
+  async get(id: string): Promise<SessionData | null> {
+    const row = await this.db
+      .selectFrom('session')
+      .select(['s_data', 's_expires'])
+      .where('s_key', '=', storageKey(id))
+      .executeTakeFirst();
+    if (!row || Number(row.s_expires) <= this.clock.now()) return null;
+    return JSON.parse(row.s_data) as SessionData;
+  }
+
+  async put(id: string, userId: number, data: SessionData, expiresAt: number): Promise<void> {
+    const values = { s_key: storageKey(id), s_user: userId, s_data: JSON.stringify(data), s_expires: expiresAt };
+    await this.db
+      .insertInto('session')
+      .values(values)
+      .onConflict((oc) => oc.column('s_key').doUpdateSet({ s_user: userId, s_data: values.s_data, s_expires: expiresAt }))
+      .execute();
+  }
+
+  async delete(id: string): Promise<void> {
+    await this.db.deleteFrom('session').where('s_key', '=', storageKey(id)).execute();
+  }
+
+  async deleteForUser(userId: number, exceptId?: string): Promise<number> {
+    let q = this.db.deleteFrom('session').where('s_user', '=', userId);
+    if (exceptId) q = q.where('s_key', '!=', storageKey(exceptId));
+    const r = await q.executeTakeFirst();
+    return Number(r.numDeletedRows);
+  }
+
+  async sweep(): Promise<void> {
+    await this.db.deleteFrom('session').where('s_expires', '<=', this.clock.now()).execute();
+  }
+}

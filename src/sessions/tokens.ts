@@ -1,0 +1,42 @@
+// MediaWiki's token format: 32 hex digits of HMAC-MD5(timestamp . salt, secret), the timestamp in hex, "+\".
+import { createHmac, timingSafeEqual } from 'node:crypto';
+
+export const TOKEN_SUFFIX = '+\\';
+/** The CSRF-type token of every anonymous user. */
+export const ANON_TOKEN = TOKEN_SUFFIX;
+
+export function makeToken(secret: string, salt: string, unixSeconds: number): string {
+  const hmac = createHmac('md5', secret).update(`${unixSeconds}${salt}`).digest('hex');
+  return hmac + unixSeconds.toString(16) + TOKEN_SUFFIX;
+}
+
+/** Constant-time check of a token against a secret and salt; tokens have no maximum age. */
+export function matchToken(token: string, secret: string, salt: string): boolean {
+  if (token.length <= 34 || !token.endsWith(TOKEN_SUFFIX)) return false;
+  const body = token.slice(0, -2);
+  if (!/^[0-9a-f]+$/.test(body)) return false;
+  const t = parseInt(body.slice(32), 16);
+  if (!Number.isSafeInteger(t)) return false;
+  return safeEqual(makeToken(secret, salt, t), token);
+}
+
+export function safeEqual(a: string, b: string): boolean {
+  const ab = Buffer.from(a);
+  const bb = Buffer.from(b);
+  if (ab.length !== bb.length) {
+    timingSafeEqual(ab, ab);
+    return false;
+  }
+  return timingSafeEqual(ab, bb);
+}
+
+// Token types of action=query&meta=tokens: the session secret's key and the salt.
+export const TOKEN_TYPES: Record<string, { key: string; salt: string; anonReal: boolean }> = {
+  createaccount: { key: 'createaccount', salt: '', anonReal: true },
+  csrf: { key: 'default', salt: '', anonReal: false },
+  login: { key: 'login', salt: '', anonReal: true },
+  patrol: { key: 'default', salt: 'patrol', anonReal: false },
+  rollback: { key: 'default', salt: 'rollback', anonReal: false },
+  userrights: { key: 'default', salt: 'userrights', anonReal: false },
+  watch: { key: 'default', salt: 'watch', anonReal: false },
+};

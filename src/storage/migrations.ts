@@ -1,0 +1,134 @@
+// The schema's history. The same migrations run on SQLite and PostgreSQL.
+import { type Kysely, type Migration, type MigrationProvider, type ColumnDefinitionBuilder } from 'kysely';
+
+type AnyDb = Kysely<any>;
+
+function isPostgres(db: AnyDb): boolean {
+  return db.getExecutor().adapter.constructor.name === 'PostgresAdapter';
+}
+
+/** An auto-increment primary key, spelled for each dialect. */
+function idType(db: AnyDb) {
+  return isPostgres(db) ? ('bigserial' as const) : ('integer' as const);
+}
+function idCol(db: AnyDb) {
+  return (col: ColumnDefinitionBuilder) => (isPostgres(db) ? col.primaryKey() : col.primaryKey().autoIncrement());
+}
+const time = 'bigint' as const;
+
+const m0001: Migration = {
+  async up(db: AnyDb) {
+    await db.schema
+      .createTable('user')
+      .addColumn('user_id', idType(db), idCol(db))
+      .addColumn('user_name', 'varchar(255)', (c) => c.notNull().unique())
+      .addColumn('user_email', 'text', (c) => c.notNull().defaultTo(''))
+      .addColumn('user_email_lc', 'text', (c) => c.notNull().defaultTo(''))
+      .addColumn('user_email_authenticated', time)
+      .addColumn('user_password', 'text', (c) => c.notNull().defaultTo(''))
+      .addColumn('user_newpassword', 'text', (c) => c.notNull().defaultTo(''))
+      .addColumn('user_newpass_time', time)
+      .addColumn('user_token', 'varchar(32)', (c) => c.notNull())
+      .addColumn('user_registration', time, (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('user_email_lc').on('user').column('user_email_lc').execute();
+
+    await db.schema
+      .createTable('user_groups')
+      .addColumn('ug_user', 'integer', (c) => c.notNull())
+      .addColumn('ug_group', 'varchar(255)', (c) => c.notNull())
+      .addPrimaryKeyConstraint('user_groups_pk', ['ug_user', 'ug_group'])
+      .execute();
+
+    await db.schema
+      .createTable('user_properties')
+      .addColumn('up_user', 'integer', (c) => c.notNull())
+      .addColumn('up_property', 'varchar(255)', (c) => c.notNull())
+      .addColumn('up_value', 'text', (c) => c.notNull())
+      .addPrimaryKeyConstraint('user_properties_pk', ['up_user', 'up_property'])
+      .execute();
+
+    await db.schema
+      .createTable('block')
+      .addColumn('bl_id', idType(db), idCol(db))
+      .addColumn('bl_user', 'integer', (c) => c.notNull())
+      .addColumn('bl_target', 'varchar(255)', (c) => c.notNull().unique())
+      .addColumn('bl_by', 'varchar(255)', (c) => c.notNull())
+      .addColumn('bl_reason', 'text', (c) => c.notNull())
+      .addColumn('bl_timestamp', time, (c) => c.notNull())
+      .addColumn('bl_expiry', time)
+      .addColumn('bl_create_account', 'integer', (c) => c.notNull())
+      .execute();
+
+    await db.schema
+      .createTable('bot_passwords')
+      .addColumn('bp_user', 'integer', (c) => c.notNull())
+      .addColumn('bp_app_id', 'varchar(32)', (c) => c.notNull())
+      .addColumn('bp_password', 'text', (c) => c.notNull())
+      .addColumn('bp_token', 'varchar(32)', (c) => c.notNull())
+      .addColumn('bp_grants', 'text', (c) => c.notNull())
+      .addColumn('bp_created', time, (c) => c.notNull())
+      .addPrimaryKeyConstraint('bot_passwords_pk', ['bp_user', 'bp_app_id'])
+      .execute();
+
+    await db.schema
+      .createTable('session')
+      .addColumn('s_key', 'varchar(64)', (c) => c.primaryKey())
+      .addColumn('s_user', 'integer', (c) => c.notNull())
+      .addColumn('s_data', 'text', (c) => c.notNull())
+      .addColumn('s_expires', time, (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('session_user').on('session').column('s_user').execute();
+    await db.schema.createIndex('session_expires').on('session').column('s_expires').execute();
+
+    await db.schema
+      .createTable('counter')
+      .addColumn('c_key', 'varchar(255)', (c) => c.primaryKey())
+      .addColumn('c_count', 'integer', (c) => c.notNull())
+      .addColumn('c_expires', time, (c) => c.notNull())
+      .execute();
+
+    await db.schema
+      .createTable('reset_request')
+      .addColumn('rr_id', idType(db), idCol(db))
+      .addColumn('rr_created', time, (c) => c.notNull())
+      .addColumn('rr_performer_id', 'integer', (c) => c.notNull())
+      .addColumn('rr_performer_name', 'varchar(255)', (c) => c.notNull())
+      .addColumn('rr_performer_ip', 'varchar(64)', (c) => c.notNull())
+      .addColumn('rr_username', 'varchar(255)')
+      .addColumn('rr_email', 'text')
+      .addColumn('rr_status', 'varchar(16)', (c) => c.notNull())
+      .addColumn('rr_processed', time)
+      .execute();
+    await db.schema.createIndex('reset_request_status').on('reset_request').columns(['rr_status', 'rr_id']).execute();
+
+    await db.schema
+      .createTable('outbox')
+      .addColumn('ob_id', idType(db), idCol(db))
+      .addColumn('ob_created', time, (c) => c.notNull())
+      .addColumn('ob_kind', 'varchar(32)', (c) => c.notNull())
+      .addColumn('ob_user', 'integer', (c) => c.notNull())
+      .addColumn('ob_to', 'text', (c) => c.notNull())
+      .addColumn('ob_subject', 'text', (c) => c.notNull())
+      .addColumn('ob_message_id', 'varchar(255)', (c) => c.notNull().unique())
+      .addColumn('ob_raw', 'text', (c) => c.notNull())
+      .addColumn('ob_status', 'varchar(16)', (c) => c.notNull())
+      .addColumn('ob_attempts', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('ob_next_attempt', time, (c) => c.notNull())
+      .addColumn('ob_lease_until', time)
+      .addColumn('ob_last_error', 'text')
+      .addColumn('ob_sent', time)
+      .execute();
+    await db.schema.createIndex('outbox_due').on('outbox').columns(['ob_status', 'ob_next_attempt']).execute();
+  },
+};
+
+export const migrations: Record<string, Migration> = {
+  '0001_initial': m0001,
+};
+
+export const migrationProvider: MigrationProvider = {
+  async getMigrations() {
+    return migrations;
+  },
+};

@@ -1,0 +1,107 @@
+// Table types for Kysely. Times are integers: milliseconds since the epoch (UTC).
+import type { Generated } from 'kysely';
+
+export interface UserTable {
+  user_id: Generated<number>;
+  user_name: string;
+  user_email: string;
+  /** Lower-cased address, so lookups by email ignore case on every database. */
+  user_email_lc: string;
+  user_email_authenticated: number | null;
+  user_password: string;
+  user_newpassword: string;
+  user_newpass_time: number | null;
+  /** Rotated on password change and logout: ends "remember me" logins everywhere. */
+  user_token: string;
+  user_registration: number;
+}
+
+export interface UserGroupTable {
+  ug_user: number;
+  ug_group: string;
+}
+
+export interface UserPropertyTable {
+  up_user: number;
+  up_property: string;
+  up_value: string;
+}
+
+export interface BlockTable {
+  bl_id: Generated<number>;
+  /** User id, or 0 for an IP block. */
+  bl_user: number;
+  /** The user name or the IP address blocked. */
+  bl_target: string;
+  bl_by: string;
+  bl_reason: string;
+  bl_timestamp: number;
+  bl_expiry: number | null;
+  bl_create_account: number;
+}
+
+export interface BotPasswordTable {
+  bp_user: number;
+  bp_app_id: string;
+  bp_password: string;
+  bp_token: string;
+  bp_grants: string;
+  bp_created: number;
+}
+
+export interface SessionTable {
+  /** sha256 of the session id: a database dump does not reveal live sessions. */
+  s_key: string;
+  s_user: number;
+  s_data: string;
+  s_expires: number;
+}
+
+export interface CounterTable {
+  c_key: string;
+  c_count: number;
+  c_expires: number;
+}
+
+export interface ResetRequestTable {
+  rr_id: Generated<number>;
+  rr_created: number;
+  rr_performer_id: number;
+  rr_performer_name: string;
+  rr_performer_ip: string;
+  rr_username: string | null;
+  rr_email: string | null;
+  /** 'pending' until the worker has decided and queued its mail. */
+  rr_status: string;
+  rr_processed: number | null;
+}
+
+export interface OutboxTable {
+  ob_id: Generated<number>;
+  ob_created: number;
+  ob_kind: string;
+  ob_user: number;
+  ob_to: string;
+  ob_subject: string;
+  ob_message_id: string;
+  ob_raw: string;
+  /** queued | sending | sent | failed */
+  ob_status: string;
+  ob_attempts: number;
+  ob_next_attempt: number;
+  ob_lease_until: number | null;
+  ob_last_error: string | null;
+  ob_sent: number | null;
+}
+
+export interface Database {
+  user: UserTable;
+  user_groups: UserGroupTable;
+  user_properties: UserPropertyTable;
+  block: BlockTable;
+  bot_passwords: BotPasswordTable;
+  session: SessionTable;
+  counter: CounterTable;
+  reset_request: ResetRequestTable;
+  outbox: OutboxTable;
+}

@@ -1,0 +1,43 @@
+// Time and randomness are injected so that expiry and cooldown tests never sleep.
+import { randomBytes } from 'node:crypto';
+
+export interface Clock {
+  /** Milliseconds since the epoch. */
+  now(): number;
+}
+
+export const systemClock: Clock = { now: () => Date.now() };
+
+/** A clock tests move by hand. */
+export class ManualClock implements Clock {
+  constructor(private t = Date.UTC(2026, 0, 1)) {}
+  now(): number {
+    return this.t;
+  }
+  advance(ms: number): void {
+    this.t += ms;
+  }
+  set(ms: number): void {
+    this.t = ms;
+  }
+}
+
+export interface Random {
+  bytes(n: number): Buffer;
+}
+
+export const cryptoRandom: Random = { bytes: (n) => randomBytes(n) };
+
+export function randomHex(random: Random, chars: number): string {
+  return random.bytes(Math.ceil(chars / 2)).toString('hex').slice(0, chars);
+}
+
+/** MediaWiki's 14-digit UTC timestamp (YYYYMMDDHHMMSS). */
+export function mwTimestamp(ms: number): string {
+  return new Date(ms).toISOString().replace(/[-:T]/g, '').slice(0, 14);
+}
+
+/** ISO 8601 without fractions, as the API prints times. */
+export function isoTimestamp(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
