@@ -30,6 +30,14 @@ export interface CookieOptions {
 }
 
 export function serializeCookie(name: string, value: string, o: CookieOptions): string {
+  // A deleted cookie is written as MediaWiki writes it: "deleted", expired at the epoch.
+  if (o.maxAge !== undefined && o.maxAge < 0) {
+    const parts = [`${name}=deleted`, 'expires=Thu, 01 Jan 1970 00:00:01 GMT', 'Max-Age=0', `path=${o.path ?? '/'}`];
+    if (o.secure) parts.push('secure');
+    if (o.httpOnly !== false) parts.push('HttpOnly');
+    if (o.sameSite) parts.push(`SameSite=${o.sameSite}`);
+    return parts.join('; ');
+  }
   const parts = [`${name}=${encodeURIComponent(value)}`];
   if (o.maxAge !== undefined) {
     const expires = new Date((o.now ?? Date.now()) + Math.max(o.maxAge, -1) * 1000);

@@ -105,12 +105,13 @@ export class Session {
 
   /** Logs out: the stored session goes, the login cookies are cleared. */
   logOut(): void {
-    const wasBot = this.kind === 'bot';
-    if (this.id) this.retiredId = this.id;
+    if (this.id) {
+      this.retiredId = this.id;
+      this.mgr.logoutCookies(this, this.kind === 'bot');
+    }
     this.id = null;
     this.data = newData(this.mgr.clock.now());
     this.dirty = false;
-    if (!wasBot) this.mgr.logoutCookies(this);
     this.kind = 'cookie';
   }
 
@@ -169,10 +170,8 @@ export class SessionManager {
       if (data && !data.bot) {
         const session = new Session(sid, data, this);
         if (data.userId > 0 && !(await this.validUser(data))) {
-          // The account logged out elsewhere or changed its password: this session is anonymous now.
-          session.data = newData(now);
-          session.dirty = true;
-          this.logoutCookies(session);
+          // The account's password changed (or it is gone): this session ends.
+          session.logOut();
         } else if (now - (data.touched ?? 0) > this.cfg.idleSeconds * 500) {
           // Sliding expiry, written at most once per half idle period.
           session.dirty = true;
@@ -237,13 +236,13 @@ export class SessionManager {
     else session.setCookies.push(this.cookie(`${p}Token`, '', -1));
   }
 
-  logoutCookies(session: Session): void {
+  logoutCookies(session: Session, bot = false): void {
     const p = this.cfg.cookiePrefix;
-    session.setCookies.push(
-      this.cookie(`${p}_session`, '', -1),
-      this.cookie(`${p}UserID`, '', -1),
-      this.cookie(`${p}Token`, '', -1),
-      this.cookie(`${p}LoggedOut`, String(Math.floor(this.clock.now() / 1000)), this.cfg.cookieExpiration),
-    );
+    if (bot) {
+      session.setCookies.push(this.cookie(this.botCookieName, '', -1));
+      return;
+    }
+    session.setCookies.push(this.cookie(this.cookieName, '', -1), this.cookie(`${p}UserID`, '', -1));
+    if (session.data.remember) session.setCookies.push(this.cookie(`${p}Token`, '', -1));
   }
 }
