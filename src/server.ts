@@ -6,6 +6,7 @@ import multipart from '@fastify/multipart';
 import { handleApi, type ApiResponse } from './api/main.js';
 import type { Config } from './config.js';
 import { createServices, type ServiceOverrides, type Services } from './services.js';
+import { registerWebRoutes } from './web/index.js';
 
 export const BODY_LIMIT = 8 * 1024 * 1024;
 
@@ -63,6 +64,7 @@ export async function buildApp(services: Services, opts: { log?: PinoLogger } = 
     return reply.send(JSON.stringify({ error: { code, info } }));
   });
   app.get('/', async (_req, reply) => reply.redirect(`${services.config.articlePath}/Main_Page`));
+  await registerWebRoutes(app, services);
   return app;
 }
 

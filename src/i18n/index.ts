@@ -22,11 +22,14 @@ export interface I18n {
 
 function loadAll(): Map<string, Record<string, string>> {
   const all = new Map<string, Record<string, string>>();
-  for (const file of readdirSync(DIR)) {
+  // "<lang>.json" is a language; "<lang>.<part>.json" adds keys to it (read after its base file).
+  for (const file of readdirSync(DIR).sort((a, b) => a.split('.').length - b.split('.').length || a.localeCompare(b))) {
     if (!file.endsWith('.json')) continue;
+    const [lang, part] = file.slice(0, -5).split('.') as [string, string | undefined];
+    if (part !== undefined && !all.has(lang)) continue;
     const data = JSON.parse(readFileSync(join(DIR, file), 'utf8')) as Record<string, string>;
     delete data['@metadata'];
-    all.set(file.slice(0, -5), data);
+    all.set(lang, { ...all.get(lang), ...data });
   }
   return all;
 }

@@ -7,6 +7,8 @@ import type { SessionData, SessionStore } from './store.js';
 
 const ID_PATTERN = /^[a-zA-Z0-9_-]{32,}$/;
 const BASE32 = '0123456789abcdefghijklmnopqrstuv';
+/** The session secret behind pageToken(); no TOKEN_TYPES entry uses it. */
+const PAGE_TOKEN_KEY = 'web';
 
 export interface SessionUserSource {
   /** The account's current user_token, or null when the account is gone. */
@@ -62,6 +64,19 @@ export class Session {
     if (!t) throw new Error(`unknown token type ${type}`);
     if (this.data.userId === 0 && !t.anonReal) return ANON_TOKEN;
     return makeToken(this.secret(t.key), t.salt, Math.floor(this.mgr.clock.now() / 1000));
+  }
+
+  /**
+   * The token of the site's own HTML forms: real for anonymous sessions too, and not a meta=tokens type
+   * (the API's anonymous CSRF token stays "+\\").
+   */
+  pageToken(): string {
+    return makeToken(this.secret(PAGE_TOKEN_KEY), '', Math.floor(this.mgr.clock.now() / 1000));
+  }
+
+  checkPageToken(value: string): boolean {
+    const secret = this.data.secrets[PAGE_TOKEN_KEY];
+    return secret !== undefined && matchToken(value, secret, '');
   }
 
   hasSecret(key: string): boolean {

@@ -16,9 +16,13 @@ function load(file: string): { meta: unknown; messages: Catalog } {
   return { meta, messages: rest as Catalog };
 }
 
+// "<lang>.json" is a language; "<lang>.<part>.json" (e.g. ar.web.json) adds keys and is compared with en.<part>.json.
 const files = readdirSync(DIR).filter((f) => f.endsWith('.json')).sort();
+const englishOf = (file: string) => load(`en${file.slice(file.indexOf('.'))}`).messages;
 const english = load('en.json').messages;
-const translations = files.filter((f) => f !== 'en.json').map((f) => ({ lang: f.slice(0, -5), file: f, ...load(f) }));
+const translations = files
+  .filter((f) => !f.startsWith('en.'))
+  .map((f) => ({ lang: f.slice(0, f.indexOf('.')), file: f, english: englishOf(f), ...load(f) }));
 
 /** The parameter numbers ($1, $2, …) a message uses. */
 function params(text: string): Set<number> {
@@ -66,14 +70,14 @@ test('there is at least one translation besides English', () => {
 });
 
 for (const t of translations) {
-  test(`${t.file}: has @metadata and the same keys as en.json`, () => {
+  test(`${t.file}: has @metadata and the same keys as its English file`, () => {
     assert.equal(typeof t.meta, 'object');
     assert.ok(t.meta !== null);
-    assert.deepEqual(Object.keys(t.messages).sort(), Object.keys(english).sort());
+    assert.deepEqual(Object.keys(t.messages).sort(), Object.keys(t.english).sort());
   });
 
   test(`${t.file}: no empty texts, same line breaks and {{SITENAME}} use as English`, () => {
-    for (const [key, en] of Object.entries(english)) {
+    for (const [key, en] of Object.entries(t.english)) {
       const tr = t.messages[key];
       if (tr === undefined) continue; // reported by the key-set test
       assert.ok(tr.trim().length > 0, `${key} is empty`);
@@ -83,7 +87,7 @@ for (const t of translations) {
   });
 
   test(`${t.file}: parameters match English`, () => {
-    for (const [key, en] of Object.entries(english)) {
+    for (const [key, en] of Object.entries(t.english)) {
       const tr = t.messages[key];
       if (tr === undefined) continue;
       const enParams = params(en);
@@ -96,7 +100,7 @@ for (const t of translations) {
 
   test(`${t.file}: {{PLURAL:}} use matches English`, () => {
     const forms = t.lang === 'ar' ? 6 : 2;
-    for (const [key, en] of Object.entries(english)) {
+    for (const [key, en] of Object.entries(t.english)) {
       const tr = t.messages[key];
       if (tr === undefined) continue;
       const enPl = plurals(en);

@@ -1,0 +1,40 @@
+// Special:ChangePassword: a logged-in user sets a new password (the rules of action=changeauthenticationdata).
+import type { PageContext, PageHandler, PageResult } from '../context.js';
+import { errorSummary, field, focusField, form, guardPost, messageText, notice, type FormErrors } from '../forms.js';
+import { html } from '../html.js';
+
+const TITLE = 'Special:ChangePassword';
+
+function render(ctx: PageContext, errors: FormErrors = {}, status = 200): PageResult {
+  const name = ctx.performer.name;
+  const labels = { wpNewPassword: ctx.t('authfield-newpassword-label'), wpRetype: ctx.t('authfield-retype-label') };
+  const focus = focusField(errors, ['wpNewPassword', 'wpRetype']);
+  const fields = html`<input type="text" name="wpName" value="${name}" autocomplete="username" readonly hidden>
+${field({ name: 'wpNewPassword', label: labels.wpNewPassword, type: 'password', autocomplete: 'new-password', required: true, help: ctx.t('authfield-newpassword-help'), error: errors.wpNewPassword, autofocus: focus === 'wpNewPassword' })}
+${field({ name: 'wpRetype', label: labels.wpRetype, type: 'password', autocomplete: 'new-password', required: true, help: ctx.t('authfield-retype-help'), error: errors.wpRetype, autofocus: focus === 'wpRetype' })}`;
+  return {
+    status,
+    heading: ctx.t('web-changepassword-title'),
+    body: html`${errorSummary(ctx, errors, labels)}<p>${ctx.t('web-changepassword-intro', name)}</p>
+${form(ctx, ctx.link(TITLE), fields, ctx.t('web-changepassword-submit'))}`,
+  };
+}
+
+export const changePasswordPage: PageHandler = async (ctx) => {
+  const user = ctx.performer.user;
+  if (!user) return { redirect: ctx.link('Special:UserLogin', { returnto: TITLE }) };
+  const heading = ctx.t('web-changepassword-title');
+  // A bot password is for tools: it may not replace the account's own password.
+  if (ctx.performer.bot) return { status: 403, heading, body: notice(ctx.t('apierror-botpasswords-cannot-change'), 'warning') };
+  if (ctx.method !== 'POST') return render(ctx);
+  const refused = guardPost(ctx, { writes: true });
+  if (refused) return render(ctx, { '': refused }, 400);
+  const s = ctx.services;
+  const password = ctx.form.wpNewPassword ?? '';
+  const problem = s.auth.validateNewPassword(user, ctx.performer.groups, password, ctx.form.wpRetype ?? '');
+  if (problem) return render(ctx, { [problem.key === 'badretype' ? 'wpRetype' : 'wpNewPassword']: messageText(ctx, problem) });
+  const updated = await s.auth.changePassword(user, password);
+  ctx.session.refreshUser(updated);
+  await s.sessions.endAllFor(updated.id, ctx.session.id ?? undefined);
+  return { heading, body: html`${notice(ctx.t('web-changepassword-done'), 'success')}<p><a href="${ctx.link('Main_Page')}">${ctx.t('web-mainpage-title')}</a></p>` };
+};
