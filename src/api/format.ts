@@ -22,9 +22,15 @@ export function toFv1(value: unknown): unknown {
     const ck = (value as WithContent)[CONTENT];
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value)) {
+      if (k === ck) continue;
       const t = toFv1(v);
       if (t === undefined) continue;
-      out[k === ck ? '*' : k] = t;
+      out[k] = t;
+    }
+    // MediaWiki's BC transform moves the content value to a new "*" key, so it is printed last.
+    if (ck !== undefined && ck in value) {
+      const t = toFv1((value as Record<string, unknown>)[ck]);
+      if (t !== undefined) out['*'] = t;
     }
     return out;
   }

@@ -62,14 +62,14 @@ export async function handleApi(services: Services, raw: RawRequest): Promise<Ap
   // 1. CORS: a mismatching origin= is refused before anything else.
   const cors: CorsOutcome = checkCors(req);
   if (cors.kind === 'mismatch') {
-    return { status: 403, headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-cache' }, body: "'origin' parameter does not match Origin header" };
+    return { status: 403, headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-cache' }, body: "'origin' parameter does not match Origin header\n" };
   }
-  Object.assign(out.headers, corsHeaders(cors, req.method === 'OPTIONS'));
+  Object.assign(out.headers, corsHeaders(cors, req));
+  const untrusted = printer.callback !== null || cors.kind === 'public' || req.header('treat-as-untrusted') !== undefined;
+  if (untrusted) out.headers['mediawiki-login-suppressed'] = 'true';
   if (req.method === 'OPTIONS') return { status: 200, headers: out.headers, body: '' };
 
-  const untrusted = printer.callback !== null || cors.kind === 'public' || req.header('treat-as-untrusted') !== undefined;
   const session = await services.sessions.load(req.header('cookie'), { anonymous: untrusted });
-  if (untrusted) out.headers['mediawiki-login-suppressed'] = 'true';
   let performer = await loadPerformer(services, session.userId, req.ip, session.data.bot ?? null);
 
   let errorFormat: ErrorFormat = 'bc';
@@ -77,6 +77,8 @@ export async function handleApi(services: Services, raw: RawRequest): Promise<Ap
   let errorLang = 'en';
   let module: ModuleDef | null = null;
   let modulePath = 'main';
+  /** The module an error is reported for ("module" in the errors array). */
+  let errorModule = 'main';
   const ef = () => new ErrorFormatter(services.i18n, errorFormat, errorFormat === 'bc' ? 'en' : errorLang, printer.fv);
 
   const ctx: ApiContext = {
@@ -165,6 +167,7 @@ export async function handleApi(services: Services, raw: RawRequest): Promise<Ap
     // 4. The module, its parameters and its token.
     module = services.modules.actions.get(actionName)!;
     modulePath = module.path ?? module.name;
+    errorModule = modulePath;
     const specs = moduleParams(module, services);
     const params = validateParams(req, module.prefix ?? '', specs, warnList);
     for (const w of warnList) out.warnings.push({ module: modulePath, msg: w });
@@ -175,7 +178,8 @@ export async function handleApi(services: Services, raw: RawRequest): Promise<Ap
       if (!session.checkToken(tokenType, params.token as string)) throw apiError('apierror-badtoken');
     }
 
-    // 5. Rights and read-only.
+    // 5. Rights and read-only. Errors from here to the POST check are the main module's own.
+    errorModule = 'main';
     if (module.readMode !== false && !performer.can('read')) throw apiError('apierror-readapidenied');
     if (resolveFlag(module.writeMode, services, false)) {
       if (!performer.can('writeapi')) throw apiError('apierror-writeapidenied');
@@ -200,6 +204,7 @@ export async function handleApi(services: Services, raw: RawRequest): Promise<Ap
     }
 
     // 8. Execute.
+    errorModule = modulePath;
     const result = await module.execute(ctx, params);
     if (result && typeof result === 'object' && 'raw' in (result as object) && (result as { raw?: ApiResponse }).raw) {
       return finishRaw(services, session, (result as { raw: ApiResponse }).raw);
@@ -217,7 +222,7 @@ export async function handleApi(services: Services, raw: RawRequest): Promise<Ap
     const f = ef();
     const docref = services.i18n.text(errorFormat === 'bc' ? 'en' : errorLang, 'api-usage-docref', apiUrl);
     const m: ApiMessage = { code: e.code, key: e.key, params: e.params, data: e.data };
-    out.error = errorFormat === 'bc' ? { error: f.bcError(m, docref) } : content({ errors: [f.item(m, modulePath)], docref }, 'docref');
+    out.error = errorFormat === 'bc' ? { error: f.bcError(m, docref) } : content({ errors: [f.item(m, errorModule)], docref }, 'docref');
   }
 
   await finishSession(services, session, out.headers);
@@ -286,8 +291,8 @@ function print(p: Printer, body: Record<string, unknown>, out: Outcome): ApiResp
     headers['content-type'] = 'text/html; charset=utf-8';
     return { status: out.status, headers, body: renderHtmlResult(json) };
   }
-  const json =
-    p.fv === 1 ? encodeJson(shaped, { utf8: p.utf8, escapeXmlMeta: p.utf8 }) : encodeJson(shaped, { utf8: !p.ascii, escapeXmlMeta: false });
+  // "<", ">" and "&" stay as they are in both versions (FormatJson's XMLMETA_OK); only non-ASCII differs.
+  const json = encodeJson(shaped, { utf8: p.fv === 1 ? p.utf8 : !p.ascii, escapeXmlMeta: false });
   if (p.callback !== null) {
     headers['content-type'] = 'text/javascript; charset=utf-8';
     return { status: out.status, headers, body: `/**/${p.callback}(${json})` };

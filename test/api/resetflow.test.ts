@@ -2,6 +2,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Client, addUser, readMails, startTestServer, type TestServer } from '../helpers/harness.js';
+import { deliverAll } from '../helpers/api.js';
 
 let srv: TestServer;
 before(async () => {
@@ -14,7 +15,8 @@ test('reset by user name mails a temporary password that forces a new password',
   const anon = new Client(srv.api);
   const r = await anon.post({ action: 'resetpassword', user: 'alice', token: '+\\' });
   assert.equal(r.text, '{"resetpassword":{"status":"success"}}');
-  await srv.flush();
+  // flush() alone can return while the server's own worker is still writing the mail.
+  await deliverAll(srv);
   const mails = await readMails(srv.mailDir);
   assert.equal(mails.length, 1);
   assert.match(mails[0]!.to, /alice@example\.org/);

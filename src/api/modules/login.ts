@@ -21,7 +21,8 @@ export const loginModule = defineModule({
     name: param.string(),
     password: param.password(),
     domain: param.string(),
-    token: param.string({ sensitive: true, tokentype: 'login' }),
+    // Not a framework token (the module checks it itself), so paraminfo shows no tokentype, as MediaWiki's.
+    token: param.string({ sensitive: true }),
   },
   helpUrl: 'https://www.mediawiki.org/wiki/Special:MyLanguage/API:Login',
   examples: [{ query: 'action=query&meta=tokens&type=login', description: 'Retrieve a login token.' }],
@@ -38,6 +39,8 @@ export const loginModule = defineModule({
       return result({ result: 'NeedToken', token: session.token('login') });
     }
     if (!session.hasSecret('login')) {
+      // Asking for the token creates the secret, as MediaWiki's getToken() does: a retry is WrongToken.
+      session.token('login');
       return result({ result: 'Failed', reason: ctx.message('authpage-cannot-login-continue') });
     }
     if (!session.checkToken('login', token)) return result({ result: 'WrongToken' });

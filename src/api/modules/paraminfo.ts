@@ -21,7 +21,7 @@ function describeParam(spec: ParamSpec, name: string, index: number): Record<str
   return out;
 }
 
-export function describeModule(ctx: ApiContext, def: ModuleDef, group: string): Record<string, unknown> {
+export function describeModule(ctx: ApiContext, def: ModuleDef, group: string, helpformat = 'none'): Record<string, unknown> {
   const s = ctx.services;
   const out: Record<string, unknown> = {
     name: def.name,
@@ -38,7 +38,8 @@ export function describeModule(ctx: ApiContext, def: ModuleDef, group: string): 
   if (resolveFlag(def.writeMode, s, false)) out.writerights = true;
   if (resolveFlag(def.mustBePosted, s, false)) out.mustbeposted = true;
   out.helpurls = def.helpUrl ? [def.helpUrl] : [];
-  if (def.examples?.length) out.examples = def.examples.map((e) => ({ query: `api.php?${e.query}` }));
+  // Examples are help text: MediaWiki lists them only when help is asked for (helpformat other than none).
+  if (helpformat !== 'none' && def.examples?.length) out.examples = def.examples.map((e) => ({ query: `api.php?${e.query}` }));
   out.parameters = Object.entries(moduleParams(def, s)).map(([name, spec], i) => describeParam(spec, name, i + 1));
   out.templatedparameters = [];
   return out;
@@ -71,7 +72,7 @@ export const paramInfoModule = defineModule({
         ctx.warn('paraminfo', 'apiwarn-badmodule', path);
         continue;
       }
-      modules.push(describeModule(ctx, def, sub ? 'meta' : 'action'));
+      modules.push(describeModule(ctx, def, sub ? 'meta' : 'action', p.helpformat as string));
     }
     return { paraminfo: { helpformat: p.helpformat, modules } };
   },

@@ -10,6 +10,9 @@ export const LEGAL_TITLE_CHARS = " %!\"$&'()*,\\-.\\/0-9:;=?@A-Z\\\\^_`a-z~\\x80
 
 const PROPS = ['general', 'namespaces', 'namespacealiases', 'statistics', 'usergroups', 'rightsinfo', 'languages', 'specialpagealiases', 'interwikimap', 'magicwords', 'extensions'];
 
+// MediaWiki's default $wgNamespacesWithSubpages: every talk namespace, User, Project, MediaWiki, Template, Help.
+const WITH_SUBPAGES = new Set([1, 2, 3, 4, 5, 7, 8, 9, 10, 11, 12, 13, 15]);
+
 function namespaces(sitename: string) {
   const list: Array<[number, string, string | null]> = [
     [-2, 'Media', 'Media'], [-1, 'Special', 'Special'], [0, '', null], [1, 'Talk', 'Talk'], [2, 'User', 'User'],
@@ -20,7 +23,7 @@ function namespaces(sitename: string) {
   ];
   const out: Record<string, unknown> = {};
   for (const [id, name, canonical] of list) {
-    const ns: Record<string, unknown> = { id, case: 'first-letter', name, subpages: id > 0 && id % 2 === 1 || id === 2 || id === 4, };
+    const ns: Record<string, unknown> = { id, case: 'first-letter', name, subpages: WITH_SUBPAGES.has(id) };
     if (canonical !== null) ns.canonical = canonical;
     ns.content = id === 0;
     ns.nonincludable = false;

@@ -40,18 +40,21 @@ function acceptLanguages(header: string | undefined): Array<Record<string, unkno
 async function blockInfo(ctx: ApiContext): Promise<Record<string, unknown>> {
   const block = await ctx.performer.block();
   if (!block) return {};
-  return {
+  // MediaWiki's keys and order; every block here is sitewide and hard (it applies to accounts too).
+  const info: Record<string, unknown> = {
     blockid: block.id,
     blockedby: block.by,
-    blockedbyid: 0,
+    blockedbyid: (await ctx.services.users.byName(block.by))?.id ?? 0,
     blockreason: block.reason,
     blockedtimestamp: isoTimestamp(block.timestamp),
     blockexpiry: block.expiry === null ? 'infinite' : isoTimestamp(block.expiry),
-    blocknocreate: block.createAccount,
     blockpartial: false,
+    blocknocreate: block.createAccount,
+    blockanononly: false,
     blockedtimestampformatted: isoTimestamp(block.timestamp),
-    blockexpiryformatted: block.expiry === null ? 'infinite' : isoTimestamp(block.expiry),
   };
+  if (block.expiry !== null) info.blockexpiryformatted = isoTimestamp(block.expiry);
+  return info;
 }
 
 export const userInfoModule = defineModule({
