@@ -1,15 +1,13 @@
 // Groups and the rights they grant: MediaWiki's defaults for what accounts and recovery use.
 
 const ANON = [
-  'createaccount', 'read', 'edit', 'createpage', 'createtalk', 'writeapi',
+  'createaccount', 'read', 'edit', 'createpage', 'createtalk', 'writeapi', 'viewmywatchlist', 'editmywatchlist',
   'viewmyprivateinfo', 'editmyprivateinfo', 'editmyoptions',
 ];
 const USER = [
-  'move', 'move-subpages', 'move-rootuserpages', 'move-categorypages', 'movefile', 'read', 'edit',
-  'createpage', 'createtalk', 'writeapi', 'upload', 'reupload', 'reupload-shared', 'minoredit',
-  'editmyusercss', 'editmyuserjson', 'editmyuserjs', 'sendemail', 'applychangetags', 'changetags',
-  'editcontentmodel', 'viewmywatchlist', 'editmywatchlist', 'viewmyprivateinfo', 'editmyprivateinfo',
-  'editmyoptions', 'purge',
+  'move', 'move-subpages', 'move-rootuserpages', 'move-categorypages', 'movefile', 'read', 'edit', 'createpage',
+  'createtalk', 'upload', 'reupload', 'reupload-shared', 'minoredit', 'editmyusercss', 'editmyuserjson',
+  'editmyuserjs', 'editmyuserjsredirect', 'purge', 'sendemail', 'applychangetags', 'changetags', 'editcontentmodel',
 ];
 const AUTOCONFIRMED = ['autoconfirmed', 'editsemiprotected'];
 const BOT = [
@@ -28,14 +26,15 @@ const SYSOP = [
 const BUREAUCRAT = ['userrights', 'noratelimit'];
 const INTERFACE_ADMIN = ['editinterface', 'editsitecss', 'editsitejson', 'editsitejs', 'editusercss', 'edituserjson', 'edituserjs'];
 
+// In MediaWiki's configuration order, which is also the order rights are listed in.
 export const GROUP_RIGHTS: Record<string, readonly string[]> = {
   '*': ANON,
   user: USER,
   autoconfirmed: AUTOCONFIRMED,
   bot: BOT,
   sysop: SYSOP,
-  bureaucrat: BUREAUCRAT,
   'interface-admin': INTERFACE_ADMIN,
+  bureaucrat: BUREAUCRAT,
 };
 
 /** Groups a user can be put in explicitly. */
@@ -49,13 +48,13 @@ export function effectiveGroups(explicit: readonly string[], registered: boolean
 
 export function rightsOf(groups: readonly string[]): string[] {
   const out = new Set<string>();
-  for (const g of groups) for (const r of GROUP_RIGHTS[g] ?? []) out.add(r);
+  for (const [g, rights] of Object.entries(GROUP_RIGHTS)) if (groups.includes(g)) for (const r of rights) out.add(r);
   return [...out];
 }
 
 // Rights each bot-password grant allows (the subset that matters for accounts and recovery).
 export const GRANT_RIGHTS: Record<string, readonly string[]> = {
-  basic: ['autoconfirmed', 'autopatrol', 'editsemiprotected', 'ipblock-exempt', 'nominornewtalk', 'patrolmarks', 'read', 'unwatchedpages'],
+  basic: ['autoconfirmed', 'autopatrol', 'editsemiprotected', 'ipblock-exempt', 'nominornewtalk', 'patrolmarks', 'purge', 'read', 'unwatchedpages'],
   highvolume: ['bot', 'apihighlimits', 'noratelimit', 'markbotedits'],
   editpage: ['edit', 'minoredit', 'applychangetags', 'changetags', 'editcontentmodel'],
   createeditmovepage: ['createpage', 'edit', 'move', 'createtalk', 'move-rootuserpages', 'move-subpages', 'move-categorypages'],

@@ -84,7 +84,7 @@ export class ErrorFormatter {
         break;
       case 'raw':
         out.key = m.key;
-        out.params = m.params.map((p) => (typeof p === 'object' ? { key: p.key, params: p.params } : p));
+        out.params = m.params;
         break;
     }
     // formatversion 2 puts the text right after the code; formatversion 1 prints it last, as "*".

@@ -62,7 +62,7 @@ export async function handleApi(services: Services, raw: RawRequest): Promise<Ap
   // 1. CORS: a mismatching origin= is refused before anything else.
   const cors: CorsOutcome = checkCors(req);
   if (cors.kind === 'mismatch') {
-    return { status: 403, headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-cache' }, body: "'origin' parameter does not match Origin header\n" };
+    return { status: 403, headers: { 'content-type': 'text/html; charset=utf-8', 'x-content-type-options': 'nosniff', 'cache-control': 'no-cache' }, body: "'origin' parameter does not match Origin header\n" };
   }
   Object.assign(out.headers, corsHeaders(cors, req));
   const untrusted = printer.callback !== null || cors.kind === 'public' || req.header('treat-as-untrusted') !== undefined;
@@ -153,7 +153,8 @@ export async function handleApi(services: Services, raw: RawRequest): Promise<Ap
     errorLang = errorLangParam === 'uselang' ? lang : errorLangParam === 'content' ? cfg.language : (services.i18n.resolve(errorLangParam) ?? lang);
     if (langInfo) {
       out.top.uselang = lang;
-      out.top.errorlang = errorLang;
+      // bc errors are always English, whatever uselang says.
+      out.top.errorlang = errorFormat === 'bc' ? 'en' : errorLang;
     }
     for (const w of warnList) out.warnings.push({ module: 'main', msg: w });
     warnList.length = 0;
@@ -213,7 +214,12 @@ export async function handleApi(services: Services, raw: RawRequest): Promise<Ap
 
     // 9. Parameters nobody read.
     const unused = req.unused();
-    if (unused.length) ctx.warn('main', 'apiwarn-unrecognizedparams', unused.join(', '), unused.length);
+    if (unused.length) {
+      // Keyed by position among the request's parameters, as MediaWiki's list parameter is.
+      const names = req.names();
+      const listed = { list: Object.fromEntries(unused.map((n) => [String(names.indexOf(n)), n])), type: 'comma' as const };
+      ctx.warn('main', 'apierror-unrecognizedparams', listed, unused.length);
+    }
   } catch (err) {
     const e = toApiError(err, services);
     out.status = e.httpStatus;

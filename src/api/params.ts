@@ -37,6 +37,10 @@ export const param = {
 
 export const MULTI_LIMIT = 50;
 
+/** Parameter names and values travel as "plaintext" parameters (visible in errorformat=raw). */
+const pt = (text: string) => ({ plaintext: text });
+export const list = (items: string[]) => ({ list: Object.fromEntries(items.map((v, i) => [String(i), v])), type: 'comma' as const });
+
 /** Splits a multi-value: "|" separated, or "\x1f" separated when the value starts with U+001F. */
 export function splitMulti(value: string): string[] {
   if (value === '') return [];
@@ -54,7 +58,7 @@ export function validateParam(req: ApiRequest, name: string, spec: ParamSpec, wa
   const raw = req.get(name);
   if (spec.type === 'boolean') return raw !== undefined;
   if (raw === undefined) {
-    if (spec.required) throw new ApiError('missingparam', 'paramvalidator-missingparam', [name]);
+    if (spec.required) throw new ApiError('missingparam', 'paramvalidator-missingparam', [pt(name)]);
     if (spec.default === undefined) return spec.multi ? null : null;
     if (spec.multi && typeof spec.default === 'string') return splitMulti(spec.default);
     return spec.default;
@@ -65,38 +69,38 @@ export function validateParam(req: ApiRequest, name: string, spec: ParamSpec, wa
     case 'text':
     case 'password':
       if (spec.max !== undefined && Buffer.byteLength(value) > spec.max) {
-        throw new ApiError('maxbytes', 'paramvalidator-maxbytes', [name, spec.max]);
+        throw new ApiError('maxbytes', 'paramvalidator-maxbytes', [pt(name), spec.max]);
       }
       return value;
     case 'integer': {
-      if (!/^[+-]?\d+$/.test(value.trim())) throw new ApiError('badinteger', 'paramvalidator-badinteger', [name, value]);
+      if (!/^[+-]?\d+$/.test(value.trim())) throw new ApiError('badinteger', 'paramvalidator-badinteger', [pt(name), pt(value)]);
       const n = Number(value.trim());
       if (spec.min !== undefined && n < spec.min) {
-        warnings.push({ code: 'outofrange', key: 'paramvalidator-outofrange-min', params: [name, value, spec.min] });
+        warnings.push({ code: 'outofrange', key: 'paramvalidator-outofrange-min', params: [pt(name), pt(value), spec.min] });
         return spec.min;
       }
       if (spec.max !== undefined && n > spec.max) {
-        warnings.push({ code: 'outofrange', key: 'paramvalidator-outofrange-max', params: [name, value, spec.max] });
+        warnings.push({ code: 'outofrange', key: 'paramvalidator-outofrange-max', params: [pt(name), pt(value), spec.max] });
         return spec.max;
       }
       return n;
     }
     case 'user': {
       const canonical = canonicalUserName(value);
-      if (canonical === null) throw new ApiError('baduser', 'paramvalidator-baduser', [name, value]);
+      if (canonical === null) throw new ApiError('baduser', 'paramvalidator-baduser', [pt(name), pt(value)]);
       return canonical;
     }
     case 'enum': {
       const allowed = spec.values ?? [];
       if (!spec.multi) {
         if (!allowed.includes(value)) {
-          throw new ApiError('badvalue', 'paramvalidator-badvalue-enumnotmulti', [name, value]);
+          throw new ApiError('badvalue', 'paramvalidator-badvalue-enumnotmulti', [pt(name), pt(value)]);
         }
         return value;
       }
       const parts = splitMulti(value);
       if (parts.length > MULTI_LIMIT) {
-        throw new ApiError('toomanyvalues', 'paramvalidator-toomanyvalues', [name, MULTI_LIMIT]);
+        throw new ApiError('toomanyvalues', 'paramvalidator-toomanyvalues', [pt(name), MULTI_LIMIT]);
       }
       if (spec.allowAll && parts.length === 1 && parts[0] === '*') return [...allowed];
       const good: string[] = [];
@@ -110,7 +114,8 @@ export function validateParam(req: ApiRequest, name: string, spec: ParamSpec, wa
         warnings.push({
           code: 'unrecognizedvalues',
           key: 'paramvalidator-unrecognizedvalues',
-          params: [name, bad.join(', '), bad.length],
+          params: [pt(name), list(bad), bad.length],
+          data: { values: bad },
         });
       }
       return good;

@@ -12,6 +12,7 @@ export interface RawRequest {
 export class ApiRequest {
   readonly params = new Map<string, string>();
   readonly fromQuery = new Set<string>();
+  private readonly bodyNames: string[] = [];
   readonly used = new Set<string>();
 
   constructor(
@@ -38,6 +39,7 @@ export class ApiRequest {
       this.params.set(name, text);
       // A name seen in the query string counts as "in the query string" even when the body repeats it.
       if (fromQuery) this.fromQuery.add(name);
+      else this.bodyNames.push(name);
     }
   }
 
@@ -54,6 +56,11 @@ export class ApiRequest {
   header(name: string): string | undefined {
     const v = this.headers[name.toLowerCase()];
     return Array.isArray(v) ? v.join(', ') : v;
+  }
+
+  /** Every parameter name in PHP's order: the body's first, then the query string's. */
+  names(): string[] {
+    return [...new Set([...this.bodyNames, ...this.params.keys()])];
   }
 
   unused(): string[] {

@@ -30,13 +30,6 @@ export interface AuthDeps {
   newPasswordExpiry: number;
 }
 
-function durationMsg(seconds: number): Msg {
-  if (seconds % 86400 === 0) return msg('duration-days', seconds / 86400);
-  if (seconds % 3600 === 0) return msg('duration-hours', seconds / 3600);
-  if (seconds % 60 === 0) return msg('duration-minutes', seconds / 60);
-  return msg('duration-seconds', seconds);
-}
-
 export class Authenticator {
   /** A hash of nothing in particular, verified for unknown users so that they cost the same time. */
   private dummyHash: Promise<string> | null = null;
@@ -55,7 +48,7 @@ export class Authenticator {
     for (let i = 0; i < keys.length; i++) {
       const cond = this.d.throttle[i]!;
       const n = await this.d.counters.hit(keys[i]!, cond.seconds);
-      if (n > cond.count && !hit) hit = msg('login-throttled', durationMsg(cond.seconds));
+      if (n > cond.count && !hit) hit = msg('login-throttled', { duration: cond.seconds });
     }
     return hit;
   }

@@ -7,8 +7,25 @@ import Banana from 'banana-i18n';
 
 const DIR = join(dirname(fileURLToPath(import.meta.url)), 'messages');
 
-/** A parameter is text, a number, or another message rendered in the same language. */
-export type MessageParam = string | number | { key: string; params: MessageParam[] };
+/**
+ * A parameter: text, a number, another message rendered in the same language, or one of MediaWiki's
+ * typed parameters (they show as such in errorformat=raw): plain text, a list, a duration in seconds.
+ */
+export type MessageParam =
+  | string
+  | number
+  | { key: string; params: MessageParam[] }
+  | { plaintext: string }
+  | { list: Record<string, string>; type: 'comma' }
+  | { duration: number };
+
+/** The message that renders a duration in seconds: the largest whole unit. */
+export function durationMessage(seconds: number): { key: string; params: MessageParam[] } {
+  if (seconds % 86400 === 0) return { key: 'duration-days', params: [seconds / 86400] };
+  if (seconds % 3600 === 0) return { key: 'duration-hours', params: [seconds / 3600] };
+  if (seconds % 60 === 0) return { key: 'duration-minutes', params: [seconds / 60] };
+  return { key: 'duration-seconds', params: [seconds] };
+}
 
 export interface I18n {
   readonly languages: readonly string[];
@@ -67,7 +84,16 @@ export function createI18n(opts: { sitename: string }): I18n {
     text(lang, key, ...params) {
       const b = bananas.get(resolve(lang) ?? 'en')!;
       if (!(key in english)) return `⧼${key}⧽`;
-      const flat = params.map((p) => (typeof p === 'object' ? this.text(lang, p.key, ...p.params) : p));
+      const flat = params.map((p): string | number => {
+        if (typeof p !== 'object') return p;
+        if ('plaintext' in p) return p.plaintext;
+        if ('list' in p) return Object.values(p.list).join(this.text(lang, 'comma-separator'));
+        if ('duration' in p) {
+          const d = durationMessage(p.duration);
+          return this.text(lang, d.key, ...d.params);
+        }
+        return this.text(lang, p.key, ...p.params);
+      });
       return b.i18n(key, ...flat);
     },
   };

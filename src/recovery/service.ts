@@ -73,9 +73,10 @@ export class RecoveryService {
       email = email ?? user;
       user = null;
     }
+    // Over the limit nothing is checked any more: the answer is the silent success, as in MediaWiki.
+    if (overLimit) return;
     if (user === null && email === null) throw new DomainError('passwordreset-nodata');
     if (email !== null && !isValidEmail(email)) throw new DomainError('passwordreset-invalidemail', [email]);
-    if (overLimit) return;
 
     await this.deps.db
       .insertInto('reset_request')

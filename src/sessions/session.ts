@@ -34,13 +34,18 @@ export class Session {
   dirty = false;
   /** An id whose stored data must go when the session is saved (after a rotation). */
   retiredId: string | null = null;
+  /** The id the client's cookie already holds: the cookie is sent only when the id differs. */
+  cookieId: string | null;
 
   constructor(
     public id: string | null,
     public data: SessionData,
     private readonly mgr: SessionManager,
     public kind: 'cookie' | 'bot' = 'cookie',
-  ) {}
+    fromCookie = false,
+  ) {
+    this.cookieId = fromCookie ? id : null;
+  }
 
   get userId(): number {
     return this.data.userId;
@@ -176,14 +181,14 @@ export class SessionManager {
     const bpId = cookies[this.botCookieName];
     if (bpId && ID_PATTERN.test(bpId)) {
       const data = await this.store.get(bpId);
-      if (data?.bot && (await this.validBot(data))) return new Session(bpId, data, this, 'bot');
+      if (data?.bot && (await this.validBot(data))) return new Session(bpId, data, this, 'bot', true);
     }
 
     const sid = cookies[this.cookieName];
     if (sid && ID_PATTERN.test(sid)) {
       const data = await this.store.get(sid);
       if (data && !data.bot) {
-        const session = new Session(sid, data, this);
+        const session = new Session(sid, data, this, 'cookie', true);
         if (data.userId > 0 && !(await this.validUser(data))) {
           // The account's password changed (or it is gone): this session ends.
           session.logOut();
@@ -229,8 +234,11 @@ export class SessionManager {
     if (session.id && session.dirty) {
       session.data.touched = this.clock.now();
       await this.store.put(session.id, session.data.userId, session.data, this.clock.now() + this.cfg.idleSeconds * 1000);
-      const name = session.kind === 'bot' ? this.botCookieName : this.cookieName;
-      session.setCookies.unshift(this.cookie(name, session.id));
+      if (session.cookieId !== session.id) {
+        const name = session.kind === 'bot' ? this.botCookieName : this.cookieName;
+        session.setCookies.unshift(this.cookie(name, session.id));
+        session.cookieId = session.id;
+      }
     }
     return session.setCookies;
   }
@@ -248,7 +256,6 @@ export class SessionManager {
     const age = remember ? this.cfg.extendedLoginCookieExpiration : this.cfg.cookieExpiration;
     session.setCookies.push(this.cookie(`${p}UserID`, String(user.id), age), this.cookie(`${p}UserName`, user.name, age));
     if (remember) session.setCookies.push(this.cookie(`${p}Token`, user.token, age));
-    else session.setCookies.push(this.cookie(`${p}Token`, '', -1));
   }
 
   logoutCookies(session: Session, bot = false): void {

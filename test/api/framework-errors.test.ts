@@ -100,8 +100,8 @@ test('action=foo is badvalue from the main module; an unknown format falls back 
 
 test('unknown parameters: a warning from "main" in bc (fv1 and fv2) and in plaintext; none on an error', async () => {
   const c = new Client(srv.api);
-  const one = msg(srv, 'apiwarn-unrecognizedparams', 'foo', 1);
-  const two = msg(srv, 'apiwarn-unrecognizedparams', 'foo, bar', 2);
+  const one = msg(srv, 'apierror-unrecognizedparams', 'foo', 1);
+  const two = msg(srv, 'apierror-unrecognizedparams', 'foo, bar', 2);
   const ok = (p: Record<string, string>) => c.post({ action: 'resetpassword', user: 'Nobody', token: ANON, ...p });
   let r = await ok({ foo: '1' });
   assert.equal(r.text, JSON.stringify({ warnings: { main: { '*': one } }, resetpassword: { status: 'success' } }));
@@ -119,7 +119,7 @@ test('unknown parameters: a warning from "main" in bc (fv1 and fv2) and in plain
   assertError(await badToken(c, { foo: '1', formatversion: '2' }), 'badtoken', bcError(srv, 2, 'badtoken', msg(srv, 'apierror-badtoken')));
   // jQuery's cache-buster "_" is only accepted with a callback.
   r = await c.get({ action: 'query', meta: 'userinfo', _: '123', formatversion: '2' });
-  assert.equal(r.json.warnings.main.warnings, msg(srv, 'apiwarn-unrecognizedparams', '_', 1));
+  assert.equal(r.json.warnings.main.warnings, msg(srv, 'apierror-unrecognizedparams', '_', 1));
 });
 
 test('requestid, curtimestamp and responselanginfo: first on success, after the error on failure', async () => {

@@ -217,7 +217,7 @@ test('a route turned off: its parameter is unrecognized (warning) and ignored', 
   await withServer({ MWAUTH_RESET_ROUTES: 'username' }, async (s) => {
     const c = new Client(s.api);
     const r = await post(c, { user: 'Nobody', email: 'alice@example.org', token: ANON, formatversion: '2' });
-    const warning = msg(s, 'apiwarn-unrecognizedparams', 'email', 1);
+    const warning = msg(s, 'apierror-unrecognizedparams', 'email', 1);
     assert.equal(r.text, JSON.stringify({ warnings: { main: { warnings: warning } }, resetpassword: { status: 'success' } }));
     // Only the email given: nothing usable is left.
     assertError(await post(c, { email: 'alice@example.org', token: ANON }), 'passwordreset-nodata');
@@ -229,7 +229,7 @@ test('a route turned off: its parameter is unrecognized (warning) and ignored', 
   await withServer({ MWAUTH_RESET_ROUTES: 'email' }, async (s) => {
     const c = new Client(s.api);
     const r: ApiReply = await post(c, { user: 'Nobody', email: 'alice@example.org', token: ANON });
-    const warning = msg(s, 'apiwarn-unrecognizedparams', 'user', 1);
+    const warning = msg(s, 'apierror-unrecognizedparams', 'user', 1);
     assert.equal(r.text, JSON.stringify({ warnings: { main: { '*': warning } }, resetpassword: { status: 'success' } }));
     await s.flush();
     const out = await s.services.db.selectFrom('outbox').select(['ob_to']).execute();

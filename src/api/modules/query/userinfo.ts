@@ -1,4 +1,5 @@
 // meta=userinfo: who the session is, with the properties clients ask for.
+import { DEFAULT_OPTIONS } from '../../../accounts/preferences.js';
 import { ASSIGNABLE_GROUPS } from '../../../accounts/rights.js';
 import { isoTimestamp } from '../../../util/clock.js';
 import { content } from '../../format.js';
@@ -8,20 +9,10 @@ import { param } from '../../params.js';
 const PROPS = [
   'blockinfo', 'hasmsg', 'groups', 'groupmemberships', 'implicitgroups', 'rights', 'changeablegroups', 'options',
   'editcount', 'ratelimits', 'theoreticalratelimits', 'email', 'realname', 'acceptlang', 'registrationdate',
-  'unreadcount', 'centralids', 'latestcontrib', 'cancreateaccount',
+  'unreadcount', 'centralids', 'latestcontrib',
 ];
 const IMPLICIT = ['*', 'user', 'autoconfirmed'];
 
-export const DEFAULT_OPTIONS: Record<string, string | number | boolean> = {
-  language: 'en',
-  variant: 'en',
-  gender: 'unknown',
-  requireemail: false,
-  timecorrection: 'System|0',
-  date: 'default',
-  skin: 'vector',
-  rememberpassword: false,
-};
 
 function acceptLanguages(header: string | undefined): Array<Record<string, unknown>> {
   if (!header) return [];
@@ -35,6 +26,24 @@ function acceptLanguages(header: string | undefined): Array<Record<string, unkno
     .filter((l) => l.code && !Number.isNaN(l.q) && l.q > 0)
     .sort((a, b) => b.q - a.q)
     .map((l) => content({ q: l.q, code: l.code }, 'code'));
+}
+
+// MediaWiki's default rate limits as userinfo reports them; mailpassword is this server's own limit.
+const USER_LIMITS: Record<string, [number, number]> = {
+  edit: [90, 60], move: [8, 60], rollback: [10, 60], emailuser: [20, 86400], changeemail: [4, 86400],
+  confirmemail: [4, 86400], purge: [30, 60], linkpurge: [30, 60], renderfile: [700, 30],
+  'renderfile-nonstandard': [70, 30], editcontentmodel: [8, 60],
+};
+const IP_LIMITS: Record<string, [number, number]> = {
+  edit: [8, 60], upload: [8, 60], mailpassword: [5, 3600], emailuser: [5, 86400], purge: [30, 60],
+  linkpurge: [30, 60], renderfile: [700, 30], 'renderfile-nonstandard': [70, 30], stashedit: [30, 60],
+  stashbasehtml: [5, 60], changetag: [8, 60],
+};
+
+function rateLimits(ctx: ApiContext): Record<string, unknown> {
+  const anon = ctx.performer.anon;
+  const table = anon ? { ...IP_LIMITS, mailpassword: ctx.services.config.resetIpLimit } : USER_LIMITS;
+  return Object.fromEntries(Object.entries(table).map(([action, [hits, seconds]]) => [action, { [anon ? 'ip' : 'user']: { hits, seconds } }]));
 }
 
 async function blockInfo(ctx: ApiContext): Promise<Record<string, unknown>> {
@@ -86,19 +95,21 @@ export const userInfoModule = defineModule({
       const stored = user ? await ctx.services.users.options(user.id) : {};
       info.options = { ...DEFAULT_OPTIONS, language: ctx.services.config.language, ...stored };
     }
-    if (props.has('editcount') && user) info.editcount = 0;
-    if (props.has('ratelimits')) info.ratelimits = {};
-    if (props.has('theoreticalratelimits')) info.theoreticalratelimits = {};
-    if (props.has('realname') && user) info.realname = '';
-    if (props.has('email') && user) {
-      info.email = user.email;
-      if (user.emailAuthenticated) info.emailauthenticated = isoTimestamp(user.emailAuthenticated);
+    if (props.has('editcount')) info.editcount = 0;
+    if (props.has('ratelimits')) info.ratelimits = perf.can('noratelimit') ? {} : rateLimits(ctx);
+    if (props.has('theoreticalratelimits')) info.theoreticalratelimits = rateLimits(ctx);
+    if (props.has('realname')) info.realname = '';
+    if (props.has('email')) {
+      info.email = user?.email ?? '';
+      if (user?.emailAuthenticated) info.emailauthenticated = isoTimestamp(user.emailAuthenticated);
     }
-    if (props.has('acceptlang')) info.acceptlang = acceptLanguages(ctx.req.header('accept-language'));
     if (props.has('registrationdate') && user) info.registrationdate = isoTimestamp(user.registration);
+    if (props.has('acceptlang')) info.acceptlang = acceptLanguages(ctx.req.header('accept-language'));
     if (props.has('unreadcount')) info.unreadcount = 0;
-    if (props.has('centralids')) info.centralids = { local: perf.id };
-    if (props.has('cancreateaccount')) info.cancreateaccount = perf.can('createaccount');
+    if (props.has('centralids')) {
+      info.centralids = { local: perf.id };
+      info.attachedlocal = { local: perf.id > 0 };
+    }
     return { userinfo: info };
   },
 });
