@@ -103,6 +103,9 @@ export async function handleApi(services: Services, raw: RawRequest): Promise<Ap
     warn(mod, key, ...params) {
       out.warnings.push({ module: mod, msg: { code: codeForKey(key), key, params } });
     },
+    addWarning(mod, m) {
+      out.warnings.push({ module: mod, msg: m });
+    },
     deprecated(mod, key, feature) {
       out.warnings.push({ module: mod, msg: { code: 'deprecation', key, params: [], data: { feature } } });
       if (!out.warnings.some((w) => w.msg.code === 'deprecation-help')) {

@@ -20,6 +20,8 @@ export interface ApiContext {
   /** The request must not use the caller's credentials (JSONP, origin=*). */
   untrusted: boolean;
   warn(module: string, key: string, ...params: ApiMessage['params']): void;
+  /** A warning already made (from parameter validation, with its data). */
+  addWarning(module: string, m: ApiMessage): void;
   /** A deprecation warning; the first one also brings the "subscribe for notices" warning. */
   deprecated(module: string, key: string, feature: string): void;
   /** Renders a message for a free-text field such as login's "reason". */

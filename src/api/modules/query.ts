@@ -37,7 +37,7 @@ export const queryModule = defineModule({
       const sub = META_MODULES.find((m) => m.name === name)!;
       const warnings: Parameters<typeof validateParams>[3] = [];
       const params = validateParams(ctx.req, sub.prefix ?? '', moduleParams(sub, ctx.services), warnings);
-      for (const w of warnings) ctx.warn(sub.path!, w.key, ...w.params);
+      for (const w of warnings) ctx.addWarning(sub.path!, w);
       if (sub.readMode !== false && !ctx.performer.can('read')) throw new ApiError('readapidenied', 'apierror-readapidenied');
       Object.assign(query, await sub.execute(ctx, params));
     }
