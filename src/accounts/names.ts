@@ -7,9 +7,13 @@ const TROUBLEMAKERS = /[\u0080-\u009f\u00a0\u1680\u180e\u2000-\u200f\u2028-\u202
 // Characters an account created here may not hold (MediaWiki's $wgInvalidUsernameCharacters).
 const NOT_CREATABLE = /[@:>]/;
 const NAMESPACES = new Set([
-  'media', 'special', 'talk', 'user talk', 'project', 'project talk', 'file', 'file talk', 'image', 'image talk',
+  'user', 'media', 'special', 'talk', 'user talk', 'project', 'project talk', 'file', 'file talk', 'image', 'image talk',
   'mediawiki', 'mediawiki talk', 'template', 'template talk', 'help', 'help talk', 'category', 'category talk',
 ]);
+
+// MediaWiki's UserNameUtils::isIP: anything shaped like an IPv4 address, valid or not, and the "1.2.3.xxx"
+// form old software used for hidden addresses, can never be an account name.
+const IPV4_LIKE = /^\d{1,3}\.\d{1,3}\.\d{1,3}\.(?:xxx|\d{1,3})$/;
 
 export function isIPAddress(s: string): boolean {
   if (/^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})(\/\d{1,2})?$/.test(s)) {
@@ -45,7 +49,7 @@ export function canonicalUserName(input: string): string | null {
   if (name.includes('~~~')) return null;
   if (Buffer.byteLength(name, 'utf8') > 255) return null;
   name = ucfirst(name);
-  if (isIPAddress(name)) return null;
+  if (isIPAddress(name) || IPV4_LIKE.test(name)) return null;
   return name;
 }
 

@@ -32,8 +32,10 @@ export async function main(argv: string[], io: Io = stdio, env = process.env): P
     .command('serve')
     .description('run the HTTP server (MWAUTH_* environment variables configure it)')
     .addOption(new Option('--port <port>', 'port to listen on').env('MWAUTH_PORT'))
-    .action(async () => {
-      exit = await serve(env, io);
+    .action(async (opts: { port?: string }, cmd: Command) => {
+      // A --port given on the command line wins over MWAUTH_PORT; loadConfig checks it either way.
+      const fromCli = cmd.getOptionValueSource('port') === 'cli' && opts.port !== undefined;
+      exit = await serve(fromCli ? { ...env, MWAUTH_PORT: opts.port } : env, io);
     });
 
   registerUserCommands(program, withServices, io);

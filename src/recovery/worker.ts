@@ -32,6 +32,9 @@ const BATCH = 50;
 
 export type ResetOutcome = 'queued' | 'nomatch' | 'cooldown';
 
+/** Another worker took the request over after this one's lease ran out: this one's work is rolled back. */
+class LeaseLost extends Error {}
+
 export class RecoveryWorker {
   private running: Promise<number> | null = null;
   private again = false;
@@ -88,11 +91,16 @@ export class RecoveryWorker {
         .execute();
       if (due.length === 0) return handled;
       for (const rr of due) {
-        if (!(await this.claim(Number(rr.rr_id), now))) continue;
+        const lease = now + LEASE_MS;
+        if (!(await this.claim(Number(rr.rr_id), now, lease))) continue;
         try {
-          await this.process(rr);
+          await this.process(rr, lease);
           handled++;
         } catch (err) {
+          if (err instanceof LeaseLost) {
+            this.d.logger?.info({ request: Number(rr.rr_id) }, 'reset request taken over by another worker');
+            continue;
+          }
           // Left "processing": its lease runs out and a later run tries again.
           this.d.logger?.error({ err: (err as Error).message, request: Number(rr.rr_id) }, 'reset request failed');
           return handled;
@@ -101,10 +109,10 @@ export class RecoveryWorker {
     }
   }
 
-  private async claim(id: number, now: number): Promise<boolean> {
+  private async claim(id: number, now: number, lease: number): Promise<boolean> {
     const r = await this.d.db
       .updateTable('reset_request')
-      .set({ rr_status: 'processing', rr_processed: now + LEASE_MS })
+      .set({ rr_status: 'processing', rr_processed: lease })
       .where('rr_id', '=', id)
       .where((eb) =>
         eb.or([eb('rr_status', '=', 'pending'), eb.and([eb('rr_status', '=', 'processing'), eb('rr_processed', '<', now)])]),
@@ -121,7 +129,7 @@ export class RecoveryWorker {
     return rr.rr_email ? (await this.d.users.byEmail(rr.rr_email)).filter((u) => u.email) : [];
   }
 
-  private async process(rr: Selectable<ResetRequestTable>): Promise<ResetOutcome> {
+  private async process(rr: Selectable<ResetRequestTable>, lease: number): Promise<ResetOutcome> {
     const id = Number(rr.rr_id);
     const targets = await this.targets(rr);
     const now = this.d.clock.now();
@@ -158,11 +166,16 @@ export class RecoveryWorker {
         await this.d.users.setTemporaryPassword(p.user.id, p.hash, trx);
         await this.d.outbox.enqueue(trx, p.mail);
       }
-      await trx
+      // Only while the request is still ours: a worker whose lease ran out and was taken over must not
+      // send a second mail, nor replace the temporary password the other worker mailed.
+      const r = await trx
         .updateTable('reset_request')
         .set({ rr_status: outcome, rr_processed: this.d.clock.now() })
         .where('rr_id', '=', id)
-        .execute();
+        .where('rr_status', '=', 'processing')
+        .where('rr_processed', '=', lease)
+        .executeTakeFirst();
+      if (Number(r.numUpdatedRows) !== 1) throw new LeaseLost();
     });
     this.d.logger?.info({ request: id, outcome, accounts: prepared.length }, 'reset request handled');
     if (prepared.length) this.d.onQueued?.();

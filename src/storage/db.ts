@@ -22,6 +22,17 @@ async function openSqlite(file: string): Promise<DbHandle> {
   native.pragma('busy_timeout = 5000');
   native.pragma('foreign_keys = ON');
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: native }) });
+  // Kysely takes no lock for SQLite migrations, so two processes opening a new file at once (the server
+  // and a CLI command) would both create the tables. In an IMMEDIATE transaction the second one waits.
+  native.exec('BEGIN IMMEDIATE');
+  try {
+    await migrate(db);
+    native.exec('COMMIT');
+  } catch (err) {
+    if (native.inTransaction) native.exec('ROLLBACK');
+    await db.destroy();
+    throw err;
+  }
   return { db, dialect: 'sqlite', close: () => db.destroy() };
 }
 
@@ -39,8 +50,10 @@ export async function openDatabase(opts: { databaseUrl: string | null; dataDir: 
   let handle: DbHandle;
   if (!url) handle = await openSqlite(join(opts.dataDir, 'mwauth.sqlite'));
   else if (url.startsWith('sqlite:')) handle = await openSqlite(url.slice('sqlite:'.length).replace(/^\/\//, '') || ':memory:');
-  else handle = await openPostgres(url);
-  await migrate(handle.db);
+  else {
+    handle = await openPostgres(url);
+    await migrate(handle.db);
+  }
   return handle;
 }
 
