@@ -10,6 +10,7 @@ import type { Config } from './config.js';
 import { createI18n, type I18n } from './i18n/index.js';
 import { SqlCounters, type Counters } from './limits/counters.js';
 import { Outbox } from './mail/outbox.js';
+import { migrateMailSchema } from './mail/schema.js';
 import { createTransport, type MailTransport } from './mail/transport.js';
 import { DeliveryWorker } from './mail/worker.js';
 import { RecoveryService } from './recovery/service.js';
@@ -68,13 +69,14 @@ export async function createServices(config: Config, o: ServiceOverrides = {}): 
   const logger = o.logger ?? silentLogger;
   const handle = await openDatabase(config);
   const db = handle.db;
+  await migrateMailSchema(db);
   const i18n = createI18n({ sitename: config.sitename });
   const hasher = o.hasher ?? createPasswordHasher({ random });
   const counters = new SqlCounters(db, clock);
   const users = new UserStore(db, clock, random);
   const blocks = new BlockStore(db, clock);
   const botPasswords = new BotPasswordStore(db, hasher, clock, random);
-  const sessionStore = new SqlSessionStore(db, clock);
+  const sessionStore = new SqlSessionStore(db, clock, config.secret);
   const sessions = new SessionManager(
     sessionStore,
     {
@@ -100,7 +102,7 @@ export async function createServices(config: Config, o: ServiceOverrides = {}): 
     throttle: config.loginThrottle,
     newPasswordExpiry: config.newPasswordExpiry,
   });
-  const transport = o.transport ?? createTransport({ smtpUrl: config.smtpUrl, mailDir: config.mailDir });
+  const transport = o.transport ?? createTransport({ smtp: config.mail.smtp, mailDir: config.mailDir, dkim: config.mail.dkim });
   const outbox = new Outbox({
     db,
     clock,
@@ -109,7 +111,7 @@ export async function createServices(config: Config, o: ServiceOverrides = {}): 
     fromName: config.sitename,
     domain: config.passwordSender.split('@')[1]!,
   });
-  const delivery = new DeliveryWorker({ db, clock, transport, logger, random });
+  const delivery = new DeliveryWorker({ db, clock, transport, logger, random, metrics: outbox.metrics, maxAttempts: config.mail.maxAttempts });
   const recoveryWorker = new RecoveryWorker({
     db,
     users,
@@ -157,7 +159,7 @@ export async function createServices(config: Config, o: ServiceOverrides = {}): 
         }, 600_000).unref(),
       );
     },
-    async close(graceMs = 10_000) {
+    async close(graceMs = config.mail.shutdownGraceMs) {
       for (const t of timers) clearInterval(t);
       await recoveryWorker.kick().catch(() => 0);
       if (started) await delivery.stop(graceMs);

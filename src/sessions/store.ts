@@ -1,5 +1,5 @@
-// Server-side session storage behind a small interface; session ids are stored only as hashes.
-import { createHash } from 'node:crypto';
+// Server-side session storage behind a small interface; session ids are stored only as keyed hashes.
+import { createHmac } from 'node:crypto';
 import type { Db } from '../storage/db.js';
 import type { Clock } from '../util/clock.js';
 
@@ -29,28 +29,34 @@ export interface SessionStore {
   deleteForUser(userId: number, exceptId?: string): Promise<number>;
 }
 
-export function storageKey(id: string): string {
-  return createHash('sha256').update(id).digest('hex');
+/** Sessions are stored under a keyed hash of their id: a copy of the table holds no usable id. */
+export function storageKey(secret: string, id: string): string {
+  return createHmac('sha256', secret).update(id).digest('hex');
 }
 
 export class SqlSessionStore implements SessionStore {
   constructor(
     private readonly db: Db,
     private readonly clock: Clock,
+    private readonly secret: string,
   ) {}
+
+  private key(id: string): string {
+    return storageKey(this.secret, id);
+  }
 
   async get(id: string): Promise<SessionData | null> {
     const row = await this.db
       .selectFrom('session')
       .select(['s_data', 's_expires'])
-      .where('s_key', '=', storageKey(id))
+      .where('s_key', '=', this.key(id))
       .executeTakeFirst();
     if (!row || Number(row.s_expires) <= this.clock.now()) return null;
     return JSON.parse(row.s_data) as SessionData;
   }
 
   async put(id: string, userId: number, data: SessionData, expiresAt: number): Promise<void> {
-    const values = { s_key: storageKey(id), s_user: userId, s_data: JSON.stringify(data), s_expires: expiresAt };
+    const values = { s_key: this.key(id), s_user: userId, s_data: JSON.stringify(data), s_expires: expiresAt };
     await this.db
       .insertInto('session')
       .values(values)
@@ -59,12 +65,12 @@ export class SqlSessionStore implements SessionStore {
   }
 
   async delete(id: string): Promise<void> {
-    await this.db.deleteFrom('session').where('s_key', '=', storageKey(id)).execute();
+    await this.db.deleteFrom('session').where('s_key', '=', this.key(id)).execute();
   }
 
   async deleteForUser(userId: number, exceptId?: string): Promise<number> {
     let q = this.db.deleteFrom('session').where('s_user', '=', userId);
-    if (exceptId) q = q.where('s_key', '!=', storageKey(exceptId));
+    if (exceptId) q = q.where('s_key', '!=', this.key(exceptId));
     const r = await q.executeTakeFirst();
     return Number(r.numDeletedRows);
   }

@@ -119,7 +119,7 @@ test('session cookies get "secure" when the server is https', async (t) => {
   assert.match((await mgr.save(session))[0]!, /; path=\/; secure; HttpOnly; SameSite=Lax$/);
 });
 
-test('the session table holds only the sha256 of the id, never the id itself', async (t) => {
+test('the session table holds only a keyed hash of the id (HMAC with the server secret), never the id itself', async (t) => {
   const { s, mgr, user } = await setup(t);
   const session = await mgr.load(undefined);
   session.logIn(user, { remember: false });
@@ -127,7 +127,7 @@ test('the session table holds only the sha256 of the id, never the id itself', a
   await mgr.save(session);
   const rows = await s.db.selectFrom('session').selectAll().execute();
   assert.equal(rows.length, 1);
-  assert.equal(rows[0]!.s_key, createHash('sha256').update(session.id!).digest('hex'));
+  assert.equal(rows[0]!.s_key, createHmac('sha256', s.config.secret).update(session.id!).digest('hex'));
   assert.equal(Number(rows[0]!.s_user), user.id);
   assert.ok(!JSON.stringify(rows).includes(session.id!), 'the id appears nowhere in the table');
 });

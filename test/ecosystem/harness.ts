@@ -1,0 +1,374 @@
+// Shared by the test/ecosystem suites: starts the REAL server (`node bin/mwauth.mjs serve`) as a child
+// process on a free port with a temporary MWAUTH_DATA_DIR, creates accounts and bot passwords with the
+// CLI, runs real MediaWiki client libraries (mwn, nodemw, api-testing, mwclient, MediaWiki::API) in
+// processes of their own, and reads the mail the server writes as .eml files.
+//
+// A suite whose interpreter or library is missing is skipped, unless MWAUTH_REQUIRE_CLIENTS=1
+// (set by .ci/run), where it fails instead: CI never skips silently.
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { simpleParser, type AddressObject, type ParsedMail } from 'mailparser';
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const root = join(here, '..', '..');
+export const programs = join(here, 'programs');
+const cli = join(root, 'bin', 'mwauth.mjs');
+export const PYTHON = '/usr/bin/python3';
+export const PERL = '/usr/bin/perl';
+
+// ---- which clients are here -------------------------------------------------------------------
+
+export const required = process.env.MWAUTH_REQUIRE_CLIENTS === '1';
+
+/** The `skip` option of a test: a reason when the client is missing, never in CI. */
+export function skipUnless(ok: boolean, reason: string): string | false {
+  return ok || required ? false : reason;
+}
+
+// ---- child processes ------------------------------------------------------------------------
+
+export interface Run {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a program to its end (killed after `timeoutMs`). MW_* variables of the caller are dropped. */
+export function run(cmd: string, args: string[], opts: { env?: Record<string, string>; timeoutMs?: number; cwd?: string } = {}): Promise<Run> {
+  const env: Record<string, string | undefined> = { ...process.env };
+  for (const k of Object.keys(env)) if (k.startsWith('MW_') || k.startsWith('API_TESTING_')) delete env[k];
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, {
+      cwd: opts.cwd ?? programs,
+      env: { ...env, SCARF_ANALYTICS: 'false', NO_COLOR: '1', ...opts.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 60_000);
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+}
+
+/** A free TCP port: listen on port 0, note the port, close. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.unref();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const addr = s.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** The line a program prints its findings on: `RESULT {json}`. Everything else it printed is returned too. */
+export function result(r: Run): { result: any; otherStdout: string[] } {
+  const lines = r.stdout.split('\n');
+  const found = lines.filter((l) => l.startsWith('RESULT '));
+  assert.equal(found.length, 1, `one RESULT line expected:\nexit ${r.code ?? r.signal}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
+  return { result: JSON.parse(found[0]!.slice('RESULT '.length)), otherStdout: lines.filter((l) => !l.startsWith('RESULT ') && l.trim() !== '') };
+}
+
+// ---- accounts ----------------------------------------------------------------------------------
+
+export interface Account {
+  name: string;
+  password: string;
+  email?: string;
+  groups?: string[];
+}
+
+// ---- the server --------------------------------------------------------------------------------
+
+export interface EcoServer {
+  port: number;
+  /** http://127.0.0.1:PORT */
+  base: string;
+  /** http://127.0.0.1:PORT/w/api.php */
+  api: string;
+  dataDir: string;
+  mailDir: string;
+  /** Runs the CLI against this server's data folder; fails the test on a non-zero exit. */
+  mwauth(...args: string[]): Promise<Run>;
+  /** The passwords of the bot passwords made at start, by `Name@app`. */
+  botPasswords: Map<string, string>;
+  /** The last 40 lines the server logged. */
+  tail(): string;
+  emlFiles(): string[];
+  /** Waits up to 10 s for exactly one new .eml (not in `seen`) addressed to `address`. */
+  waitForMail(seen: Set<string>, address: string): Promise<ParsedMail>;
+  stop(): Promise<void>;
+}
+
+export interface BotPasswordSpec {
+  /** The account; must be the first of the accounts given to startServer. */
+  name: string;
+  app: string;
+  grants: string;
+}
+
+/**
+ * Creates the accounts (the first alone, as it creates the database; then the others and the bot
+ * passwords of the first account together, while the server starts) and starts `mwauth serve`.
+ */
+export async function startServer(label: string, accounts: Account[], bots: BotPasswordSpec[] = [], extraEnv: Record<string, string> = {}): Promise<EcoServer> {
+  assert.ok(accounts.length > 0, 'at least one account');
+  for (const b of bots) assert.equal(b.name, accounts[0]!.name, 'bot passwords belong to the first account');
+  const dataDir = mkdtempSync(join(tmpdir(), `mwauth-eco-${label}-`));
+  const mailDir = join(dataDir, 'mail');
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const api = `${base}/w/api.php`;
+  const cliEnv: Record<string, string> = {
+    MWAUTH_DATA_DIR: dataDir,
+    MWAUTH_HOST: '127.0.0.1',
+    MWAUTH_PORT: String(port),
+    MWAUTH_SERVER: base,
+    MWAUTH_SITENAME: 'EcoWiki',
+    MWAUTH_LOG_LEVEL: 'warn',
+    // Several resets of the same accounts from one IP within seconds: no cooldown, a high IP limit.
+    MWAUTH_RESET_COOLDOWN_HOURS: '0',
+    MWAUTH_RESET_IP_LIMIT: '1000/3600',
+    ...extraEnv,
+  };
+  let log = '';
+  let child: ChildProcess | null = null;
+  let exited: Promise<void> = Promise.resolve();
+  const tail = () => log.split('\n').slice(-40).join('\n');
+
+  const mwauth = async (...args: string[]): Promise<Run> => {
+    const r = await run(process.execPath, [cli, ...args], { env: cliEnv, cwd: root, timeoutMs: 60_000 });
+    assert.equal(r.code, 0, `mwauth ${args.join(' ')} failed:\n${r.stdout}${r.stderr}`);
+    return r;
+  };
+  const addUser = (a: Account) =>
+    mwauth('user', 'add', a.name, '--password', a.password, ...(a.email ? ['--email', a.email] : []), ...(a.groups ?? []).flatMap((g) => ['--group', g]));
+  const addBot = async (b: BotPasswordSpec): Promise<[string, string]> => {
+    const r = await mwauth('botpassword', 'add', b.name, b.app, '--grants', b.grants);
+    const pw = r.stdout.trim().split('\n').pop()!.trim();
+    assert.match(pw, /^[0-9a-z]{16,}$/, `bot password from: ${r.stdout}`);
+    return [`${b.name}@${b.app}`, pw];
+  };
+
+  const stop = async () => {
+    const c = child;
+    if (c && c.exitCode === null && c.signalCode === null) {
+      c.kill('SIGTERM');
+      let timer: NodeJS.Timeout | undefined;
+      const done = await Promise.race([exited.then(() => true), new Promise<boolean>((r) => (timer = setTimeout(() => r(false), 5000)))]);
+      clearTimeout(timer);
+      if (!done) {
+        c.kill('SIGKILL');
+        await exited;
+      }
+    }
+    child = null;
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+
+  const serve = async () => {
+    const c = spawn(process.execPath, [cli, 'serve'], { cwd: root, env: { ...process.env, ...cliEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
+    child = c;
+    exited = new Promise((resolve) => c.once('exit', () => resolve()));
+    c.stdout!.setEncoding('utf8').on('data', (d: string) => (log += d));
+    c.stderr!.setEncoding('utf8').on('data', (d: string) => (log += d));
+    // The last resort if the test process ends without its after hook.
+    process.on('exit', () => {
+      if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    });
+    // Ready when api.php answers a token request with JSON.
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      if (c.exitCode !== null || c.signalCode !== null) {
+        throw new Error(`mwauth serve exited (${c.exitCode ?? c.signalCode}) before answering:\n${tail()}`);
+      }
+      try {
+        const res = await fetch(`${api}?action=query&meta=tokens&format=json`, { signal: AbortSignal.timeout(2000) });
+        const body = (await res.json()) as { query?: { tokens?: { csrftoken?: string } } };
+        if (res.status === 200 && body.query?.tokens?.csrftoken === '+\\') return;
+      } catch {
+        // not listening yet
+      }
+      if (Date.now() > deadline) throw new Error(`api.php did not answer within 60 s:\n${tail()}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
+
+  const botPasswords = new Map<string, string>();
+  try {
+    await addUser(accounts[0]!);
+    // Wait for every CLI run to end, even after a failure, so none writes into a removed folder.
+    const [started, ...rest] = await Promise.allSettled([serve(), ...bots.map(addBot), ...accounts.slice(1).map(addUser)]);
+    for (const s of [started, ...rest]) if (s!.status === 'rejected') throw s!.reason;
+    for (const s of rest.slice(0, bots.length)) {
+      if (s.status === 'fulfilled' && Array.isArray(s.value)) botPasswords.set(s.value[0], s.value[1]);
+    }
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+
+  const emlFiles = () => {
+    try {
+      return readdirSync(mailDir).filter((f) => f.endsWith('.eml'));
+    } catch {
+      return [];
+    }
+  };
+
+  const waitForMail = async (seen: Set<string>, address: string): Promise<ParsedMail> => {
+    const until = Date.now() + 10_000;
+    const parsed = new Map<string, ParsedMail>();
+    for (;;) {
+      for (const f of emlFiles()) {
+        if (seen.has(f) || parsed.has(f)) continue;
+        parsed.set(f, await simpleParser(readFileSync(join(mailDir, f))));
+      }
+      const matching = [...parsed].filter(([, m]) => recipients(m).includes(address.toLowerCase()));
+      if (matching.length > 0) {
+        // A moment more, so that a second (wrong) mail to the same address would be seen.
+        await new Promise((r) => setTimeout(r, 150));
+        for (const f of emlFiles()) if (!seen.has(f) && !parsed.has(f)) parsed.set(f, await simpleParser(readFileSync(join(mailDir, f))));
+        const all = [...parsed].filter(([, m]) => recipients(m).includes(address.toLowerCase()));
+        assert.equal(all.length, 1, `one mail to ${address}, got ${all.map(([f]) => f).join(', ')}`);
+        return all[0]![1];
+      }
+      if (Date.now() > until) {
+        const got = [...parsed].map(([f, m]) => `${f} → ${recipients(m).join(', ')}`).join('\n') || '(no new mail)';
+        assert.fail(`no mail to ${address} within 10 s; new mail:\n${got}\nserver log:\n${tail()}`);
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
+
+  return {
+    port,
+    base,
+    api,
+    dataDir,
+    mailDir,
+    mwauth,
+    botPasswords,
+    tail,
+    emlFiles,
+    waitForMail,
+    stop,
+  };
+}
+
+// ---- mail ---------------------------------------------------------------------------------------
+
+export function recipients(mail: ParsedMail): string[] {
+  const to: AddressObject[] = mail.to === undefined ? [] : Array.isArray(mail.to) ? mail.to : [mail.to];
+  return to.flatMap((a) => a.value.map((v) => (v.address ?? '').toLowerCase()));
+}
+
+/**
+ * Checks a reset mail: the subject, the account it names, who asked (an account or an IP address),
+ * and returns the temporary password it carries.
+ */
+export function checkResetMail(mail: ParsedMail, owner: string, askedBy: string | null): string {
+  assert.match(mail.subject ?? '', /password reset/i);
+  const text = mail.text ?? '';
+  assert.match(text, new RegExp(`User name: ${owner}\\b`), text);
+  if (askedBy) assert.match(text, new RegExp(`The user ${askedBy} on EcoWiki asked`), `the request was not made as ${askedBy}:\n${text}`);
+  else assert.match(text, /from the IP address 127\.0\.0\.1\)/, `the request was not anonymous:\n${text}`);
+  const temp = /^Temporary password:\s*(\S+)\s*$/m.exec(text)?.[1];
+  assert.ok(temp && /^[0-9a-z]{10,}$/.test(temp), `no temporary password in:\n${text}`);
+  return temp;
+}
+
+// ---- a direct check, outside any client ----------------------------------------------------------
+
+/** action=login in a fresh session from the test process; returns login.result. */
+export async function loginResult(api: string, name: string, password: string): Promise<string> {
+  let cookie = '';
+  const keep = (res: Response) => {
+    const pairs = res.headers.getSetCookie().map((c) => c.split(';')[0]!);
+    if (pairs.length) cookie = [...(cookie ? cookie.split('; ') : []), ...pairs].join('; ');
+  };
+  const t = await fetch(`${api}?action=query&meta=tokens&type=login&format=json`);
+  keep(t);
+  const lgtoken = ((await t.json()) as { query: { tokens: { logintoken: string } } }).query.tokens.logintoken;
+  const res = await fetch(api, {
+    method: 'POST',
+    headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ action: 'login', lgname: name, lgpassword: password, lgtoken, format: 'json' }).toString(),
+  });
+  return ((await res.json()) as { login: { result: string } }).login.result;
+}
+
+export const SUCCESS = { resetpassword: { status: 'success' } };
+
+/** A csrf token of a logged-in session (not the anonymous `+\`). */
+export const SESSION_TOKEN = /^[0-9a-f]{32}[0-9a-f]+\+\\$/;
+
+/** The `clientlogin` object answering a temporary password: UI, asking for password and retype. */
+export function checkTempPasswordUI(ui: any, ctx: string): void {
+  assert.equal(ui?.status, 'UI', ctx);
+  assert.equal(ui.messagecode, 'resetpass-temp-emailed', ctx);
+  const fields = Object.assign({}, ...(ui.requests ?? []).map((r: any) => r.fields ?? {}));
+  assert.ok('password' in fields && 'retype' in fields, `UI asks for password and retype:\n${ctx}`);
+}
+
+/** After the forced change only the new password logs in: not the old one, not the temporary one. */
+export async function checkOnlyNewPasswordWorks(api: string, name: string, p: { old: string; temp: string; new: string }): Promise<void> {
+  assert.equal(await loginResult(api, name, p.new), 'Success', 'the new password logs in');
+  assert.equal(await loginResult(api, name, p.old), 'Failed', 'the old password no longer logs in');
+  assert.equal(await loginResult(api, name, p.temp), 'Failed', 'the temporary password no longer logs in');
+}
+
+/** A context string for assertion messages: what the program printed and the server's last lines. */
+export function context(what: string, r: Run, server: EcoServer): string {
+  return `${what}\nexit ${r.code ?? r.signal}\nstdout: ${r.stdout}\nstderr: ${r.stderr}\nserver log:\n${server.tail()}`;
+}
+
+// ---- the accounts every suite shares ------------------------------------------------------------
+
+/** Logs in with its main account and owns the bot passwords Alice@app and Alice@basiconly. */
+export const ALICE = { name: 'Alice', password: 'Secret-Pass-1', email: 'alice@example.org' };
+/** The target of resets by user name. */
+export const BOB = { name: 'Bob', password: 'Secret-Pass-2', email: 'bob@example.org' };
+/** The target of resets by email address. */
+export const CAROL = { name: 'Carol', password: 'Secret-Pass-3', email: 'carol@example.org' };
+/** api-testing's root_user. */
+export const ROOT = { name: 'Rootuser', password: 'Root-Pass-123', groups: ['sysop', 'bureaucrat'] };
+/** One account per client whose password goes through reset → clientlogin → forced change. */
+export const CHANGERS = {
+  mwn: { name: 'Oscar', password: 'Secret-Pass-11', email: 'oscar@example.org' },
+  nodemw: { name: 'Nadia', password: 'Secret-Pass-12', email: 'nadia@example.org' },
+  apiTesting: { name: 'Tilda', password: 'Secret-Pass-13', email: 'tilda@example.org' },
+  mwclient: { name: 'Pablo', password: 'Secret-Pass-14', email: 'pablo@example.org' },
+  perl: { name: 'Lena', password: 'Secret-Pass-15', email: 'lena@example.org' },
+};
+export const BOTS: BotPasswordSpec[] = [
+  { name: ALICE.name, app: 'app', grants: 'basic,editmyoptions' },
+  { name: ALICE.name, app: 'basiconly', grants: 'basic' },
+];
+
+/** Filled in by ecosystem.test.ts's before hook; the suites read it inside their tests. */
+export interface Shared {
+  server: EcoServer;
+  /** Alice@app: grants basic and editmyoptions. */
+  botPassword: string;
+  /** Alice@basiconly: grant basic only. */
+  basicOnlyPassword: string;
+}
