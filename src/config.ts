@@ -2,6 +2,7 @@
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
+import { MailConfigError, mailSettings, type MailSettings } from './mail/settings.js';
 
 export interface Config {
   host: string;
@@ -14,7 +15,10 @@ export interface Config {
   sitename: string;
   passwordSender: string;
   mailDir: string;
+  /** The SMTP URL with its password replaced by "***" (null: mail goes to mailDir). */
   smtpUrl: string | null;
+  /** SMTP, DKIM and delivery settings (MWAUTH_SMTP_*, MWAUTH_DKIM_*, MWAUTH_MAIL_*). */
+  mail: MailSettings;
   secret: string;
   databaseUrl: string | null;
   cookiePrefix: string;
@@ -29,6 +33,14 @@ export interface Config {
   tempPasswordLength: number;
   /** Per-IP reset limit: [count, seconds]. */
   resetIpLimit: [number, number];
+  /** Reset mails per account, [count, seconds] (MWAUTH_RESET_ACCOUNT_LIMIT; applied by the worker). */
+  resetAccountLimit: [number, number];
+  /** Reset mails per receiving address, [count, seconds] (MWAUTH_RESET_ADDRESS_LIMIT). */
+  resetAddressLimit: [number, number];
+  /** Mails the reset worker may send site-wide, [count, seconds] (MWAUTH_MAIL_BUDGET). */
+  mailBudget: [number, number];
+  /** Tell an address that matches no account about a reset asked for it (MWAUTH_NOTIFY_UNKNOWN_ADDRESS). */
+  notifyUnknownAddress: boolean;
   loginThrottle: Array<{ count: number; seconds: number }>;
   sessionIdleSeconds: number;
   cookieExpiration: number;
@@ -124,8 +136,6 @@ export function loadConfig(env: Env = process.env, opts: { persistSecret?: boole
   const dataDir = resolve(env.MWAUTH_DATA_DIR?.trim() || './data');
   const urlHost = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
   const server = url(env, 'MWAUTH_SERVER', `http://${urlHost}:${port}`, ['http', 'https']).replace(/\/+$/, '');
-  const smtpRaw = env.MWAUTH_SMTP_URL?.trim();
-  const smtpUrl = smtpRaw ? url(env, 'MWAUTH_SMTP_URL', '', ['smtp', 'smtps']) : null;
   const dbRaw = env.MWAUTH_DATABASE_URL?.trim();
   const databaseUrl = dbRaw ? url(env, 'MWAUTH_DATABASE_URL', '', ['postgres', 'postgresql', 'sqlite']) : null;
   const sitename = env.MWAUTH_SITENAME?.trim() || 'mwauth';
@@ -139,6 +149,12 @@ export function loadConfig(env: Env = process.env, opts: { persistSecret?: boole
   const cookiePrefix = env.MWAUTH_COOKIE_PREFIX?.trim() || 'mwauth';
   if (!/^[A-Za-z0-9_]+$/.test(cookiePrefix)) throw new ConfigError(`MWAUTH_COOKIE_PREFIX may hold only letters, digits and "_"`);
   const tempPasswordLength = int(env, 'MWAUTH_TEMP_PASSWORD_LENGTH', 10, 10, 64);
+  let mail: MailSettings;
+  try {
+    mail = mailSettings(env, passwordSender.split('@')[1]!);
+  } catch (err) {
+    throw err instanceof MailConfigError ? new ConfigError(err.message) : err;
+  }
   return {
     host,
     port,
@@ -149,7 +165,8 @@ export function loadConfig(env: Env = process.env, opts: { persistSecret?: boole
     sitename,
     passwordSender,
     mailDir: resolve(env.MWAUTH_MAIL_DIR?.trim() || join(dataDir, 'mail')),
-    smtpUrl,
+    smtpUrl: mail.smtp?.display ?? null,
+    mail,
     secret: secret(env, dataDir, opts.persistSecret ?? true),
     databaseUrl,
     cookiePrefix,
@@ -161,6 +178,10 @@ export function loadConfig(env: Env = process.env, opts: { persistSecret?: boole
     passwordReminderResendTime: int(env, 'MWAUTH_RESET_COOLDOWN_HOURS', 24, 0),
     tempPasswordLength,
     resetIpLimit: limit(env, 'MWAUTH_RESET_IP_LIMIT', [5, 3600]),
+    resetAccountLimit: limit(env, 'MWAUTH_RESET_ACCOUNT_LIMIT', [3, 86400]),
+    resetAddressLimit: limit(env, 'MWAUTH_RESET_ADDRESS_LIMIT', [5, 86400]),
+    mailBudget: limit(env, 'MWAUTH_MAIL_BUDGET', [1000, 3600]),
+    notifyUnknownAddress: bool(env, 'MWAUTH_NOTIFY_UNKNOWN_ADDRESS', false),
     loginThrottle: [
       { count: 5, seconds: 300 },
       { count: 150, seconds: 172800 },

@@ -12,6 +12,21 @@ export interface OutgoingMail {
   html?: string;
   lang: string;
   dir: 'ltr' | 'rtl';
+  /**
+   * Values in the text or html that must never be shown again (a temporary password). The outbox
+   * keeps a copy of the message with them masked, which is all `mwauth mail show` prints.
+   */
+  secrets?: string[];
+}
+
+export const MASK = '••••••••';
+
+/** The same mail with every secret replaced by MASK (longest first, so no secret is left half-masked). */
+export function maskMail(mail: OutgoingMail): OutgoingMail {
+  const secrets = [...new Set((mail.secrets ?? []).filter((s) => s.length > 0))].sort((a, b) => b.length - a.length);
+  const mask = (s: string) => secrets.reduce((acc, secret) => acc.split(secret).join(MASK), s);
+  const html = mail.html ?? textToHtml(mail.text, mail.lang, mail.dir);
+  return { ...mail, subject: mask(mail.subject), text: mask(mail.text), html: secrets.reduce((acc, secret) => acc.split(escapeHtml(secret)).join(MASK).split(secret).join(MASK), html), secrets: [] };
 }
 
 export interface ComposeOptions {

@@ -1,16 +1,23 @@
 // The outbox table is the queue between request handling and delivery: a mail is enqueued in
 // the same transaction as the change that caused it, and a DeliveryWorker sends it later.
-import type { Kysely, Selectable } from 'kysely';
+//
+// Columns: ob_status is queued → sending → sent, or failed; ob_attempts counts sends started;
+// ob_next_attempt is when a queued mail is due (for a failed mail: when it failed); ob_lease_until
+// is how long the worker sending it holds it; ob_last_error is the latest failure, in the
+// server's words; ob_created and ob_sent are when it was queued and accepted.
+import type { ExpressionBuilder, Kysely, Selectable } from 'kysely';
 import type { Database, OutboxTable } from '../storage/schema.js';
 import { randomHex, type Clock, type Random } from '../util/clock.js';
-import { composeMessage, type OutgoingMail } from './compose.js';
+import { composeMessage, maskMail, type OutgoingMail } from './compose.js';
+import { maskedView, type ParsedMessage } from './inspect.js';
+import { MailMetrics, type MailStats } from './metrics.js';
+import { OUTBOX_STATUSES, mailDb, type OutboxStatus } from './schema.js';
+
+export { OUTBOX_STATUSES, type OutboxStatus };
 
 export type OutboxRow = Selectable<OutboxTable>;
 /** A row without the raw message, which may hold a temporary password. */
 export type OutboxSummary = Omit<OutboxRow, 'ob_raw'>;
-export type OutboxStatus = 'queued' | 'sending' | 'sent' | 'failed';
-
-export const OUTBOX_STATUSES: readonly OutboxStatus[] = ['queued', 'sending', 'sent', 'failed'];
 
 const SUMMARY_COLUMNS = [
   'ob_id', 'ob_created', 'ob_kind', 'ob_user', 'ob_to', 'ob_subject', 'ob_message_id',
@@ -23,13 +30,38 @@ export interface OutboxDeps {
   random: Random;
   /** Sender address, used in the From header and (by the worker) as the envelope sender. */
   from: string;
+  /** Display name in From: the site name. */
   fromName: string;
   /** Right-hand side of generated Message-IDs. */
   domain: string;
+  /** Where the mail counters are kept; one is made when not given. */
+  metrics?: MailMetrics;
 }
 
+export interface ListOptions {
+  status?: string;
+  /** Recipient address, any case. */
+  to?: string;
+  userId?: number;
+  limit?: number;
+}
+
+export interface MessageView {
+  row: OutboxSummary;
+  /** Headers and decoded parts, secrets masked. */
+  message: ParsedMessage;
+  /** Whether the secrets were recorded at enqueue (otherwise masked by their shape only). */
+  secretsRecorded: boolean;
+}
+
+export type RetryResult = { ok: true; from: OutboxStatus } | { ok: false; reason: 'not-found' | 'sent' | 'sending' };
+
 export class Outbox {
-  constructor(private readonly deps: OutboxDeps) {}
+  readonly metrics: MailMetrics;
+
+  constructor(private readonly deps: OutboxDeps) {
+    this.metrics = deps.metrics ?? new MailMetrics();
+  }
 
   /**
    * Composes and queues a mail; returns its ob_id. Pass the caller's transaction as `db` so
@@ -40,12 +72,11 @@ export class Outbox {
     // Fixed here, not at send time: every retry carries the same Message-ID, so a receiver
     // that got a message whose acknowledgement was lost can discard the duplicate.
     const messageId = `<${randomHex(this.deps.random, 32)}@${this.deps.domain}>`;
-    const raw = await composeMessage(mail, {
-      from: this.deps.from,
-      fromName: this.deps.fromName,
-      messageId,
-      date: new Date(now),
-    });
+    const opts = { from: this.deps.from, fromName: this.deps.fromName, messageId, date: new Date(now) };
+    const raw = await composeMessage(mail, opts);
+    const secrets = (mail.secrets ?? []).filter((s) => s.length > 0);
+    // Composed before the insert, so nothing slow happens while the caller's transaction is open.
+    const masked = secrets.length > 0 ? await composeMessage(maskMail(mail), opts) : null;
     const row = await db
       .insertInto('outbox')
       .values({
@@ -65,19 +96,103 @@ export class Outbox {
       })
       .returning('ob_id')
       .executeTakeFirstOrThrow();
-    return Number(row.ob_id);
+    const id = Number(row.ob_id);
+    if (masked !== null) await mailDb(db).insertInto('outbox_masked').values({ om_outbox: id, om_raw: masked }).execute();
+    return id;
   }
 
   /** Newest first, without message bodies. */
-  async list(opts: { status?: string; limit?: number } = {}): Promise<OutboxSummary[]> {
+  async list(opts: ListOptions = {}): Promise<OutboxSummary[]> {
     let q = this.deps.db.selectFrom('outbox').select(SUMMARY_COLUMNS).orderBy('ob_id', 'desc');
     if (opts.status) q = q.where('ob_status', '=', opts.status);
-    return q.limit(Math.max(1, Math.min(opts.limit ?? 50, 5000))).execute();
+    if (opts.to) q = q.where((eb) => eb(eb.fn<string>('lower', ['ob_to']), '=', opts.to!.trim().toLowerCase()));
+    if (opts.userId !== undefined) q = q.where('ob_user', '=', opts.userId);
+    return q.limit(Math.max(1, Math.min(opts.limit ?? 50, 100_000))).execute();
   }
 
   /** One row including the raw message (which may contain a temporary password). */
   async get(id: number): Promise<OutboxRow | undefined> {
     return this.deps.db.selectFrom('outbox').selectAll().where('ob_id', '=', id).executeTakeFirst();
+  }
+
+  /** The ob_id for a number or a Message-ID (with or without angle brackets). */
+  async resolve(ref: string): Promise<number | undefined> {
+    const r = ref.trim();
+    if (/^\d+$/.test(r)) return (await this.get(Number(r))) ? Number(r) : undefined;
+    const messageId = r.startsWith('<') ? r : `<${r}>`;
+    const row = await this.deps.db.selectFrom('outbox').select('ob_id').where('ob_message_id', '=', messageId).executeTakeFirst();
+    return row ? Number(row.ob_id) : undefined;
+  }
+
+  /** What an operator may see of a message: its record, headers and text, secrets masked. */
+  async view(id: number): Promise<MessageView | undefined> {
+    const row = await this.get(id);
+    if (!row) return undefined;
+    const masked = await mailDb(this.deps.db).selectFrom('outbox_masked').select('om_raw').where('om_outbox', '=', id).executeTakeFirst();
+    const { ob_raw, ...summary } = row;
+    return {
+      row: summary,
+      // The masked copy when there is one; the pattern masking runs over either.
+      message: maskedView(masked?.om_raw ?? ob_raw),
+      secretsRecorded: masked !== undefined,
+    };
+  }
+
+  /**
+   * Sends a failed mail again with a fresh set of attempts, or makes a queued one due now.
+   * Sent mail is not sent twice (a user who lost it asks for a new reset), and mail being sent
+   * is left to its worker.
+   */
+  async retry(id: number): Promise<RetryResult> {
+    const row = await this.get(id);
+    if (!row) return { ok: false, reason: 'not-found' };
+    const now = this.deps.clock.now();
+    if (row.ob_status === 'failed') {
+      const r = await this.deps.db
+        .updateTable('outbox')
+        .set({ ob_status: 'queued', ob_attempts: 0, ob_next_attempt: now, ob_lease_until: null })
+        .where('ob_id', '=', id)
+        .where('ob_status', '=', 'failed')
+        .executeTakeFirst();
+      if (Number(r.numUpdatedRows) === 1) return { ok: true, from: 'failed' };
+    } else if (row.ob_status === 'queued') {
+      await this.deps.db.updateTable('outbox').set({ ob_next_attempt: now }).where('ob_id', '=', id).where('ob_status', '=', 'queued').execute();
+      return { ok: true, from: 'queued' };
+    }
+    const current = (await this.get(id))?.ob_status;
+    return { ok: false, reason: current === 'sent' ? 'sent' : current === 'sending' ? 'sending' : 'not-found' };
+  }
+
+  /** Every failed mail back in the queue with fresh attempts; returns how many. */
+  async retryFailed(): Promise<number> {
+    const r = await this.deps.db
+      .updateTable('outbox')
+      .set({ ob_status: 'queued', ob_attempts: 0, ob_next_attempt: this.deps.clock.now(), ob_lease_until: null })
+      .where('ob_status', '=', 'failed')
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows);
+  }
+
+  /**
+   * Deletes sent mail accepted before `before` and/or failed mail that failed before it; returns
+   * how many. Queued mail is never purged.
+   */
+  async purge(opts: { sent?: boolean; failed?: boolean; before: number }): Promise<number> {
+    if (!opts.sent && !opts.failed) return 0;
+    const before = opts.before;
+    const match = (eb: ExpressionBuilder<Database, 'outbox'>) =>
+      eb.or([
+        ...(opts.sent ? [eb.and([eb('ob_status', '=', 'sent'), eb('ob_sent', '<', before)])] : []),
+        ...(opts.failed ? [eb.and([eb('ob_status', '=', 'failed'), eb('ob_next_attempt', '<', before)])] : []),
+      ]);
+    return this.deps.db.transaction().execute(async (trx) => {
+      await mailDb(trx)
+        .deleteFrom('outbox_masked')
+        .where('om_outbox', 'in', trx.selectFrom('outbox').select('ob_id').where(match))
+        .execute();
+      const r = await trx.deleteFrom('outbox').where(match).executeTakeFirst();
+      return Number(r.numDeletedRows);
+    });
   }
 
   /** Number of rows per status; every known status is present, zero when empty. */
@@ -90,5 +205,26 @@ export class Outbox {
     const out = Object.fromEntries(OUTBOX_STATUSES.map((s) => [s, 0])) as Record<OutboxStatus, number> & Record<string, number>;
     for (const r of rows) out[r.ob_status] = Number(r.n);
     return out;
+  }
+
+  /** The mail counters and queue figures (see metrics.ts). */
+  stats(): Promise<MailStats> {
+    return this.metrics.stats(this.deps.db, this.deps.clock.now());
+  }
+
+  /**
+   * Queue latency (queued → accepted) of mail accepted since `since`, from the table: the
+   * figure for every process together, unlike the process counters.
+   */
+  async sentLatencies(since: number, limit = 100_000): Promise<number[]> {
+    const rows = await this.deps.db
+      .selectFrom('outbox')
+      .select(['ob_created', 'ob_sent'])
+      .where('ob_status', '=', 'sent')
+      .where('ob_sent', '>=', since)
+      .orderBy('ob_sent', 'desc')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => Number(r.ob_sent) - Number(r.ob_created));
   }
 }

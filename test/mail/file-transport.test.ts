@@ -58,7 +58,7 @@ test('FileTransport writes a parseable .eml atomically and idempotently', async 
     const clock = new ManualClock(Date.UTC(2026, 4, 6, 7, 8, 9, 123));
     const outbox = makeOutbox(handle, clock);
     const id = await outbox.enqueue(handle.db, resetMail({ subject: ARABIC_SUBJECT, lang: 'ar', dir: 'rtl' }));
-    const transport = createTransport({ smtpUrl: null, mailDir });
+    const transport = createTransport({ smtp: null, mailDir });
     assert.ok(transport instanceof FileTransport);
     const logger = captureLogger();
     const worker = new DeliveryWorker({ db: handle.db, clock, transport, logger });
@@ -117,7 +117,7 @@ test('FileTransport failure is temporary and the mail is retried', async () => {
 });
 
 test('createTransport picks SMTP when a URL is configured', async () => {
-  const t = createTransport({ smtpUrl: 'smtp://127.0.0.1:1', mailDir: '/nonexistent' });
+  const t = createTransport({ smtp: 'smtp://127.0.0.1:1', mailDir: '/nonexistent' });
   assert.ok(t instanceof SmtpTransport);
   await t.close();
 });

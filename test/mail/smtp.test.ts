@@ -3,10 +3,12 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { simpleParser } from 'mailparser';
 import { openDatabase } from '../../src/storage/db.js';
-import { ManualClock } from '../../src/util/clock.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ManualClock, systemClock } from '../../src/util/clock.js';
+import { parseSmtpUrl } from '../../src/mail/settings.js';
 import { SmtpTransport, TransportError, classifySmtpError } from '../../src/mail/transport.js';
 import { DeliveryWorker } from '../../src/mail/worker.js';
-import { TEMP_PASSWORD, captureLogger, makeOutbox, memoryDb, resetMail, smtpError, startSmtp, tempDir } from './helpers.js';
+import { TEMP_PASSWORD, captureLogger, makeOutbox, memoryDb, messageIdOf, resetMail, smtpError, startSmtp, tempDir, until, type SmtpStub } from './helpers.js';
 
 test('SMTP delivery through the worker: envelope and content', async () => {
   const smtp = await startSmtp();
@@ -173,6 +175,12 @@ test('classifySmtpError', () => {
   assert.equal(c({ code: 'EAUTH', responseCode: 535 }).temporary, true, 'bad credentials are the operator’s to fix');
   assert.equal(c({ code: 'EENVELOPE' }).temporary, false);
   assert.equal(c({}).temporary, true);
+  assert.equal(c({ responseCode: 554, response: '554 5.7.1 rejected' }).temporary, false, 'any 5xx is permanent');
+  assert.equal(c({ responseCode: 451 }).temporary, true);
+  assert.equal(c({ responseCode: 451 }).scope, 'message');
+  assert.equal(c({ code: 'EENVELOPE', responseCode: 421 }).scope, 'transport', '421: the server closes the channel for every message');
+  assert.equal(c({ code: 'ECONNECTION' }).scope, 'transport');
+  assert.equal(c({ code: 'EENVELOPE', responseCode: 550 }).scope, 'message');
 });
 
 test('two workers on one sqlite file deliver each message exactly once', async () => {
@@ -208,5 +216,178 @@ test('two workers on one sqlite file deliver each message exactly once', async (
     await b.close();
     await smtp.close();
     cleanup();
+  }
+});
+
+test('the SMTP server down for a while, then back: every message delivered exactly once', async () => {
+  const probe = await startSmtp();
+  const port = probe.port;
+  await probe.close(); // down: connections are refused
+  const handle = await memoryDb();
+  const transport = new SmtpTransport(parseSmtpUrl(`smtp://127.0.0.1:${port}`, { poolSize: 4 }));
+  let smtp: SmtpStub | null = null;
+  try {
+    const outbox = makeOutbox(handle, systemClock);
+    const N = 30;
+    for (let i = 0; i < N; i++) await outbox.enqueue(handle.db, resetMail({ userId: i + 1, to: `user${i}@example.net` }));
+    const worker = new DeliveryWorker({ db: handle.db, clock: systemClock, transport, baseDelayMs: 50, maxPauseMs: 200 });
+    worker.start(20);
+    await until(async () => (await outbox.list({ limit: 100 })).filter((r) => r.ob_attempts > 0).length >= 6, 5000, 'attempts during the outage');
+    await sleep(600);
+    const during = await outbox.list({ limit: 100 });
+    assert.equal(during.filter((r) => r.ob_status === 'sent').length, 0);
+    assert.equal(during.filter((r) => r.ob_status === 'failed').length, 0, 'an outage fails nothing');
+    assert.ok(during.every((r) => r.ob_last_error === null || /ECONNREFUSED/.test(r.ob_last_error)), 'the reason is kept');
+    const tried = during.filter((r) => r.ob_attempts > 0).length;
+    assert.ok(tried < N, `the pause spared the queue: ${tried} of ${N} messages tried`);
+
+    smtp = await startSmtp({ port }); // back
+    await until(async () => (await outbox.counts()).sent === N, 10_000, 'all sent');
+    assert.ok(await worker.stop(2000));
+    assert.equal(smtp.received.length, N);
+    const ids = smtp.received.map((r) => messageIdOf(r.raw));
+    assert.equal(new Set(ids).size, N, 'no message twice');
+    assert.deepEqual(new Set(smtp.received.map((r) => r.to[0])), new Set(Array.from({ length: N }, (_, i) => `user${i}@example.net`)));
+    const rows = await outbox.list({ limit: 100 });
+    assert.ok(rows.some((r) => r.ob_attempts > 1), 'some needed more than one attempt');
+    assert.deepEqual(await outbox.counts(), { queued: 0, sending: 0, sent: N, failed: 0 });
+  } finally {
+    await transport.close();
+    await handle.close();
+    await smtp?.close();
+  }
+});
+
+test('pooled connections: several messages at once over a few reused connections', async () => {
+  const smtp = await startSmtp({ delayMs: 80 });
+  const handle = await memoryDb();
+  const transport = new SmtpTransport(parseSmtpUrl(smtp.url, { poolSize: 4 }));
+  try {
+    const clock = new ManualClock();
+    const outbox = makeOutbox(handle, clock);
+    const N = 40;
+    for (let i = 0; i < N; i++) await outbox.enqueue(handle.db, resetMail({ userId: i + 1, to: `user${i}@example.net` }));
+    let peak = 0;
+    const timer = setInterval(() => (peak = Math.max(peak, smtp.inData)), 5);
+    assert.equal(await new DeliveryWorker({ db: handle.db, clock, transport }).runOnce(), N);
+    clearInterval(timer);
+    assert.equal(smtp.received.length, N);
+    assert.ok(peak >= 3, `messages in parallel (peak ${peak})`);
+    assert.ok(peak <= 4, `never more than the pool (peak ${peak})`);
+    assert.ok(smtp.connections <= 4, `connections reused (${smtp.connections})`);
+  } finally {
+    await transport.close();
+    await handle.close();
+    await smtp.close();
+  }
+});
+
+test('SMTP AUTH with a percent-encoded password; a wrong password is retried, not failed', async () => {
+  const SECRET = 'p@ss:w/rd%&';
+  const smtp = await startSmtp({
+    server: {
+      disabledCommands: ['STARTTLS'],
+      authMethods: ['PLAIN', 'LOGIN'],
+      allowInsecureAuth: true,
+      authOptional: false,
+      onAuth(auth, _session, cb) {
+        if (auth.username === 'mailer@wiki' && auth.password === SECRET) return cb(null, { user: auth.username });
+        cb(Object.assign(new Error('Invalid username or password'), { responseCode: 535 }));
+      },
+    },
+  });
+  const handle = await memoryDb();
+  const good = new SmtpTransport(`smtp://mailer%40wiki:${encodeURIComponent(SECRET)}@127.0.0.1:${smtp.port}`);
+  const bad = new SmtpTransport(`smtp://mailer%40wiki:wrong@127.0.0.1:${smtp.port}`);
+  try {
+    const clock = new ManualClock();
+    const outbox = makeOutbox(handle, clock);
+    const id = await outbox.enqueue(handle.db, resetMail());
+    const logger = captureLogger();
+    assert.equal(await new DeliveryWorker({ db: handle.db, clock, transport: bad, logger }).runOnce(), 1);
+    const row = await outbox.get(id);
+    assert.equal(row?.ob_status, 'queued', 'bad credentials are the operator’s to fix');
+    assert.match(row?.ob_last_error ?? '', /535/);
+    assert.ok(!JSON.stringify(logger.lines).includes('wrong'), 'no password in the logs');
+    clock.advance(3_600_000);
+    assert.equal(await new DeliveryWorker({ db: handle.db, clock, transport: good }).runOnce(), 1);
+    assert.equal((await outbox.get(id))?.ob_status, 'sent');
+    assert.equal(smtp.received[0]?.user, 'mailer@wiki');
+  } finally {
+    await good.close();
+    await bad.close();
+    await handle.close();
+    await smtp.close();
+  }
+});
+
+test('STARTTLS policy and smtps://', async () => {
+  const msg = { from: 'wiki@example.org', to: 'a@example.net', raw: 'Subject: x\r\nMessage-ID: <t@example.org>\r\n\r\nx\r\n', messageId: '<t@example.org>' };
+  const plain = await startSmtp(); // no STARTTLS offered
+  const starttls = await startSmtp({ server: { disabledCommands: ['AUTH'] } }); // STARTTLS with a self-signed certificate
+  const implicit = await startSmtp({ server: { secure: true, disabledCommands: ['AUTH'] } });
+  const send = async (url: string, o: Parameters<typeof parseSmtpUrl>[1] = {}) => {
+    const t = new SmtpTransport(parseSmtpUrl(url, o));
+    try {
+      await t.send(msg);
+      return null;
+    } catch (err) {
+      return err as TransportError;
+    } finally {
+      await t.close();
+    }
+  };
+  try {
+    // required: refuses a server without STARTTLS
+    const e1 = await send(plain.url, { startTls: 'required' });
+    assert.ok(e1 instanceof TransportError && e1.temporary && e1.scope === 'transport', String(e1));
+    assert.equal(plain.received.length, 0);
+    // auto over plain: sends in the clear
+    assert.equal(await send(plain.url), null);
+    assert.equal(plain.received[0]?.secure, false);
+    // auto with STARTTLS offered: upgrades, and checks the certificate
+    const e2 = await send(starttls.url);
+    assert.ok(e2 instanceof TransportError && e2.scope === 'transport', 'self-signed certificate refused');
+    assert.equal(await send(starttls.url, { tlsVerify: false }), null);
+    assert.equal(starttls.received[0]?.secure, true);
+    // never: stays in the clear even when offered
+    assert.equal(await send(starttls.url, { startTls: 'never' }), null);
+    assert.equal(starttls.received[1]?.secure, false);
+    // smtps: TLS from the first byte
+    assert.equal(await send(`smtps://127.0.0.1:${implicit.port}`, { tlsVerify: false }), null);
+    assert.equal(implicit.received[0]?.secure, true);
+  } finally {
+    await plain.close();
+    await starttls.close();
+    await implicit.close();
+  }
+});
+
+test('two workers with their own PostgreSQL connections deliver each message exactly once', { skip: !process.env.MWAUTH_TEST_POSTGRES_URL && 'set MWAUTH_TEST_POSTGRES_URL to run' }, async () => {
+  const smtp = await startSmtp();
+  const a = await memoryDb();
+  const b = await openDatabase({ databaseUrl: a.url!, dataDir: '/tmp' });
+  const ta = new SmtpTransport(parseSmtpUrl(smtp.url, { poolSize: 4 }));
+  const tb = new SmtpTransport(parseSmtpUrl(smtp.url, { poolSize: 4 }));
+  try {
+    const clock = new ManualClock();
+    const outbox = makeOutbox(a, clock);
+    const N = 60;
+    for (let i = 0; i < N; i++) await outbox.enqueue(a.db, resetMail({ userId: i + 1, to: `user${i}@example.net` }));
+    const wa = new DeliveryWorker({ db: a.db, clock, transport: ta });
+    const wb = new DeliveryWorker({ db: b.db, clock, transport: tb });
+    const [na, nb] = await Promise.all([wa.runOnce(), wb.runOnce()]);
+    assert.equal(na + nb, N);
+    assert.ok(na > 0 && nb > 0, `both workers took part (${na}/${nb})`);
+    const ids = smtp.received.map((r) => messageIdOf(r.raw));
+    assert.equal(new Set(ids).size, N);
+    assert.equal(ids.length, N, 'no message sent twice');
+    assert.deepEqual(await outbox.counts(), { queued: 0, sending: 0, sent: N, failed: 0 });
+  } finally {
+    await ta.close();
+    await tb.close();
+    await b.close();
+    await a.close();
+    await smtp.close();
   }
 });
