@@ -3,7 +3,9 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import { pino, type Logger as PinoLogger } from 'pino';
 import formbody from '@fastify/formbody';
 import multipart from '@fastify/multipart';
+import { ApiError } from './api/errors.js';
 import { handleApi, type ApiResponse } from './api/main.js';
+import { MAX_PARAMS } from './api/request.js';
 import type { Config } from './config.js';
 import { createServices, type ServiceOverrides, type Services } from './services.js';
 import { registerWebRoutes } from './web/index.js';
@@ -22,18 +24,14 @@ export async function buildApp(services: Services, opts: { log?: PinoLogger } = 
     bodyLimit: BODY_LIMIT,
     trustProxy: false,
   });
+  // Only form bodies are parameters, as in MediaWiki (PHP fills $_POST from these two types alone):
+  // fastify's own JSON and text parsers go, and any other body is read (within the limit) and ignored.
+  app.removeAllContentTypeParsers();
   await app.register(formbody);
   await app.register(multipart, {
-    attachFieldsToBody: 'keyValues',
-    limits: { fieldSize: BODY_LIMIT, fields: 1000, files: 10, fileSize: BODY_LIMIT, parts: 1000 },
-    async onFile(part) {
-      // A parameter sent as a file part arrives as its text.
-      const chunks: Buffer[] = [];
-      for await (const c of part.file) chunks.push(c as Buffer);
-      (part as unknown as { value: string }).value = Buffer.concat(chunks).toString('utf8');
-    },
+    limits: { fieldSize: BODY_LIMIT, fields: MAX_PARAMS, files: MAX_PARAMS, fileSize: BODY_LIMIT, parts: MAX_PARAMS },
   });
-  // Any other body type is not parsed (as in MediaWiki): only the query string counts.
+  app.addHook('preValidation', readMultipart);
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, _body, done) => done(null, {}));
 
   const apiPath = `${services.config.scriptPath === '/' ? '' : services.config.scriptPath}/api.php`;
@@ -49,23 +47,76 @@ export async function buildApp(services: Services, opts: { log?: PinoLogger } = 
   };
   app.route({ method: ['GET', 'HEAD', 'POST', 'OPTIONS', 'PUT', 'DELETE', 'PATCH'], url: apiPath, handler });
 
-  app.setErrorHandler(async (err: Error & { statusCode?: number; code?: string }, request, reply) => {
-    const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
-    if (status === 500) services.logger.error({ err: err.message, path: request.url.split('?')[0] }, 'request failed');
-    // Body errors (too large, malformed) still answer in the API's own shape.
-    const code = status === 413 ? 'toobig' : status === 500 ? 'internal_api_error' : 'badrequest';
-    reply.code(status === 500 ? 500 : status).header('content-type', 'application/json; charset=utf-8').header('mediawiki-api-error', code);
-    const info =
-      status === 413
-        ? `The request is larger than the limit of ${BODY_LIMIT} bytes.`
-        : status === 500
-          ? 'An internal error occurred.'
-          : 'The request could not be read.';
-    return reply.send(JSON.stringify({ error: { code, info } }));
+  app.setErrorHandler(async (err: HttpError, request, reply) => {
+    const failure = requestFailure(err);
+    if (failure.httpStatus === 500) services.logger.error({ err: err.message, path: request.url.split('?')[0] }, 'request failed');
+    // No route (a method or path nobody serves) whose body could not be read: only the status.
+    if (request.routeOptions.url !== apiPath) return reply.code(failure.httpStatus).header('content-type', 'text/plain; charset=utf-8').send(`${failure.code}\n`);
+    // Body errors (too large, too many parameters, unreadable) answer as API errors: the query string's
+    // format, formatversion and errorformat apply, with the MediaWiki-API-Error header.
+    const raw = { method: request.method, query: (request.query ?? {}) as Record<string, string>, body: null, headers: request.headers, ip: request.ip };
+    try {
+      return send(reply, await handleApi(services, raw, failure));
+    } catch {
+      // The API itself could not run (e.g. its storage is down): a bc-format error in English.
+      const t = (key: string, ...params: Array<string | number>) => services.i18n.text('en', key, ...params);
+      const error = { code: failure.code, info: t(failure.key, ...(failure.params as Array<string | number>)), ...failure.data, '*': t('api-usage-docref', `${services.config.server}${apiPath}`) };
+      reply.code(failure.httpStatus).header('content-type', 'application/json; charset=utf-8').header('mediawiki-api-error', failure.code);
+      return reply.send(JSON.stringify({ error }));
+    }
   });
   app.get('/', async (_req, reply) => reply.redirect(`${services.config.articlePath}/Main_Page`));
   await registerWebRoutes(app, services);
   return app;
+}
+
+type HttpError = Error & { statusCode?: number; code?: string };
+
+/**
+ * Multipart fields become the body, as urlencoded ones do (a file part counts as its text; a repeated
+ * name keeps every value). The whole body is held to BODY_LIMIT, which fastify's own limit does not
+ * cover for multipart; a body that cannot be parsed is the client's error (400), on pages too.
+ */
+async function readMultipart(request: FastifyRequest): Promise<void> {
+  if (!request.isMultipart()) return;
+  const declared = Number(request.headers['content-length']);
+  const tooBig = () => Object.assign(new Error('body over the limit'), { statusCode: 413, code: 'FST_ERR_CTP_BODY_TOO_LARGE' });
+  if (declared > BODY_LIMIT) throw tooBig();
+  const body: Record<string, string | string[]> = Object.create(null);
+  let size = 0;
+  try {
+    for await (const part of request.parts()) {
+      // A field sent as application/json arrives parsed: it is a parameter's text again.
+      const text = part.type === 'field' ? (typeof part.value === 'string' ? part.value : JSON.stringify(part.value) ?? '') : '';
+      const bytes = part.type === 'file' ? await part.toBuffer() : Buffer.from(text, 'utf8');
+      size += bytes.length + Buffer.byteLength(part.fieldname);
+      if (size > BODY_LIMIT || (part.type === 'field' && part.valueTruncated)) throw tooBig();
+      const value = bytes.toString('utf8');
+      const prev = body[part.fieldname];
+      body[part.fieldname] = prev === undefined ? value : [...(Array.isArray(prev) ? prev : [prev]), value];
+    }
+  } catch (err) {
+    // Over a limit stays 413; anything else about the body (truncated, no boundary, a field the library
+    // refuses: a name like "constructor", broken JSON in an application/json part) is a bad request.
+    const e = err as HttpError;
+    e.statusCode = e.statusCode === 413 ? 413 : 400;
+    throw e;
+  }
+  request.body = body;
+}
+
+/** The API error for a request fastify could not hand to the API. */
+function requestFailure(err: HttpError): ApiError {
+  const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
+  if (status === 500) {
+    const cls = err.constructor?.name || 'Error';
+    return new ApiError(`internal_api_error_${cls}`, 'apierror-exceptioncaught', [cls], { errorclass: cls }, 500);
+  }
+  if (err.code === 'FST_PARTS_LIMIT' || err.code === 'FST_FIELDS_LIMIT' || err.code === 'FST_FILES_LIMIT') {
+    return new ApiError('toomanyparams', 'apierror-toomanyparams', [MAX_PARAMS], null, 413);
+  }
+  if (status === 413) return new ApiError('toobig', 'apierror-toobig', [BODY_LIMIT], null, 413);
+  return new ApiError('badrequest', 'apierror-badrequest', [], null, 400);
 }
 
 export interface RunningServer {

@@ -3,7 +3,10 @@
 import { BlockStore } from './accounts/blocks.js';
 import { UserStore } from './accounts/users.js';
 import { createRegistry, type ModuleRegistry } from './api/modules/index.js';
+import { AuditLog } from './audit/log.js';
+import { auditingMailLogger } from './audit/mailEvents.js';
 import { BotPasswordStore } from './auth/botpasswords.js';
+import { PasswordChanges } from './auth/passwordChanges.js';
 import { Authenticator } from './auth/login.js';
 import { createPasswordHasher, type PasswordHasher } from './auth/passwords.js';
 import type { Config } from './config.js';
@@ -42,6 +45,9 @@ export interface Services {
   blocks: BlockStore;
   botPasswords: BotPasswordStore;
   auth: Authenticator;
+  /** The one place a password changes (with its invalidations, audit event and notice mail). */
+  passwordChanges: PasswordChanges;
+  audit: AuditLog;
   sessions: SessionManager;
   recovery: RecoveryService;
   recoveryWorker: RecoveryWorker;
@@ -73,6 +79,7 @@ export async function createServices(config: Config, o: ServiceOverrides = {}): 
   const i18n = createI18n({ sitename: config.sitename });
   const hasher = o.hasher ?? createPasswordHasher({ random });
   const counters = new SqlCounters(db, clock);
+  const audit = new AuditLog({ db, clock, onError: (err) => logger.error({ err: err.message }, 'audit event not recorded') });
   const users = new UserStore(db, clock, random);
   const blocks = new BlockStore(db, clock);
   const botPasswords = new BotPasswordStore(db, hasher, clock, random);
@@ -101,6 +108,8 @@ export async function createServices(config: Config, o: ServiceOverrides = {}): 
     clock,
     throttle: config.loginThrottle,
     newPasswordExpiry: config.newPasswordExpiry,
+    audit,
+    passwordChanges: { change: (...a) => passwordChanges.change(...a) },
   });
   const transport = o.transport ?? createTransport({ smtp: config.mail.smtp, mailDir: config.mailDir, dkim: config.mail.dkim });
   const outbox = new Outbox({
@@ -111,7 +120,13 @@ export async function createServices(config: Config, o: ServiceOverrides = {}): 
     fromName: config.sitename,
     domain: config.passwordSender.split('@')[1]!,
   });
-  const delivery = new DeliveryWorker({ db, clock, transport, logger, random, metrics: outbox.metrics, maxAttempts: config.mail.maxAttempts });
+  // The audit trail's mail.sent / mail.failed come from the worker's log lines (src/audit/mailEvents.ts).
+  const delivery = new DeliveryWorker({ db, clock, transport, logger: auditingMailLogger(logger, audit), random, metrics: outbox.metrics, maxAttempts: config.mail.maxAttempts });
+  const passwordChanges = new PasswordChanges({
+    db, users, botPasswords, hasher, sessions, outbox, audit, i18n, clock,
+    config: { server: config.server, articlePath: config.articlePath, language: config.language },
+    onQueued: () => delivery.kick(),
+  });
   const recoveryWorker = new RecoveryWorker({
     db,
     users,
@@ -128,8 +143,14 @@ export async function createServices(config: Config, o: ServiceOverrides = {}): 
       tempPasswordLength: config.tempPasswordLength,
       newPasswordExpiry: config.newPasswordExpiry,
       resendHours: config.passwordReminderResendTime,
+      accountLimit: config.resetAccountLimit,
+      addressLimit: config.resetAddressLimit,
+      mailBudget: config.mailBudget,
+      notifyUnknownAddress: config.notifyUnknownAddress,
     },
     onQueued: () => delivery.kick(),
+    counters,
+    audit,
   });
   const recovery = new RecoveryService({
     db,
@@ -138,13 +159,14 @@ export async function createServices(config: Config, o: ServiceOverrides = {}): 
     config: { enableEmail: config.enableEmail, routes: config.resetRoutes, ipLimit: config.resetIpLimit },
     // After the response: the request path never waits for the lookup or the mail.
     onRecorded: () => setImmediate(() => void recoveryWorker.kick().catch(() => {})),
+    audit,
   });
 
   const timers: NodeJS.Timeout[] = [];
   let started = false;
   return {
     config, db, dialect: handle.dialect, clock, random, logger, i18n, hasher, counters, users, blocks, botPasswords,
-    auth, sessions, recovery, recoveryWorker, outbox, transport, delivery, modules: createRegistry(),
+    auth, sessions, recovery, recoveryWorker, outbox, transport, delivery, modules: createRegistry(), passwordChanges, audit,
     startWorkers() {
       if (started) return;
       started = true;
@@ -165,6 +187,7 @@ export async function createServices(config: Config, o: ServiceOverrides = {}): 
       if (started) await delivery.stop(graceMs);
       await transport.close();
       await hasher.close();
+      await audit.flush();
       await handle.close();
     },
   };

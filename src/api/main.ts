@@ -9,7 +9,7 @@ import { ApiError, apiError, codeForKey, type ApiMessage } from './errors.js';
 import { CONTENT, ERROR_FORMATS, ErrorFormatter, content, encodeJson, toFv1, type ErrorFormat, type WithContent } from './format.js';
 import { moduleParams, resolveFlag, type ApiContext, type ModuleDef } from './module.js';
 import { validateParam, validateParams } from './params.js';
-import { ApiRequest, type RawRequest } from './request.js';
+import { ApiRequest, MAX_PARAMS, type RawRequest } from './request.js';
 import { checkCors, corsHeaders, type CorsOutcome } from './cors.js';
 import { renderHtmlResult } from './jsonfm.js';
 
@@ -52,7 +52,11 @@ class Outcome {
   status = 200;
 }
 
-export async function handleApi(services: Services, raw: RawRequest): Promise<ApiResponse> {
+/**
+ * One API request. `failure` is an error found before the API could read the request (a body over
+ * the size limit, a body that cannot be parsed): it is answered like any other API error.
+ */
+export async function handleApi(services: Services, raw: RawRequest, failure: ApiError | null = null): Promise<ApiResponse> {
   const req = ApiRequest.from(raw);
   const out = new Outcome();
   const printer = readPrinter(req);
@@ -127,6 +131,16 @@ export async function handleApi(services: Services, raw: RawRequest): Promise<Ap
 
     // 2. Main parameters.
     errorFormat = (ERROR_FORMATS as readonly string[]).includes(req.params.get('errorformat') ?? '') ? (req.params.get('errorformat') as ErrorFormat) : 'bc';
+    const languages = async (uselang: string, errorLangParam: string) => {
+      lang = await pickLanguage(services, performer, uselang);
+      errorLang = errorLangParam === 'uselang' ? lang : errorLangParam === 'content' ? cfg.language : (services.i18n.resolve(errorLangParam) ?? lang);
+    };
+    // A request the API could not read, or one with too many parameters, is refused before anything else.
+    const refused = failure ?? (req.tooMany ? new ApiError('toomanyparams', 'apierror-toomanyparams', [MAX_PARAMS], null, 413) : null);
+    if (refused) {
+      await languages(req.params.get('uselang') ?? 'user', req.params.get('errorlang') ?? 'uselang');
+      throw refused;
+    }
     const actionName = main('action', { type: 'enum', values: [...services.modules.actions.keys()], default: 'help' }) as string;
     main('format', { type: 'enum', values: FORMATS, default: 'jsonfm' });
     main('errorformat', { type: 'enum', values: ERROR_FORMATS, default: 'bc' });
@@ -152,8 +166,7 @@ export async function handleApi(services: Services, raw: RawRequest): Promise<Ap
     req.get('variant');
     const errorLangParam = req.get('errorlang') ?? 'uselang';
     main('errorsuselocal', { type: 'boolean' });
-    lang = await pickLanguage(services, performer, uselang);
-    errorLang = errorLangParam === 'uselang' ? lang : errorLangParam === 'content' ? cfg.language : (services.i18n.resolve(errorLangParam) ?? lang);
+    await languages(uselang, errorLangParam);
     if (langInfo) {
       out.top.uselang = lang;
       // bc errors are always English, whatever uselang says.
@@ -219,8 +232,8 @@ export async function handleApi(services: Services, raw: RawRequest): Promise<Ap
     const unused = req.unused();
     if (unused.length) {
       // Keyed by position among the request's parameters, as MediaWiki's list parameter is.
-      const names = req.names();
-      const listed = { list: Object.fromEntries(unused.map((n) => [String(names.indexOf(n)), n])), type: 'comma' as const };
+      const position = new Map(req.names().map((n, i) => [n, i]));
+      const listed = { list: Object.fromEntries(unused.map((n) => [String(position.get(n)), n])), type: 'comma' as const };
       ctx.warn('main', 'apierror-unrecognizedparams', listed, unused.length);
     }
   } catch (err) {

@@ -9,8 +9,16 @@ export interface RawRequest {
   ip: string;
 }
 
+/**
+ * At most this many parameters are read from the query string, and as many from the body (PHP's
+ * max_input_vars default); a request with more is refused with "toomanyparams".
+ */
+export const MAX_PARAMS = 1000;
+
 export class ApiRequest {
   readonly params = new Map<string, string>();
+  /** The query string or the body held more than MAX_PARAMS parameters. */
+  tooMany = false;
   readonly fromQuery = new Set<string>();
   private readonly bodyNames: string[] = [];
   readonly used = new Set<string>();
@@ -31,6 +39,7 @@ export class ApiRequest {
   }
 
   private addAll(src: Record<string, unknown>, fromQuery: boolean): void {
+    if (Object.keys(src).length > MAX_PARAMS) this.tooMany = true;
     for (const [name, value] of Object.entries(src)) {
       // With repeated names the last one wins, as in PHP.
       const v = Array.isArray(value) ? value[value.length - 1] : value;

@@ -3,11 +3,13 @@
 import { createHash } from 'node:crypto';
 import { canonicalUserName } from '../accounts/names.js';
 import type { User, UserStore } from '../accounts/users.js';
+import type { AuditDetails, AuditLog, AuditType } from '../audit/log.js';
 import type { Counters } from '../limits/counters.js';
 import type { Clock } from '../util/clock.js';
 import { msg, type Msg } from '../util/errors.js';
 import type { BotPassword, BotPasswordStore } from './botpasswords.js';
 import type { PasswordHasher } from './passwords.js';
+import type { PasswordChangeContext } from './passwordChanges.js';
 import { checkNewPassword } from './policy.js';
 
 export type LoginOutcome =
@@ -28,6 +30,9 @@ export interface AuthDeps {
   clock: Clock;
   throttle: Array<{ count: number; seconds: number }>;
   newPasswordExpiry: number;
+  audit: AuditLog;
+  /** services.passwordChanges: the one place a password changes (changePassword below hands over to it). */
+  passwordChanges: { change(user: User, password: string, ctx?: PasswordChangeContext): Promise<User> };
 }
 
 export class Authenticator {
@@ -57,6 +62,14 @@ export class Authenticator {
     for (const k of this.throttleKeys(kind, name, ip)) await this.d.counters.clear(k);
   }
 
+  /**
+   * Records a login event. A failed login names the account only when it exists: people type their
+   * password into the name field, and such a name must not end up in the audit trail.
+   */
+  private async audit(type: AuditType, user: User | null, ip: string, details: AuditDetails = {}): Promise<void> {
+    await this.d.audit.record({ type, userId: user?.id ?? null, userName: user?.name ?? null, ip, details });
+  }
+
   private async burnTime(password: string): Promise<void> {
     this.dummyHash ??= this.d.hasher.hash('mwauth-timing-equalizer');
     await this.d.hasher.verify(password, await this.dummyHash);
@@ -68,27 +81,43 @@ export class Authenticator {
     return this.d.clock.now() < user.newPassTime + this.d.newPasswordExpiry * 1000;
   }
 
+  /**
+   * Whether a forced change started at `startedAt` (a login with a temporary password) may still set
+   * the password: not once that temporary password is void — a password change cleared it or a newer
+   * reset replaced it — whoever holds the half-finished login. (Its 30 minutes are the caller's.)
+   */
+  forcedChangeAllowed(user: User, startedAt: number): boolean {
+    return user.newPassword !== '' && (user.newPassTime === null || user.newPassTime <= startedAt);
+  }
+
   /** Main-account login with a name and password. */
   async login(rawName: string, password: string, ip: string): Promise<LoginOutcome> {
     if (!rawName || !password) return { status: 'FAIL', message: msg('authmanager-authn-no-primary') };
     const name = canonicalUserName(rawName);
     if (!name) return { status: 'FAIL', message: msg('authmanager-authn-no-primary') };
     const throttled = await this.throttled('password', name, ip);
-    if (throttled) return { status: 'FAIL', message: throttled };
+    if (throttled) {
+      await this.audit('login.failure', await this.d.users.byName(name), ip, { reason: throttled.key });
+      return { status: 'FAIL', message: throttled };
+    }
 
     const user = await this.d.users.byName(name);
     if (!user) {
       await this.burnTime(password);
+      await this.audit('login.failure', null, ip, { reason: 'wrongpassword' });
       return { status: 'FAIL', message: msg('wrongpassword') };
     }
     if (this.temporaryPasswordValid(user) && (await this.d.hasher.verify(password, user.newPassword))) {
       await this.clearThrottle('password', name, ip);
+      await this.audit('login.temporary-password', user, ip);
       return { status: 'UI', user, message: msg('resetpass-temp-emailed') };
     }
     if (await this.d.hasher.verify(password, user.password)) {
       await this.clearThrottle('password', name, ip);
+      await this.audit('login.success', user, ip);
       return { status: 'PASS', user };
     }
+    await this.audit('login.failure', user, ip, { reason: 'wrongpassword' });
     return { status: 'FAIL', message: msg('wrongpassword') };
   }
 
@@ -97,18 +126,27 @@ export class Authenticator {
     const canonical = canonicalUserName(name);
     if (!canonical) return { status: 'FAIL', message: msg('noname'), fatal: false };
     const throttled = await this.throttled('botpassword', `${canonical}@${appId}`, ip);
-    if (throttled) return { status: 'FAIL', message: throttled, fatal: true };
+    if (throttled) {
+      await this.audit('login.failure', await this.d.users.byName(canonical), ip, { reason: throttled.key, bot: true });
+      return { status: 'FAIL', message: throttled, fatal: true };
+    }
     const user = await this.d.users.byName(canonical);
     const bp = user ? await this.d.botPasswords.get(user.id, appId) : null;
     if (!user || !bp) {
       await this.burnTime(password);
+      await this.audit('login.failure', user, ip, { reason: 'botpasswords-not-exist', bot: true });
       return { status: 'FAIL', message: msg('botpasswords-not-exist', canonical, appId), fatal: false };
     }
-    if (!bp.valid) return { status: 'FAIL', message: msg('botpasswords-needs-reset', canonical, appId), fatal: true };
+    if (!bp.valid) {
+      await this.audit('login.failure', user, ip, { reason: 'botpasswords-needs-reset', bot: true, app: appId });
+      return { status: 'FAIL', message: msg('botpasswords-needs-reset', canonical, appId), fatal: true };
+    }
     if (!(await this.d.hasher.verify(password, bp.hash))) {
+      await this.audit('login.failure', user, ip, { reason: 'wrongpassword', bot: true, app: appId });
       return { status: 'FAIL', message: msg('wrongpassword'), fatal: false };
     }
     await this.clearThrottle('botpassword', `${canonical}@${appId}`, ip);
+    await this.audit('login.bot', user, ip, { app: appId });
     return { status: 'PASS', user, bot: bp };
   }
 
@@ -119,13 +157,11 @@ export class Authenticator {
   }
 
   /**
-   * Sets a new main password. The temporary password and the reset cooldown go, the user_token
-   * changes (remembered logins and other sessions end) and bot passwords stop working.
+   * Sets a new main password: services.passwordChanges.change (see there). The temporary password and
+   * the reset cooldown go, the user_token changes, other sessions end, bot passwords stop working, and
+   * the account's address is told.
    */
-  async changePassword(user: User, password: string): Promise<User> {
-    const hash = await this.d.hasher.hash(password);
-    await this.d.users.setPassword(user.id, hash);
-    await this.d.botPasswords.invalidateAll(user.id);
-    return (await this.d.users.byId(user.id))!;
+  changePassword(user: User, password: string, ctx?: PasswordChangeContext): Promise<User> {
+    return this.d.passwordChanges.change(user, password, ctx);
   }
 }

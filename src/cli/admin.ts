@@ -1,9 +1,8 @@
-// mwauth block …, botpassword …, mail …: the rest of the operator's tools.
+// mwauth block …, botpassword …: blocks and bot passwords.
 import type { Command } from 'commander';
 import { isIPAddress } from '../accounts/names.js';
 import { GRANTS } from '../accounts/rights.js';
 import { generateBotPassword } from '../auth/tempPassword.js';
-import { OUTBOX_STATUSES } from '../mail/outbox.js';
 import { isoTimestamp } from '../util/clock.js';
 import { CliError, type Io, type WithServices } from './common.js';
 import { existingUser, userName } from './users.js';
@@ -73,28 +72,6 @@ export function registerAdminCommands(program: Command, withServices: WithServic
         await s.botPasswords.set(u.id, appId, password, grants);
         io.out(`bot password for ${u.name}@${appId} (grants: ${grants.join(', ') || 'none'}):`);
         io.out(password);
-      }),
-    );
-
-  program
-    .command('mail')
-    .description('the outgoing mail queue')
-    .command('list')
-    .description('list queued and sent mail, newest first (bodies are not shown)')
-    .option('--status <status>', `only ${OUTBOX_STATUSES.join(', ')}`)
-    .option('--limit <n>', 'at most this many', '100')
-    .action((opts: { status?: string; limit: string }) =>
-      withServices(async (s) => {
-        if (opts.status && !(OUTBOX_STATUSES as readonly string[]).includes(opts.status)) {
-          throw new CliError(`--status must be one of ${OUTBOX_STATUSES.join(', ')}`);
-        }
-        const rows = await s.outbox.list({ status: opts.status, limit: Number(opts.limit) || 100 });
-        for (const r of rows) {
-          io.out(
-            [r.ob_id, r.ob_status, isoTimestamp(Number(r.ob_created)), r.ob_kind, r.ob_to, `attempts=${r.ob_attempts}`, r.ob_last_error ?? ''].join('\t').trimEnd(),
-          );
-        }
-        if (rows.length === 0) io.out('(no mail)');
       }),
     );
 }

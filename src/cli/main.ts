@@ -6,6 +6,8 @@ import { CliError, type Io, type WithServices } from './common.js';
 import { createLogger, startServer } from '../server.js';
 import { registerUserCommands } from './users.js';
 import { registerAdminCommands } from './admin.js';
+import { registerAuditCommands } from './audit.js';
+import { registerMailCommands } from './mail.js';
 
 const stdio: Io = { out: (l) => process.stdout.write(l + '\n'), err: (l) => process.stderr.write(l + '\n') };
 
@@ -40,6 +42,8 @@ export async function main(argv: string[], io: Io = stdio, env = process.env): P
 
   registerUserCommands(program, withServices, io);
   registerAdminCommands(program, withServices, io);
+  registerMailCommands(program, withServices, io);
+  registerAuditCommands(program, withServices, io);
 
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -89,8 +89,7 @@ export function registerUserCommands(program: Command, withServices: WithService
         const password = choosePassword(s, opts, io);
         const problem = s.auth.validateNewPassword(u, await s.users.groups(u.id), password, null);
         if (problem) throw new CliError(s.i18n.text('en', problem.key, ...problem.params));
-        await s.auth.changePassword(u, password);
-        await s.sessions.endAllFor(u.id);
+        await s.passwordChanges.change(u, password, { ip: null, via: 'cli' });
         io.out(`password of "${u.name}" changed`);
       }),
     );

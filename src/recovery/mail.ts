@@ -37,6 +37,28 @@ export function resetMail(i18n: I18n, site: { server: string; articlePath: strin
     toName: m.userName,
     subject: i18n.text(m.lang, 'passwordreset-emailtitle'),
     text: body,
+    // Masked in the stored copy that `mwauth mail show` prints.
+    secrets: [m.tempPassword],
+    lang: m.lang,
+    dir: i18n.direction(m.lang),
+  };
+}
+
+export function passwordResetUrl(server: string, articlePath: string): string {
+  return `${server}${articlePath}/Special:PasswordReset`;
+}
+
+/**
+ * The notice to an address that no account uses (MWAUTH_NOTIFY_UNKNOWN_ADDRESS): someone typed it on
+ * the reset form. It names no account and is written in the site's language.
+ */
+export function unknownAddressMail(i18n: I18n, site: { server: string; articlePath: string }, m: { to: string; lang: string }): OutgoingMail {
+  return {
+    kind: 'reset-unknown-address',
+    userId: 0,
+    to: m.to,
+    subject: i18n.text(m.lang, 'passwordreset-unknown-emailtitle'),
+    text: i18n.text(m.lang, 'passwordreset-unknown-emailtext', m.to, `<${passwordResetUrl(site.server, site.articlePath)}>`),
     lang: m.lang,
     dir: i18n.direction(m.lang),
   };

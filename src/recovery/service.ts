@@ -2,6 +2,7 @@
 // Whether anything matched is decided later by the worker, so the answer cannot reveal it.
 import { isValidEmail } from '../accounts/names.js';
 import type { Performer } from '../accounts/performer.js';
+import type { AuditLog } from '../audit/log.js';
 import type { Counters } from '../limits/counters.js';
 import type { Db } from '../storage/db.js';
 import type { Clock } from '../util/clock.js';
@@ -36,7 +37,7 @@ function expandIPv6(ip: string): string[] {
 
 export class RecoveryService {
   constructor(
-    private readonly deps: { db: Db; counters: Counters; clock: Clock; config: RecoveryConfig; onRecorded?: () => void },
+    private readonly deps: { db: Db; counters: Counters; clock: Clock; config: RecoveryConfig; onRecorded?: () => void; audit?: AuditLog },
   ) {}
 
   get enabled(): boolean {
@@ -62,8 +63,19 @@ export class RecoveryService {
     // Counted before validation, like MediaWiki's mailpassword limit.
     let overLimit = false;
     if (!performer.can('noratelimit')) {
-      const n = await this.deps.counters.hit(`reset:ip:${ipLimitKey(performer.ip)}`, ipLimit[1]);
+      const key = ipLimitKey(performer.ip);
+      const n = await this.deps.counters.hit(`reset:ip:${key}`, ipLimit[1]);
       overLimit = n > ipLimit[0];
+      // Once per window, not per dropped request: a flood must not flood the audit trail too.
+      if (n === ipLimit[0] + 1) {
+        await this.deps.audit?.record({
+          type: 'reset.ip-limited',
+          userId: performer.id || null,
+          userName: performer.anon ? null : performer.name,
+          ip: performer.ip,
+          details: { range: key, limit: `${ipLimit[0]}/${ipLimit[1]}` },
+        });
+      }
     }
 
     let user = routes.username && input.user ? input.user : null;
@@ -78,19 +90,34 @@ export class RecoveryService {
     if (user === null && email === null) throw new DomainError('passwordreset-nodata');
     if (email !== null && !isValidEmail(email)) throw new DomainError('passwordreset-invalidemail', [email]);
 
-    await this.deps.db
-      .insertInto('reset_request')
-      .values({
-        rr_created: this.deps.clock.now(),
-        rr_performer_id: performer.id,
-        rr_performer_name: performer.name,
-        rr_performer_ip: performer.ip,
-        rr_username: user,
-        rr_email: user === null ? email : null,
-        rr_status: 'pending',
-        rr_processed: null,
-      })
-      .execute();
+    // The same work whatever the request names: the event says who asked and by which route, not
+    // whether anything matched (the worker records that separately, as reset.outcome).
+    await this.deps.db.transaction().execute(async (trx) => {
+      const row = await trx
+        .insertInto('reset_request')
+        .values({
+          rr_created: this.deps.clock.now(),
+          rr_performer_id: performer.id,
+          rr_performer_name: performer.name,
+          rr_performer_ip: performer.ip,
+          rr_username: user,
+          rr_email: user === null ? email : null,
+          rr_status: 'pending',
+          rr_processed: null,
+        })
+        .returning('rr_id')
+        .executeTakeFirstOrThrow();
+      await this.deps.audit?.record(
+        {
+          type: 'reset.requested',
+          userId: performer.id || null,
+          userName: performer.anon ? null : performer.name,
+          ip: performer.ip,
+          details: { request: Number(row.rr_id), route: user === null ? 'email' : 'username' },
+        },
+        trx,
+      );
+    });
     this.deps.onRecorded?.();
   }
 }

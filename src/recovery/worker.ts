@@ -10,7 +10,10 @@ import type { Db } from '../storage/db.js';
 import type { Selectable } from 'kysely';
 import type { ResetRequestTable } from '../storage/schema.js';
 import type { Clock, Random } from '../util/clock.js';
-import { resetMail } from './mail.js';
+import type { AuditLog } from '../audit/log.js';
+import type { Counters } from '../limits/counters.js';
+import { ResetLimits, type Limit, type LimitName, type Taken } from './limits.js';
+import { resetMail, unknownAddressMail } from './mail.js';
 
 export interface RecoveryWorkerConfig {
   server: string;
@@ -20,6 +23,16 @@ export interface RecoveryWorkerConfig {
   newPasswordExpiry: number;
   /** Hours between two reset mails for one account. */
   resendHours: number;
+  /** [count, seconds] reset mails per account (needs `counters`). */
+  accountLimit?: Limit;
+  /** [count, seconds] reset mails per receiving address. */
+  addressLimit?: Limit;
+  /** [count, seconds] mails of this worker for the whole site. */
+  mailBudget?: Limit;
+  /** Tell an address that no account uses that someone asked for a reset with it. */
+  notifyUnknownAddress?: boolean;
+  /** [count, seconds] such notices per address (default one a day). */
+  unknownAddressLimit?: Limit;
 }
 
 interface Logger {
@@ -30,7 +43,8 @@ interface Logger {
 const LEASE_MS = 60_000;
 const BATCH = 50;
 
-export type ResetOutcome = 'queued' | 'nomatch' | 'cooldown';
+/** 'limited': an account, address or the mail budget was over its limit; nothing was sent. */
+export type ResetOutcome = 'queued' | 'nomatch' | 'cooldown' | 'limited';
 
 /** Another worker took the request over after this one's lease ran out: this one's work is rolled back. */
 class LeaseLost extends Error {}
@@ -38,6 +52,7 @@ class LeaseLost extends Error {}
 export class RecoveryWorker {
   private running: Promise<number> | null = null;
   private again = false;
+  private readonly limits: ResetLimits | null;
 
   constructor(
     private readonly d: {
@@ -51,8 +66,21 @@ export class RecoveryWorker {
       config: RecoveryWorkerConfig;
       logger?: Logger;
       onQueued?: () => void;
+      /** Where the per-account, per-address and budget limits count; without it there are none. */
+      counters?: Counters;
+      audit?: AuditLog;
     },
-  ) {}
+  ) {
+    const c = d.config;
+    this.limits = d.counters
+      ? new ResetLimits(d.counters, {
+          account: c.accountLimit,
+          address: c.addressLimit,
+          budget: c.mailBudget,
+          unknownAddress: c.unknownAddressLimit ?? [1, 86400],
+        })
+      : null;
+  }
 
   /** Runs now, or once more right after the current run: a signal is never lost. */
   kick(): Promise<number> {
@@ -135,49 +163,86 @@ export class RecoveryWorker {
     const now = this.d.clock.now();
     const cooldownMs = this.d.config.resendHours * 3600_000;
     let outcome: ResetOutcome = 'queued';
+    let limited: LimitName | null = null;
+    let taken: Taken | null = null;
     if (targets.length === 0) outcome = 'nomatch';
     // One account in its cooldown stops the mail to every account of the address, as in MediaWiki.
     else if (targets.some((u) => u.newPassTime !== null && now < u.newPassTime + cooldownMs)) outcome = 'cooldown';
-
-    const prepared: Array<{ user: User; hash: string; mail: OutgoingMail }> = [];
-    if (outcome === 'queued') {
-      for (const user of targets) {
-        const temp = generateTemporaryPassword(this.d.config.tempPasswordLength, this.d.random);
-        const options = await this.d.users.options(user.id);
-        const lang = this.d.i18n.resolve(options.language) ?? this.d.config.language;
-        prepared.push({
-          user,
-          hash: await this.d.hasher.hash(temp),
-          mail: resetMail(this.d.i18n, this.d.config, {
-            userId: user.id,
-            userName: user.name,
-            to: user.email,
-            lang,
-            requester: rr.rr_performer_name,
-            requesterIsIp: Number(rr.rr_performer_id) === 0,
-            tempPassword: temp,
-            expirySeconds: this.d.config.newPasswordExpiry,
-          }),
-        });
+    else if (this.limits) {
+      // After the cooldown, so requests the cooldown already stops use up no allowance.
+      taken = await this.limits.take({ accounts: targets.map((u) => u.id), addresses: targets.map((u) => u.email), mails: targets.length });
+      if (taken.limited) {
+        outcome = 'limited';
+        limited = taken.limited;
       }
     }
-    await this.d.db.transaction().execute(async (trx) => {
-      for (const p of prepared) {
-        await this.d.users.setTemporaryPassword(p.user.id, p.hash, trx);
-        await this.d.outbox.enqueue(trx, p.mail);
+
+    const prepared: Array<{ user: User | null; hash: string | null; mail: OutgoingMail }> = [];
+    let notified = false;
+    try {
+      if (outcome === 'queued') {
+        for (const user of targets) {
+          const temp = generateTemporaryPassword(this.d.config.tempPasswordLength, this.d.random);
+          const options = await this.d.users.options(user.id);
+          const lang = this.d.i18n.resolve(options.language) ?? this.d.config.language;
+          prepared.push({
+            user,
+            hash: await this.d.hasher.hash(temp),
+            mail: resetMail(this.d.i18n, this.d.config, {
+              userId: user.id,
+              userName: user.name,
+              to: user.email,
+              lang,
+              requester: rr.rr_performer_name,
+              requesterIsIp: Number(rr.rr_performer_id) === 0,
+              tempPassword: temp,
+              expirySeconds: this.d.config.newPasswordExpiry,
+            }),
+          });
+        }
+      } else if (outcome === 'nomatch' && rr.rr_email && this.d.config.notifyUnknownAddress && this.limits) {
+        taken = await this.limits.take({ accounts: [], addresses: [rr.rr_email], mails: 1, kind: 'unknown-address' });
+        if (!taken.limited) {
+          notified = true;
+          prepared.push({ user: null, hash: null, mail: unknownAddressMail(this.d.i18n, this.d.config, { to: rr.rr_email, lang: this.d.config.language }) });
+        }
       }
-      // Only while the request is still ours: a worker whose lease ran out and was taken over must not
-      // send a second mail, nor replace the temporary password the other worker mailed.
-      const r = await trx
-        .updateTable('reset_request')
-        .set({ rr_status: outcome, rr_processed: this.d.clock.now() })
-        .where('rr_id', '=', id)
-        .where('rr_status', '=', 'processing')
-        .where('rr_processed', '=', lease)
-        .executeTakeFirst();
-      if (Number(r.numUpdatedRows) !== 1) throw new LeaseLost();
-    });
-    this.d.logger?.info({ request: id, outcome, accounts: prepared.length }, 'reset request handled');
+      await this.d.db.transaction().execute(async (trx) => {
+        const queued: Array<{ user: User | null; outbox: number; kind: string }> = [];
+        for (const p of prepared) {
+          if (p.user && p.hash) await this.d.users.setTemporaryPassword(p.user.id, p.hash, trx);
+          queued.push({ user: p.user, outbox: await this.d.outbox.enqueue(trx, p.mail), kind: p.mail.kind });
+        }
+        const audit = this.d.audit;
+        if (audit) {
+          // Per account, so `mwauth audit --user NAME` shows what became of the requests naming it.
+          const base = { request: id, outcome, ...(limited ? { limit: limited } : {}) };
+          if (targets.length === 0) await audit.record({ type: 'reset.outcome', details: { ...base, notified } }, trx);
+          for (const u of targets) await audit.record({ type: 'reset.outcome', userId: u.id, userName: u.name, details: base }, trx);
+          for (const q of queued) {
+            await audit.record(
+              { type: 'mail.queued', userId: q.user?.id ?? null, userName: q.user?.name ?? null, details: { kind: q.kind, outbox: q.outbox, request: id } },
+              trx,
+            );
+          }
+        }
+        // Only while the request is still ours: a worker whose lease ran out and was taken over must not
+        // send a second mail, nor replace the temporary password the other worker mailed.
+        const r = await trx
+          .updateTable('reset_request')
+          .set({ rr_status: outcome, rr_processed: this.d.clock.now() })
+          .where('rr_id', '=', id)
+          .where('rr_status', '=', 'processing')
+          .where('rr_processed', '=', lease)
+          .executeTakeFirst();
+        if (Number(r.numUpdatedRows) !== 1) throw new LeaseLost();
+      });
+    } catch (err) {
+      // Nothing was sent: the allowance this attempt took goes back (the worker that finishes it takes its own).
+      await taken?.release().catch(() => {});
+      throw err;
+    }
+    this.d.logger?.info({ request: id, outcome, accounts: prepared.filter((p) => p.user).length, ...(limited ? { limit: limited } : {}) }, 'reset request handled');
     if (prepared.length) this.d.onQueued?.();
     return outcome;
   }

@@ -58,7 +58,9 @@ export async function openDatabase(opts: { databaseUrl: string | null; dataDir: 
 }
 
 export async function migrate(db: Db): Promise<void> {
-  const migrator = new Migrator({ db, provider: migrationProvider });
+  // Migrations are named by number with gaps (0010_audit came before a later 0002_…): a database
+  // that already ran a higher number still runs a lower one added afterwards.
+  const migrator = new Migrator({ db, provider: migrationProvider, allowUnorderedMigrations: true });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === 'Error');

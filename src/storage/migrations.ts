@@ -123,8 +123,29 @@ const m0001: Migration = {
   },
 };
 
+// The audit trail: who did what, from where, when. Details are JSON and never hold a secret.
+const m0010: Migration = {
+  async up(db: AnyDb) {
+    await db.schema
+      .createTable('audit_event')
+      .addColumn('ae_id', idType(db), idCol(db))
+      .addColumn('ae_time', time, (c) => c.notNull())
+      .addColumn('ae_type', 'varchar(64)', (c) => c.notNull())
+      .addColumn('ae_user', 'integer')
+      .addColumn('ae_user_name', 'varchar(255)')
+      .addColumn('ae_ip', 'varchar(64)')
+      .addColumn('ae_details', 'text', (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('audit_event_time').on('audit_event').column('ae_time').execute();
+    await db.schema.createIndex('audit_event_user').on('audit_event').columns(['ae_user', 'ae_time']).execute();
+    await db.schema.createIndex('audit_event_user_name').on('audit_event').columns(['ae_user_name', 'ae_time']).execute();
+    await db.schema.createIndex('audit_event_type').on('audit_event').columns(['ae_type', 'ae_time']).execute();
+  },
+};
+
 export const migrations: Record<string, Migration> = {
   '0001_initial': m0001,
+  '0010_audit': m0010,
 };
 
 export const migrationProvider: MigrationProvider = {

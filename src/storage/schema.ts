@@ -94,6 +94,20 @@ export interface OutboxTable {
   ob_sent: number | null;
 }
 
+/** One event of the audit trail (see src/audit/log.ts). Never holds a password, token or session id. */
+export interface AuditEventTable {
+  ae_id: Generated<number>;
+  ae_time: number;
+  /** e.g. login.success, reset.requested, password.changed (AUDIT_TYPES). */
+  ae_type: string;
+  /** The account the event is about (the requester for reset.requested), when there is one. */
+  ae_user: number | null;
+  ae_user_name: string | null;
+  ae_ip: string | null;
+  /** A JSON object. */
+  ae_details: string;
+}
+
 export interface Database {
   user: UserTable;
   user_groups: UserGroupTable;
@@ -104,4 +118,5 @@ export interface Database {
   counter: CounterTable;
   reset_request: ResetRequestTable;
   outbox: OutboxTable;
+  audit_event: AuditEventTable;
 }

@@ -138,9 +138,11 @@ before(async () => {
     MWAUTH_SERVER: base,
     MWAUTH_SITENAME: 'ClientWiki',
     MWAUTH_LOG_LEVEL: 'warn',
-    // Many resets of the same accounts from one IP within seconds: no cooldown, a high IP limit.
+    // Many resets of the same accounts from one IP within seconds: no cooldown, high limits.
     MWAUTH_RESET_COOLDOWN_HOURS: '0',
     MWAUTH_RESET_IP_LIMIT: '1000/3600',
+    MWAUTH_RESET_ACCOUNT_LIMIT: '1000/3600',
+    MWAUTH_RESET_ADDRESS_LIMIT: '1000/3600',
   };
 
   // Accounts through the CLI. The first run creates the database; the others can then go together.

@@ -147,6 +147,8 @@ export async function startServer(label: string, accounts: Account[], bots: BotP
     // Several resets of the same accounts from one IP within seconds: no cooldown, a high IP limit.
     MWAUTH_RESET_COOLDOWN_HOURS: '0',
     MWAUTH_RESET_IP_LIMIT: '1000/3600',
+    MWAUTH_RESET_ACCOUNT_LIMIT: '1000/3600',
+    MWAUTH_RESET_ADDRESS_LIMIT: '1000/3600',
     ...extraEnv,
   };
   let log = '';
@@ -242,12 +244,14 @@ export async function startServer(label: string, accounts: Account[], bots: BotP
         if (seen.has(f) || parsed.has(f)) continue;
         parsed.set(f, await simpleParser(readFileSync(join(mailDir, f))));
       }
-      const matching = [...parsed].filter(([, m]) => recipients(m).includes(address.toLowerCase()));
+      // Reset mails only: a finished password change also sends a notice to the address.
+      const isReset = (m: ParsedMail) => !/password was changed/i.test(m.subject ?? '');
+      const matching = [...parsed].filter(([, m]) => isReset(m) && recipients(m).includes(address.toLowerCase()));
       if (matching.length > 0) {
         // A moment more, so that a second (wrong) mail to the same address would be seen.
         await new Promise((r) => setTimeout(r, 150));
         for (const f of emlFiles()) if (!seen.has(f) && !parsed.has(f)) parsed.set(f, await simpleParser(readFileSync(join(mailDir, f))));
-        const all = [...parsed].filter(([, m]) => recipients(m).includes(address.toLowerCase()));
+        const all = [...parsed].filter(([, m]) => isReset(m) && recipients(m).includes(address.toLowerCase()));
         assert.equal(all.length, 1, `one mail to ${address}, got ${all.map(([f]) => f).join(', ')}`);
         return all[0]![1];
       }

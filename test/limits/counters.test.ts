@@ -68,6 +68,35 @@ function contract(name: string, make: () => Promise<Subject>): void {
       assert.equal(await counters.peek('long'), 1);
     }));
 
+    test('a hit may count several; release gives hits back within the window, never below zero', withSubject(async ({ counters, clock }) => {
+      assert.equal(await counters.hit('m', 10, 3), 3, 'a first hit of 3');
+      assert.equal(await counters.hit('m', 10, 2), 5);
+      await counters.release('m', 2);
+      assert.equal(await counters.peek('m'), 3);
+      await counters.release('m');
+      assert.equal(await counters.peek('m'), 2);
+      await counters.release('m', 5);
+      assert.ok((await counters.peek('m')) >= 0 && (await counters.peek('m')) <= 2, 'never below zero');
+      await counters.release('never-seen');
+      assert.equal(await counters.peek('never-seen'), 0);
+      clock.advance(10_000);
+      await counters.release('m');
+      assert.equal(await counters.hit('m', 10), 1, 'a release after the window does not reach into the next one');
+    }));
+
+    test('50 parallel hit-or-give-back rounds against a limit of 7 let exactly 7 through', withSubject(async ({ counters }) => {
+      const admitted = await Promise.all(
+        Array.from({ length: 50 }, async () => {
+          const n = await counters.hit('lim', 60);
+          if (n <= 7) return true;
+          await counters.release('lim');
+          return false;
+        }),
+      );
+      assert.equal(admitted.filter(Boolean).length, 7);
+      assert.equal(await counters.peek('lim'), 7, 'the refused rounds left nothing behind');
+    }));
+
     test('200 parallel hits are all counted, each seeing a distinct count', withSubject(async ({ counters }) => {
       const results = await Promise.all(Array.from({ length: 200 }, () => counters.hit('burst', 60)));
       assert.equal(await counters.peek('burst'), 200);

@@ -137,7 +137,8 @@ test('mail list, show (masked), retry, purge, stats and test', async (t) => {
   assert.match(r.out, /^Auto-Submitted: auto-generated$/m);
   assert.match(r.out, /^Temporary password: •+$/m);
   assert.match(r.out, /--- text\/html \(not shown; --html shows it\) ---/);
-  assert.match(r.out, /masked by their form/);
+  // The reset worker records the temporary password as a secret, so the stored copy masks it exactly.
+  assert.match(r.out, /^\(passwords masked\)$/m);
   const messageId = /^message-id: +(\S+)$/m.exec(r.out)![1]!;
   r = await mwauth(['mail', 'show', messageId, '--html'], env);
   assert.equal(r.code, 0);

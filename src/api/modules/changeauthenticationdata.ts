@@ -25,9 +25,8 @@ export const changeAuthDataModule = defineModule({
     const s = ctx.services;
     const problem = s.auth.validateNewPassword(user, ctx.performer.groups, password, retype);
     if (problem) throw apiError(problem.key, problem.params);
-    const updated = await s.auth.changePassword(user, password);
+    const updated = await s.passwordChanges.change(user, password, { ip: ctx.req.ip, via: 'api', keepSessionId: ctx.session.id });
     ctx.session.refreshUser(updated);
-    await s.sessions.endAllFor(updated.id, ctx.session.id ?? undefined);
     return { changeauthenticationdata: { status: 'success' } };
   },
 });

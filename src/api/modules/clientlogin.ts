@@ -64,16 +64,17 @@ async function continueLogin(ctx: ApiContext, format: string, merge: boolean) {
     return failResponse(ctx, format, msg('authmanager-authn-not-in-progress'));
   }
   const user = await services.users.byId(pending.userId);
-  if (!user) return failResponse(ctx, format, msg('authmanager-authn-not-in-progress'));
+  if (!user || !services.auth.forcedChangeAllowed(user, pending.created)) {
+    return failResponse(ctx, format, msg('authmanager-authn-not-in-progress'));
+  }
   const groups = await services.users.groups(user.id);
   const problem = services.auth.validateNewPassword(user, groups, password, retype);
   if (problem) {
     return uiResponse(ctx, { format, merge, message: problem, requests: authRequests(ctx, 'login-continue', user.name) });
   }
-  const updated = await services.auth.changePassword(user, password);
+  const updated = await services.passwordChanges.change(user, password, { ip: ctx.req.ip, via: 'forced', keepSessionId: ctx.session.id });
   delete ctx.session.data.pendingLogin;
   ctx.session.logIn(updated, { remember: pending.remember });
-  await services.sessions.endAllFor(updated.id, ctx.session.id ?? undefined);
   ctx.setPerformer(await loadPerformer(services, updated.id, ctx.req.ip));
   return { status: 'PASS', username: updated.name };
 }

@@ -33,8 +33,7 @@ export const changePasswordPage: PageHandler = async (ctx) => {
   const password = ctx.form.wpNewPassword ?? '';
   const problem = s.auth.validateNewPassword(user, ctx.performer.groups, password, ctx.form.wpRetype ?? '');
   if (problem) return render(ctx, { [problem.key === 'badretype' ? 'wpRetype' : 'wpNewPassword']: messageText(ctx, problem) });
-  const updated = await s.auth.changePassword(user, password);
+  const updated = await s.passwordChanges.change(user, password, { ip: ctx.ip, via: 'web', keepSessionId: ctx.session.id });
   ctx.session.refreshUser(updated);
-  await s.sessions.endAllFor(updated.id, ctx.session.id ?? undefined);
   return { heading, body: html`${notice(ctx.t('web-changepassword-done'), 'success')}<p><a href="${ctx.link('Main_Page')}">${ctx.t('web-mainpage-title')}</a></p>` };
 };

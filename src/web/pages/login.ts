@@ -56,17 +56,16 @@ async function continueLogin(ctx: PageContext): Promise<PageResult> {
   const s = ctx.services;
   const pending = ctx.session.data.pendingLogin;
   const user = pending && s.clock.now() - pending.created <= PENDING_MS ? await s.users.byId(pending.userId) : null;
-  if (!pending || !user) return loginForm(ctx, { '': ctx.t('authmanager-authn-not-in-progress') });
+  if (!pending || !user || !s.auth.forcedChangeAllowed(user, pending.created)) return loginForm(ctx, { '': ctx.t('authmanager-authn-not-in-progress') });
   const intro = ctx.t(pending.messageKey);
   const refused = guardPost(ctx, { writes: true });
   if (refused) return changeForm(ctx, user, intro, { '': refused }, 400);
   const password = ctx.form.wpNewPassword ?? '';
   const problem = s.auth.validateNewPassword(user, await s.users.groups(user.id), password, ctx.form.wpRetype ?? '');
   if (problem) return changeForm(ctx, user, intro, { [problem.key === 'badretype' ? 'wpRetype' : 'wpNewPassword']: messageText(ctx, problem) });
-  const updated = await s.auth.changePassword(user, password);
+  const updated = await s.passwordChanges.change(user, password, { ip: ctx.ip, via: 'forced', keepSessionId: ctx.session.id });
   delete ctx.session.data.pendingLogin;
   ctx.session.logIn(updated, { remember: pending.remember });
-  await s.sessions.endAllFor(updated.id, ctx.session.id ?? undefined);
   return { redirect: ctx.link(returnTarget(ctx, pending.returnUrl)) };
 }
 

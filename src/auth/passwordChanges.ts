@@ -1,0 +1,120 @@
+// The one place where a main password changes, whoever changes it: the forced change after a temporary
+// password (clientlogin, Special:UserLogin), Special:ChangePassword, action=changeauthenticationdata and
+// `mwauth user set-password`. In one transaction: the new hash; the temporary password, the reset
+// cooldown and the user_token go (remembered logins and every other session stop being valid); bot
+// passwords are invalidated; the audit event; and a "your password was changed" mail to the account's
+// address through the outbox. After the commit the other sessions' rows are deleted.
+import type { User, UserStore } from '../accounts/users.js';
+import type { AuditLog } from '../audit/log.js';
+import type { I18n } from '../i18n/index.js';
+import type { OutgoingMail } from '../mail/compose.js';
+import type { Outbox } from '../mail/outbox.js';
+import { passwordResetUrl } from '../recovery/mail.js';
+import type { Db } from '../storage/db.js';
+import type { Clock } from '../util/clock.js';
+import type { BotPasswordStore } from './botpasswords.js';
+import type { PasswordHasher } from './passwords.js';
+
+/** Where the change came from (recorded in the audit trail). */
+export type PasswordChangeVia = 'forced' | 'api' | 'web' | 'cli' | 'other';
+
+export interface PasswordChangeContext {
+  /** The IP address of the person changing it; null from the command line. */
+  ip?: string | null;
+  via?: PasswordChangeVia;
+  /** The session that made the change stays (the caller refreshes or replaces it). */
+  keepSessionId?: string | null;
+}
+
+export interface PasswordChangeDeps {
+  db: Db;
+  users: UserStore;
+  botPasswords: BotPasswordStore;
+  hasher: PasswordHasher;
+  sessions: { endAllFor(userId: number, exceptId?: string): Promise<number> };
+  outbox: Pick<Outbox, 'enqueue'>;
+  audit: AuditLog;
+  i18n: I18n;
+  clock: Clock;
+  config: { server: string; articlePath: string; language: string };
+  /** Called when a mail was queued (wakes the delivery worker). */
+  onQueued?: () => void;
+}
+
+/** The time as the mail shows it: the language's long date and short time, in UTC, Latin digits. */
+export function mailTime(ms: number, lang: string): string {
+  let text: string;
+  try {
+    text = new Intl.DateTimeFormat(lang, { dateStyle: 'long', timeStyle: 'short', timeZone: 'UTC', numberingSystem: 'latn' }).format(new Date(ms));
+  } catch {
+    text = new Date(ms).toISOString().slice(0, 16).replace('T', ' ');
+  }
+  return `${text} (UTC)`;
+}
+
+export function passwordChangedMail(
+  i18n: I18n,
+  site: { server: string; articlePath: string },
+  m: { userId: number; userName: string; to: string; lang: string; time: number; ip: string | null },
+): OutgoingMail {
+  const link = `<${passwordResetUrl(site.server, site.articlePath)}>`;
+  const when = mailTime(m.time, m.lang);
+  const text =
+    m.ip === null
+      ? i18n.text(m.lang, 'passwordchanged-emailtext-admin', m.userName, when, '', link)
+      : i18n.text(m.lang, 'passwordchanged-emailtext-ip', m.userName, when, m.ip, link);
+  return {
+    kind: 'password-changed',
+    userId: m.userId,
+    to: m.to,
+    toName: m.userName,
+    subject: i18n.text(m.lang, 'passwordchanged-emailtitle'),
+    text,
+    lang: m.lang,
+    dir: i18n.direction(m.lang),
+  };
+}
+
+export class PasswordChanges {
+  constructor(private readonly d: PasswordChangeDeps) {}
+
+  /** Sets a new main password with everything that goes with it; returns the account as it is now. */
+  async change(user: User, password: string, ctx: PasswordChangeContext = {}): Promise<User> {
+    const d = this.d;
+    const ip = ctx.ip ?? null;
+    const via = ctx.via ?? 'other';
+    // The slow and the non-transactional reads first: nothing waits on an open transaction.
+    const hash = await d.hasher.hash(password);
+    const lang = d.i18n.resolve((await d.users.options(user.id)).language) ?? d.config.language;
+    const bots = (await d.botPasswords.list(user.id)).filter((b) => b.valid).length;
+    let mailed = false;
+    await d.db.transaction().execute(async (trx) => {
+      const current = (await d.users.byId(user.id, trx)) ?? user;
+      await d.users.setPassword(user.id, hash, trx);
+      await d.botPasswords.invalidateAll(user.id, trx);
+      const who = { userId: user.id, userName: current.name, ip };
+      await d.audit.record(
+        { type: 'password.changed', ...who, details: { via, temporaryCleared: current.newPassword !== '', botsInvalidated: bots } },
+        trx,
+      );
+      if (current.email) {
+        const mail = passwordChangedMail(d.i18n, d.config, { userId: user.id, userName: current.name, to: current.email, lang, time: d.clock.now(), ip });
+        const outbox = await d.outbox.enqueue(trx, mail);
+        await d.audit.record({ type: 'mail.queued', ...who, details: { kind: mail.kind, outbox } }, trx);
+        mailed = true;
+      }
+    });
+    // The rows of the other sessions: they already stopped working at the commit (user_token and the
+    // bot passwords' tokens changed); this removes them.
+    const ended = await d.sessions.endAllFor(user.id, ctx.keepSessionId ?? undefined);
+    await d.audit.record({
+      type: 'sessions.revoked',
+      userId: user.id,
+      userName: user.name,
+      ip,
+      details: { reason: 'password-change', ended, keptCurrent: Boolean(ctx.keepSessionId) },
+    });
+    if (mailed) d.onQueued?.();
+    return (await d.users.byId(user.id))!;
+  }
+}
