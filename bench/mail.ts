@@ -17,7 +17,6 @@ import { loadPerformer } from '../src/accounts/performer.js';
 import { createPasswordHasher, DEFAULT_PBKDF2_ITERATIONS } from '../src/auth/passwords.js';
 import { loadConfig } from '../src/config.js';
 import { Outbox } from '../src/mail/outbox.js';
-import { migrateMailSchema } from '../src/mail/schema.js';
 import { parseSmtpUrl } from '../src/mail/settings.js';
 import { classifySmtpError, SmtpTransport, type MailTransport } from '../src/mail/transport.js';
 import { DeliveryWorker } from '../src/mail/worker.js';
@@ -101,7 +100,6 @@ const fmtMs = (ms: number | null) => (ms === null ? '-' : ms < 10_000 ? `${Math.
 async function throughput(sinkPort: number): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'mwauth-bench-'));
   const handle = await openDatabase({ databaseUrl: null, dataDir: dir });
-  await migrateMailSchema(handle.db);
   const outbox = new Outbox({ db: handle.db, clock: systemClock, random: cryptoRandom, from: 'wiki@bench.test', fromName: 'Bench Wiki', domain: 'bench.test' });
   const fill = async () => {
     await handle.db.deleteFrom('outbox').execute();

@@ -13,7 +13,6 @@ import type { Config } from './config.js';
 import { createI18n, type I18n } from './i18n/index.js';
 import { SqlCounters, type Counters } from './limits/counters.js';
 import { Outbox } from './mail/outbox.js';
-import { migrateMailSchema } from './mail/schema.js';
 import { createTransport, type MailTransport } from './mail/transport.js';
 import { DeliveryWorker } from './mail/worker.js';
 import { RecoveryService } from './recovery/service.js';
@@ -75,7 +74,6 @@ export async function createServices(config: Config, o: ServiceOverrides = {}): 
   const logger = o.logger ?? silentLogger;
   const handle = await openDatabase(config);
   const db = handle.db;
-  await migrateMailSchema(db);
   const i18n = createI18n({ sitename: config.sitename });
   const hasher = o.hasher ?? createPasswordHasher({ random });
   const counters = new SqlCounters(db, clock);

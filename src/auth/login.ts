@@ -70,9 +70,11 @@ export class Authenticator {
     await this.d.audit.record({ type, userId: user?.id ?? null, userName: user?.name ?? null, ip, details });
   }
 
-  private async burnTime(password: string): Promise<void> {
+  /** Verifies against a hash of nothing in particular: the same cost as a real check, never a match. */
+  private async burnTime(password: string): Promise<false> {
     this.dummyHash ??= this.d.hasher.hash('mwauth-timing-equalizer');
     await this.d.hasher.verify(password, await this.dummyHash);
+    return false;
   }
 
   temporaryPasswordValid(user: User): boolean {
@@ -102,17 +104,23 @@ export class Authenticator {
     }
 
     const user = await this.d.users.byName(name);
+    // Every attempt verifies two hashes (the temporary and the main password, or stand-ins), so the
+    // time taken reveals neither whether the account exists nor whether a reset is pending.
+    const tempValid = user !== null && this.temporaryPasswordValid(user);
+    const [tempOk, mainOk] = await Promise.all([
+      tempValid ? this.d.hasher.verify(password, user.newPassword) : this.burnTime(password),
+      user ? this.d.hasher.verify(password, user.password) : this.burnTime(password),
+    ]);
     if (!user) {
-      await this.burnTime(password);
       await this.audit('login.failure', null, ip, { reason: 'wrongpassword' });
       return { status: 'FAIL', message: msg('wrongpassword') };
     }
-    if (this.temporaryPasswordValid(user) && (await this.d.hasher.verify(password, user.newPassword))) {
+    if (tempValid && tempOk) {
       await this.clearThrottle('password', name, ip);
       await this.audit('login.temporary-password', user, ip);
       return { status: 'UI', user, message: msg('resetpass-temp-emailed') };
     }
-    if (await this.d.hasher.verify(password, user.password)) {
+    if (mainOk) {
       await this.clearThrottle('password', name, ip);
       await this.audit('login.success', user, ip);
       return { status: 'PASS', user };

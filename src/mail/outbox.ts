@@ -11,7 +11,7 @@ import { randomHex, type Clock, type Random } from '../util/clock.js';
 import { composeMessage, maskMail, type OutgoingMail } from './compose.js';
 import { maskedView, type ParsedMessage } from './inspect.js';
 import { MailMetrics, type MailStats } from './metrics.js';
-import { OUTBOX_STATUSES, mailDb, type OutboxStatus } from './schema.js';
+import { OUTBOX_STATUSES, type OutboxStatus } from './schema.js';
 
 export { OUTBOX_STATUSES, type OutboxStatus };
 
@@ -97,7 +97,7 @@ export class Outbox {
       .returning('ob_id')
       .executeTakeFirstOrThrow();
     const id = Number(row.ob_id);
-    if (masked !== null) await mailDb(db).insertInto('outbox_masked').values({ om_outbox: id, om_raw: masked }).execute();
+    if (masked !== null) await db.insertInto('outbox_masked').values({ om_outbox: id, om_raw: masked }).execute();
     return id;
   }
 
@@ -128,7 +128,7 @@ export class Outbox {
   async view(id: number): Promise<MessageView | undefined> {
     const row = await this.get(id);
     if (!row) return undefined;
-    const masked = await mailDb(this.deps.db).selectFrom('outbox_masked').select('om_raw').where('om_outbox', '=', id).executeTakeFirst();
+    const masked = await this.deps.db.selectFrom('outbox_masked').select('om_raw').where('om_outbox', '=', id).executeTakeFirst();
     const { ob_raw, ...summary } = row;
     return {
       row: summary,
@@ -186,7 +186,7 @@ export class Outbox {
         ...(opts.failed ? [eb.and([eb('ob_status', '=', 'failed'), eb('ob_next_attempt', '<', before)])] : []),
       ]);
     return this.deps.db.transaction().execute(async (trx) => {
-      await mailDb(trx)
+      await trx
         .deleteFrom('outbox_masked')
         .where('om_outbox', 'in', trx.selectFrom('outbox').select('ob_id').where(match))
         .execute();

@@ -207,6 +207,11 @@ export class RecoveryWorker {
           prepared.push({ user: null, hash: null, mail: unknownAddressMail(this.d.i18n, this.d.config, { to: rr.rr_email, lang: this.d.config.language }) });
         }
       }
+      // A request that matched nothing still hashes once, so the load it leaves behind (and the time of
+      // the requester's next request) does not tell whether it matched.
+      if (!prepared.some((p) => p.hash)) {
+        await this.d.hasher.hash(generateTemporaryPassword(this.d.config.tempPasswordLength, this.d.random));
+      }
       await this.d.db.transaction().execute(async (trx) => {
         const queued: Array<{ user: User | null; outbox: number; kind: string }> = [];
         for (const p of prepared) {

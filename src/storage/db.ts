@@ -19,7 +19,8 @@ async function openSqlite(file: string): Promise<DbHandle> {
   const native = new SQLite(file);
   native.pragma('journal_mode = WAL');
   native.pragma('synchronous = NORMAL');
-  native.pragma('busy_timeout = 5000');
+  // The server and CLI commands share the file; under load a writer may wait its turn for a while.
+  native.pragma('busy_timeout = 30000');
   native.pragma('foreign_keys = ON');
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: native }) });
   // Kysely takes no lock for SQLite migrations, so two processes opening a new file at once (the server

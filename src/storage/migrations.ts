@@ -124,6 +124,17 @@ const m0001: Migration = {
 };
 
 // The audit trail: who did what, from where, when. Details are JSON and never hold a secret.
+// A copy of each outbox message with its secrets masked, for operators (mwauth mail show).
+const m0002: Migration = {
+  async up(db: AnyDb) {
+    await db.schema
+      .createTable('outbox_masked')
+      .addColumn('om_outbox', isPostgres(db) ? 'bigint' : 'integer', (c) => c.primaryKey().references('outbox.ob_id').onDelete('cascade'))
+      .addColumn('om_raw', 'text', (c) => c.notNull())
+      .execute();
+  },
+};
+
 const m0010: Migration = {
   async up(db: AnyDb) {
     await db.schema
@@ -145,6 +156,7 @@ const m0010: Migration = {
 
 export const migrations: Record<string, Migration> = {
   '0001_initial': m0001,
+  '0002_outbox_masked': m0002,
   '0010_audit': m0010,
 };
 

@@ -108,6 +108,13 @@ export interface AuditEventTable {
   ae_details: string;
 }
 
+export interface OutboxMaskedTable {
+  /** ob_id of the message. */
+  om_outbox: number;
+  /** The message as sent, with its secrets (the temporary password) replaced by a mask. */
+  om_raw: string;
+}
+
 export interface Database {
   user: UserTable;
   user_groups: UserGroupTable;
@@ -118,5 +125,6 @@ export interface Database {
   counter: CounterTable;
   reset_request: ResetRequestTable;
   outbox: OutboxTable;
+  outbox_masked: OutboxMaskedTable;
   audit_event: AuditEventTable;
 }

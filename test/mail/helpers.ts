@@ -8,7 +8,6 @@ import { SMTPServer, type SMTPServerOptions, type SMTPServerSession } from 'smtp
 import { openDatabase, type DbHandle } from '../../src/storage/db.js';
 import { ManualClock, cryptoRandom, type Clock } from '../../src/util/clock.js';
 import { Outbox } from '../../src/mail/outbox.js';
-import { migrateMailSchema } from '../../src/mail/schema.js';
 import type { OutgoingMail } from '../../src/mail/compose.js';
 
 export interface Received {
@@ -167,7 +166,6 @@ export async function memoryDb(): Promise<DbHandle & { url?: string }> {
   const admin = process.env.MWAUTH_TEST_POSTGRES_URL;
   if (!admin) {
     const handle = await openDatabase({ databaseUrl: 'sqlite::memory:', dataDir: '/tmp/mwauth-mail-test' });
-    await migrateMailSchema(handle.db);
     return handle;
   }
   const pg = (await import('pg')).default;
@@ -185,7 +183,6 @@ export async function memoryDb(): Promise<DbHandle & { url?: string }> {
   const url = new URL(admin);
   url.pathname = `/${name}`;
   const handle = await openDatabase({ databaseUrl: url.toString(), dataDir: '/tmp/mwauth-mail-test' });
-  await migrateMailSchema(handle.db);
   return {
     ...handle,
     url: url.toString(),

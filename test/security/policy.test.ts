@@ -1,0 +1,62 @@
+// The password policy, rule by rule, and where it applies: length by group (10 for privileged
+// groups, 1 otherwise), not part of the user name, not a common password, at most 4096 bytes.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { checkNewPassword, minimumLength } from '../../src/auth/policy.js';
+import { Client, addUser, startTestServer, type TestServer } from '../helpers/harness.js';
+
+const PW_REQ = 'MediaWiki\\Auth\\PasswordAuthenticationRequest';
+
+test('the rules: length by group, user name, common list, 4096 bytes', () => {
+  assert.equal(minimumLength([]), 1);
+  assert.equal(minimumLength(['user', 'autoconfirmed']), 1);
+  for (const g of ['sysop', 'bureaucrat', 'interface-admin', 'bot']) assert.equal(minimumLength(['user', g]), 10, g);
+
+  assert.equal(checkNewPassword('x', 'Alice', ['user']), null, 'one character is enough for a plain account');
+  assert.equal(checkNewPassword('Nine-char', 'Admin', ['sysop'])?.key, 'passwordtooshort');
+  assert.equal(checkNewPassword('Ten-chars!', 'Admin', ['sysop']), null);
+  // Characters, not UTF-16 units, count: 10 emoji are 10 characters.
+  assert.equal(checkNewPassword('😀'.repeat(10), 'Admin', ['sysop']), null);
+
+  assert.equal(checkNewPassword('alice', 'Alice', [])?.key, 'password-substring-username-match');
+  assert.equal(checkNewPassword('LIC', 'Alice', [])?.key, 'password-substring-username-match', 'a part of the name, in any case');
+  assert.equal(checkNewPassword('Alice-and-more', 'Alice', []), null, 'containing the name is allowed');
+
+  for (const common of ['password', 'Password', '123456', 'qwerty', 'letmein', 'mediawiki']) {
+    assert.equal(checkNewPassword(common, 'Zed', [])?.key, 'passwordincommonlist', common);
+  }
+
+  assert.equal(checkNewPassword('a'.repeat(4096), 'Zed', []), null);
+  assert.equal(checkNewPassword('a'.repeat(4097), 'Zed', [])?.key, 'passwordtoolong');
+  assert.equal(checkNewPassword('é'.repeat(2049), 'Zed', [])?.key, 'passwordtoolong', 'bytes of UTF-8, not characters');
+});
+
+let srv: TestServer;
+before(async () => {
+  srv = await startTestServer();
+  await addUser(srv.services, 'Admin', 'Admin-Pass-1234', { groups: ['sysop'] });
+});
+after(() => srv.close());
+
+test('createaccount refuses a password the policy refuses, with the rule as messagecode', async () => {
+  const c = new Client(srv.api);
+  const create = async (username: string, password: string) =>
+    (await c.post({ action: 'createaccount', createreturnurl: 'http://wiki.test/', createtoken: await c.token('createaccount'), username, password, retype: password, formatversion: '2' })).json.createaccount;
+  assert.equal((await create('Quinn', 'quinn')).messagecode, 'password-substring-username-match');
+  assert.equal((await create('Quinn', 'password')).messagecode, 'passwordincommonlist');
+  assert.equal((await create('Quinn', 'q'.repeat(4097))).messagecode, 'passwordtoolong');
+  assert.equal(await srv.services.users.byName('Quinn'), null, 'no account was made');
+  assert.equal((await create('Quinn', 'Quinn-Pass-1')).status, 'PASS');
+});
+
+test('changeauthenticationdata: a sysop needs 10 characters; the error names the rule', async () => {
+  const c = new Client(srv.api);
+  assert.equal((await c.login('Admin', 'Admin-Pass-1234')).result, 'Success');
+  const change = async (password: string) =>
+    c.post({ action: 'changeauthenticationdata', changeauthrequest: PW_REQ, password, retype: password, changeauthtoken: await c.token(), formatversion: '2' });
+  const short = await change('Short-pw1');
+  assert.equal(short.headers.get('mediawiki-api-error'), 'passwordtooshort');
+  assert.equal(short.json.error.code, 'passwordtooshort');
+  const ok = await change('Long-enough-pw1');
+  assert.equal(ok.text, '{"changeauthenticationdata":{"status":"success"}}');
+});
