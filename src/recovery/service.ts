@@ -101,7 +101,8 @@ export class RecoveryService {
           rr_performer_name: performer.name,
           rr_performer_ip: performer.ip,
           rr_username: user,
-          rr_email: user === null ? email : null,
+          // Kept with a user name too: an account with the requireemail preference needs both.
+          rr_email: email,
           rr_status: 'pending',
           rr_processed: null,
         })

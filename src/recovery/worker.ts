@@ -149,12 +149,23 @@ export class RecoveryWorker {
     return Number(r.numUpdatedRows) === 1;
   }
 
+  /** The "requireemail" preference: the account is reset only when its name and its address are both given. */
+  private async requiresEmail(u: User): Promise<boolean> {
+    const v = (await this.d.users.options(u.id)).requireemail;
+    return v === '1' || v === 'true';
+  }
+
   private async targets(rr: Selectable<ResetRequestTable>): Promise<User[]> {
     if (rr.rr_username) {
       const u = await this.d.users.byName(rr.rr_username);
-      return u && u.email ? [u] : [];
+      if (!u || !u.email) return [];
+      if ((await this.requiresEmail(u)) && (rr.rr_email ?? '').toLowerCase() !== u.email.toLowerCase()) return [];
+      return [u];
     }
-    return rr.rr_email ? (await this.d.users.byEmail(rr.rr_email)).filter((u) => u.email) : [];
+    if (!rr.rr_email) return [];
+    const out: User[] = [];
+    for (const u of await this.d.users.byEmail(rr.rr_email)) if (u.email && !(await this.requiresEmail(u))) out.push(u);
+    return out;
   }
 
   private async process(rr: Selectable<ResetRequestTable>, lease: number): Promise<ResetOutcome> {
@@ -200,7 +211,7 @@ export class RecoveryWorker {
             }),
           });
         }
-      } else if (outcome === 'nomatch' && rr.rr_email && this.d.config.notifyUnknownAddress && this.limits) {
+      } else if (outcome === 'nomatch' && !rr.rr_username && rr.rr_email && this.d.config.notifyUnknownAddress && this.limits) {
         taken = await this.limits.take({ accounts: [], addresses: [rr.rr_email], mails: 1, kind: 'unknown-address' });
         if (!taken.limited) {
           notified = true;
