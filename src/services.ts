@@ -4,7 +4,7 @@ import { BlockStore } from './accounts/blocks.js';
 import { UserStore } from './accounts/users.js';
 import { createRegistry, type ModuleRegistry } from './api/modules/index.js';
 import { AuditLog } from './audit/log.js';
-import { auditingMailLogger } from './audit/mailEvents.js';
+import { auditMailOutcome } from './audit/mailEvents.js';
 import { BotPasswordStore } from './auth/botpasswords.js';
 import { PasswordChanges } from './auth/passwordChanges.js';
 import { Authenticator } from './auth/login.js';
@@ -118,8 +118,10 @@ export async function createServices(config: Config, o: ServiceOverrides = {}): 
     fromName: config.sitename,
     domain: config.passwordSender.split('@')[1]!,
   });
-  // The audit trail's mail.sent / mail.failed come from the worker's log lines (src/audit/mailEvents.ts).
-  const delivery = new DeliveryWorker({ db, clock, transport, logger: auditingMailLogger(logger, audit), random, metrics: outbox.metrics, maxAttempts: config.mail.maxAttempts });
+  const delivery = new DeliveryWorker({
+    db, clock, transport, logger, random, metrics: outbox.metrics, maxAttempts: config.mail.maxAttempts,
+    onOutcome: auditMailOutcome(audit),
+  });
   const passwordChanges = new PasswordChanges({
     db, users, botPasswords, hasher, sessions, outbox, audit, i18n, clock,
     config: { server: config.server, articlePath: config.articlePath, language: config.language },
