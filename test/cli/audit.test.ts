@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { loadConfig } from '../../src/config.js';
 import { startServer } from '../../src/server.js';
 import { Client, readMails } from '../helpers/harness.js';
-import { runCli, type CliResult } from './run.js';
+import { runCli, type CliResult } from '../helpers/process.js';
 
 const PW32 = '0123456789abcdefghijklmnopqrstuv';
 

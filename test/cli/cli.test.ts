@@ -9,7 +9,7 @@ import SQLite from 'better-sqlite3';
 import { loadConfig } from '../../src/config.js';
 import { startServer } from '../../src/server.js';
 import { Client } from '../helpers/harness.js';
-import { freePort, runCli, startServe, type CliResult } from './run.js';
+import { freePort, runCli, startServe, type CliResult } from '../helpers/process.js';
 
 function tempDir(t: { after(fn: () => void): void }): string {
   const dir = mkdtempSync(join(tmpdir(), 'mwauth-cli-'));
@@ -140,6 +140,7 @@ describe('mwauth command', { concurrency: true }, () => {
     } finally {
       srv.child.kill('SIGTERM');
     }
-    assert.deepEqual(await srv.exited, { code: 0, signal: null });
+    const { code, signal } = await srv.exited;
+    assert.deepEqual({ code, signal }, { code: 0, signal: null });
   });
 });

@@ -12,7 +12,7 @@ import SQLite from 'better-sqlite3';
 import { loadConfig } from '../../src/config.js';
 import { createServices } from '../../src/services.js';
 import { Client, readMails, type ReadMail } from '../helpers/harness.js';
-import { freePort, runCli, startServe, type ServeProcess } from './run.js';
+import { freePort, runCli, startServe, type ServeProcess } from '../helpers/process.js';
 
 const PW_REQ = 'MediaWiki\\Auth\\PasswordAuthenticationRequest';
 

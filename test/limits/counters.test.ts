@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { MemoryCounters, SqlCounters, type Counters } from '../../src/limits/counters.js';
 import { openDatabase } from '../../src/storage/db.js';
 import { ManualClock } from '../../src/util/clock.js';
-import { ROOT } from '../cli/run.js';
+import { ROOT } from '../helpers/process.js';
 
 interface Subject {
   counters: Counters;

@@ -1,60 +1,17 @@
 // The real server as a child process (`node bin/mwauth.mjs serve`), for the crash and shutdown tests.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import SQLite from 'better-sqlite3';
 import { createPasswordHasher } from '../../src/auth/passwords.js';
 import { loadConfig } from '../../src/config.js';
 import { createServices } from '../../src/services.js';
+import { startServe, type ServeProcess } from '../helpers/process.js';
 
-export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const BIN = join(ROOT, 'bin', 'mwauth.mjs');
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-export interface Serve {
-  child: ChildProcess;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>;
-  output(): string;
-}
+export { freePort } from '../helpers/process.js';
+export type Serve = ServeProcess;
 
 /** `mwauth serve` with only the given MWAUTH_* settings; resolves once it serves. */
-export async function serve(vars: Record<string, string>, timeoutMs = 30_000): Promise<Serve> {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('MWAUTH_')) env[k] = v;
-  const child = spawn(process.execPath, [BIN, 'serve'], { cwd: ROOT, env: { ...env, ...vars }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((resolve) =>
-    child.on('exit', (code, signal) => resolve({ code, signal, at: Date.now() })),
-  );
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`mwauth serve did not start:\n${out}`)), timeoutMs);
-    const check = () => {
-      if (out.includes('mwauth: serving')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    child.stdout!.on('data', check);
-    void exited.then(({ code, signal }) => {
-      clearTimeout(timer);
-      reject(new Error(`mwauth serve exited (${code ?? signal}) before serving:\n${out}`));
-    });
-  });
-  return { child, exited, output: () => out };
+export function serve(vars: Record<string, string>, timeoutMs = 30_000): Promise<Serve> {
+  return startServe(vars, timeoutMs);
 }
 
 /** Creates accounts in the data folder the way `mwauth user add` would, before the server starts. */

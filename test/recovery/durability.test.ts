@@ -11,7 +11,7 @@ import { loadConfig } from '../../src/config.js';
 import { createServices } from '../../src/services.js';
 import { createPasswordHasher } from '../../src/auth/passwords.js';
 import { readMails } from '../helpers/harness.js';
-import { freePort, startServe, type ServeProcess } from '../cli/run.js';
+import { freePort, startServe, type ServeProcess } from '../helpers/process.js';
 
 // With MWAUTH_TEST_REAL_LEASES=1 the test waits for the killed process's leases (60 s) to run out
 // instead of expiring them by hand; the default keeps the suite fast.
@@ -171,7 +171,8 @@ test('SIGKILL in the middle of a reset burst: after a restart every account gets
     await sleep(100);
   }
   server.child.kill('SIGTERM');
-  assert.deepEqual(await server.exited, { code: 0, signal: null }, 'graceful shutdown on SIGTERM');
+  const { code, signal } = await server.exited;
+  assert.deepEqual({ code, signal }, { code: 0, signal: null }, 'graceful shutdown on SIGTERM');
 
   // Exactly one .eml per account with an address; none for anything else.
   const mails = await readMails(join(dataDir, 'mail'));

@@ -19,7 +19,7 @@ import { openDatabase } from '../../src/storage/db.js';
 import { ManualClock } from '../../src/util/clock.js';
 import { Client, readMails, startTestServer } from '../helpers/harness.js';
 import { ANON, SUCCESS, deliverAll } from '../helpers/api.js';
-import { ROOT } from '../cli/run.js';
+import { ROOT } from '../helpers/process.js';
 
 const HOUR = 3600_000;
 const DAY = 24 * HOUR;

@@ -1,4 +1,4 @@
-// Runs the real `mwauth` command (bin/mwauth.mjs) as a child process, for the CLI and durability tests.
+// Runs the real `mwauth` command (bin/mwauth.mjs) as a child process: one-shot CLI runs and `mwauth serve`.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -46,8 +46,8 @@ export async function freePort(): Promise<number> {
 
 export interface ServeProcess {
   child: ChildProcess;
-  /** Resolves with the exit code (null when killed by a signal) and the signal. */
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Resolves with the exit code (null when killed by a signal), the signal and when it exited (ms). */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>;
   output(): string;
 }
 
@@ -55,8 +55,8 @@ export interface ServeProcess {
 export async function startServe(vars: Record<string, string>, timeoutMs = 60_000, args: string[] = []): Promise<ServeProcess> {
   const child = spawn(process.execPath, [BIN, 'serve', ...args], { cwd: ROOT, env: cliEnv(vars), stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.on('exit', (code, signal) => resolve({ code, signal })),
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal, at: Date.now() })),
   );
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => {
