@@ -1,7 +1,7 @@
 // Opens the database named by the configuration and brings its schema up to date.
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
+import { CompiledQuery, Kysely, Migrator, PostgresDialect, SqliteDialect, SqliteDriver, type DatabaseConnection, type Driver } from 'kysely';
 import type { Database } from './schema.js';
 import { migrationProvider } from './migrations.js';
 
@@ -13,6 +13,25 @@ export interface DbHandle {
   close(): Promise<void>;
 }
 
+// A deferred SQLite transaction that reads and then writes fails at once with "database is locked" when
+// another process wrote in between (WAL cannot upgrade its stale snapshot, and the busy timeout does not
+// apply). Every transaction here therefore takes the write lock up front and waits its turn for it.
+class ImmediateSqliteDriver extends SqliteDriver {
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  }
+}
+class ImmediateSqliteDialect extends SqliteDialect {
+  readonly #config: ConstructorParameters<typeof SqliteDialect>[0];
+  constructor(config: ConstructorParameters<typeof SqliteDialect>[0]) {
+    super(config);
+    this.#config = config;
+  }
+  override createDriver(): Driver {
+    return new ImmediateSqliteDriver(this.#config);
+  }
+}
+
 async function openSqlite(file: string): Promise<DbHandle> {
   const { default: SQLite } = await import('better-sqlite3');
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
@@ -22,7 +41,7 @@ async function openSqlite(file: string): Promise<DbHandle> {
   // The server and CLI commands share the file; under load a writer may wait its turn for a while.
   native.pragma('busy_timeout = 30000');
   native.pragma('foreign_keys = ON');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: native }) });
+  const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: native }) });
   // Kysely takes no lock for SQLite migrations, so two processes opening a new file at once (the server
   // and a CLI command) would both create the tables. In an IMMEDIATE transaction the second one waits.
   native.exec('BEGIN IMMEDIATE');
