@@ -117,6 +117,21 @@ export class UserStore {
       .execute();
   }
 
+  /**
+   * Replaces the stored main-password hash with another hash of the same password (a login upgrading an
+   * old format). Nothing else changes: not the user_token, not the temporary password. Only when the
+   * stored hash is still `from`, so a password changed meanwhile is never put back; true when it was.
+   */
+  async replacePasswordHash(id: number, from: string, to: string, db: Db = this.db): Promise<boolean> {
+    const [r] = await db
+      .updateTable('user')
+      .set({ user_password: to })
+      .where('user_id', '=', id)
+      .where('user_password', '=', from)
+      .execute();
+    return Number(r?.numUpdatedRows ?? 0) > 0;
+  }
+
   async setTemporaryPassword(id: number, hash: string, db: Db = this.db): Promise<void> {
     await db
       .updateTable('user')

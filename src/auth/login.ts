@@ -77,6 +77,25 @@ export class Authenticator {
     return false;
   }
 
+  /**
+   * After a successful login with the main password: a hash in an older format or with other parameters
+   * (imported from MediaWiki, or made before the cost was raised) is replaced by a current hash of the
+   * same password. It is the same password, so this is not a password change: the user_token, the
+   * sessions, the temporary password and the bot passwords stay, and nobody is mailed. A failure leaves
+   * the old hash, which keeps working; the next login tries again.
+   */
+  private async rehash(user: User, password: string): Promise<User> {
+    if (!this.d.hasher.needsRehash(user.password)) return user;
+    try {
+      const hash = await this.d.hasher.hash(password);
+      // Only over the hash just verified: a password changed in the meantime stays changed.
+      const replaced = await this.d.users.replacePasswordHash(user.id, user.password, hash);
+      return replaced ? { ...user, password: hash } : user;
+    } catch {
+      return user;
+    }
+  }
+
   temporaryPasswordValid(user: User): boolean {
     if (!user.newPassword) return false;
     if (user.newPassTime === null) return true;
@@ -122,8 +141,9 @@ export class Authenticator {
     }
     if (mainOk) {
       await this.clearThrottle('password', name, ip);
-      await this.audit('login.success', user, ip);
-      return { status: 'PASS', user };
+      const current = await this.rehash(user, password);
+      await this.audit('login.success', user, ip, current === user ? {} : { rehashed: true });
+      return { status: 'PASS', user: current };
     }
     await this.audit('login.failure', user, ip, { reason: 'wrongpassword' });
     return { status: 'FAIL', message: msg('wrongpassword') };

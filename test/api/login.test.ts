@@ -162,6 +162,51 @@ test('throttle: the 6th wrong attempt is refused, and so is the right password a
   assert.equal((await c.login('Tess', 'Tess-Pass-1')).result, 'Success');
 });
 
+test('50 parallel wrong passwords for one account: exactly 5 are tried, the rest are throttled', async () => {
+  await addUser(srv.services, 'Paula', 'Paula-Pass-1');
+  // Fifty clients, each with its own session and login token, fire at once from one address.
+  const clients = Array.from({ length: 50 }, () => new Client(srv.api));
+  const tokens = await Promise.all(clients.map((c) => c.token('login')));
+  const answers = await Promise.all(
+    clients.map((c, i) => login(c, { lgname: 'Paula', lgpassword: `wrong-${i}`, lgtoken: tokens[i]!, formatversion: '2', errorformat: 'plaintext' })),
+  );
+  for (const r of answers) assert.equal(r.json.login.result, 'Failed', r.text);
+  const codes = answers.map((r) => r.json.login.reason.code as string);
+  assert.equal(codes.filter((c) => c === 'wrongpassword').length, 5, codes.join(','));
+  assert.equal(codes.filter((c) => c === 'login-throttled').length, 45, codes.join(','));
+  const throttled = answers.find((r) => r.json.login.reason.code === 'login-throttled')!;
+  assert.deepEqual(throttled.json.login.reason, { code: 'login-throttled', text: msg(srv, 'login-throttled', { key: 'duration-minutes', params: [5] }) });
+  // Only the five that were tried reached the password check (the audit trail says why each failed).
+  const events = await srv.services.audit.query({ user: 'Paula', type: 'login.failure' });
+  assert.equal(events.filter((e) => e.details.reason === 'wrongpassword').length, 5);
+  assert.equal(events.filter((e) => e.details.reason === 'login-throttled').length, 45);
+  // Afterwards even the right password is refused, from a fresh session too.
+  const right = await new Client(srv.api).login('Paula', 'Paula-Pass-1');
+  assert.deepEqual(right, { result: 'Failed', reason: msg(srv, 'login-throttled', { key: 'duration-minutes', params: [5] }) });
+});
+
+test('50 parallel wrong passwords through clientlogin: exactly 5 are tried, the rest are throttled, then the right one too', async () => {
+  await addUser(srv.services, 'Quentin', 'Quentin-Pass-1');
+  const clients = Array.from({ length: 50 }, () => new Client(srv.api));
+  const tokens = await Promise.all(clients.map((c) => c.token('login')));
+  const attempt = (c: Client, logintoken: string, password: string) =>
+    c.post({ action: 'clientlogin', username: 'Quentin', password, loginreturnurl: 'http://wiki.test/', logintoken, formatversion: '2' });
+  const answers = await Promise.all(clients.map((c, i) => attempt(c, tokens[i]!, `wrong-${i}`)));
+  for (const r of answers) assert.equal(r.json.clientlogin.status, 'FAIL', r.text);
+  const codes = answers.map((r) => r.json.clientlogin.messagecode as string);
+  assert.equal(codes.filter((c) => c === 'wrongpassword').length, 5, codes.join(','));
+  assert.equal(codes.filter((c) => c === 'login-throttled').length, 45, codes.join(','));
+  const c = new Client(srv.api);
+  const right = await attempt(c, await c.token('login'), 'Quentin-Pass-1');
+  assert.deepEqual(right.json.clientlogin, {
+    status: 'FAIL',
+    message: msg(srv, 'login-throttled', { key: 'duration-minutes', params: [5] }),
+    messagecode: 'login-throttled',
+    canpreservestate: false,
+  });
+  assert.equal((await c.get({ action: 'query', meta: 'userinfo', formatversion: '2' })).json.query.userinfo.id, 0, 'not logged in');
+});
+
 test('POST rules: GET is mustbeposted; lgpassword or lgtoken in the query string is mustpostparams', async () => {
   const c = new Client(srv.api);
   const posted = (fv: 1 | 2) => bcError(srv, fv, 'mustbeposted', msg(srv, 'apierror-mustbeposted', 'login'));

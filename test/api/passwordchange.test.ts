@@ -3,11 +3,13 @@
 // through its own forced change — every other session and remembered login ends, bot passwords stop
 // working, the audit trail has the change, and the account's address gets a notice in its language
 // with the time, the IP address and the link to Special:PasswordReset.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mailTime } from '../../src/auth/passwordChanges.js';
 import { Client, ManualClock, addUser, startTestServer, type ReadMail, type TestServer } from '../helpers/harness.js';
-import { ANON, msg, newMails } from '../helpers/api.js';
+import { ANON, msg, newMails, rawRequest } from '../helpers/api.js';
 
 const PW32 = '0123456789abcdefghijklmnopqrstuv';
 const PW_REQ = 'MediaWiki\\Auth\\PasswordAuthenticationRequest';
@@ -155,4 +157,66 @@ test('an account without an address: the change goes through, no mail', async ()
   assert.equal((await newMails(srv, seen)).length, 0);
   assert.equal((await s.audit.query({ user: 'Nomail', type: 'password.changed' })).length, 1);
   assert.equal((await s.audit.query({ user: 'Nomail', type: 'mail.queued' })).length, 0);
+});
+
+/** Headers a client (or a proxy in front of the server) could set to another site. */
+const HOSTILE = { host: 'evil.example', 'x-forwarded-host': 'evil.example', 'x-forwarded-proto': 'https', 'x-forwarded-server': 'evil.example' };
+
+/** A POST to api.php with the hostile headers and the client's cookies; returns the parsed answer. */
+async function hostilePost(c: Client, params: Record<string, string>): Promise<any> {
+  const r = await rawRequest(srv.api, {
+    method: 'POST',
+    headers: {
+      ...HOSTILE,
+      cookie: [...c.cookies].map(([k, v]) => `${k}=${v}`).join('; '),
+      'content-type': 'application/x-www-form-urlencoded',
+    },
+    body: new URLSearchParams({ format: 'json', formatversion: '2', ...params }).toString(),
+  });
+  assert.equal(r.status, 200, r.text);
+  return JSON.parse(r.text);
+}
+
+/** The one new notice: every link in it (text, HTML, and the raw message) is on MWAUTH_SERVER; the Host header is nowhere. */
+async function assertNoticeOnlyFromServer(name: string): Promise<void> {
+  const server = srv.services.config.server;
+  const mails = await newMails(srv, seen);
+  assert.equal(mails.length, 1, mails.map((m) => m.subject).join(' | '));
+  const m = mails[0]!;
+  assert.match(m.to, new RegExp(`${name.toLowerCase()}@example\\.org`));
+  assert.equal(m.subject, srv.services.i18n.text('en', 'passwordchanged-emailtitle'));
+  const raw = readFileSync(join(srv.mailDir, m.file), 'utf8');
+  for (const [part, content] of [['text', m.text], ['html', m.html], ['raw message', raw]] as const) {
+    assert.ok(!/evil/i.test(content), `"evil.example" in the ${part}`);
+  }
+  const links = [...m.text.matchAll(/[a-z][a-z0-9+.-]*:\/\/[^\s<>"]+|(?<![:/])\/\/[^\s<>"]+/gi)].map((x) => x[0]);
+  const hrefs = [...m.html.matchAll(/\b(?:href|src)\s*=\s*["']?([^"'\s>]+)/gi)].map((x) => x[1]!);
+  const htmlLinks = [...m.html.matchAll(/[a-z][a-z0-9+.-]*:\/\/[^\s<>"&]+/gi)].map((x) => x[0]);
+  assert.ok(links.length >= 1, `the notice has a link: ${m.text}`);
+  for (const link of [...links, ...hrefs, ...htmlLinks]) assert.ok(link.startsWith(`${server}/`), `${link} is not on ${server}`);
+  assert.ok(links.includes(`${server}/wiki/Special:PasswordReset`), links.join(' '));
+}
+
+test('changeauthenticationdata sent with Host and X-Forwarded-Host evil.example: the notice links only to MWAUTH_SERVER', async () => {
+  await addUser(srv.services, 'Hester', 'Main-Pass-1', { email: 'hester@example.org' });
+  const c = new Client(srv.api);
+  assert.equal((await c.login('Hester', 'Main-Pass-1')).result, 'Success');
+  const token = await c.token();
+  const r = await hostilePost(c, { action: 'changeauthenticationdata', changeauthrequest: PW_REQ, password: 'Hostile-Host-42', retype: 'Hostile-Host-42', changeauthtoken: token });
+  assert.deepEqual(r, { changeauthenticationdata: { status: 'success' } });
+  assert.equal((await new Client(srv.api).login('Hester', 'Hostile-Host-42')).result, 'Success', 'the change went through');
+  await assertNoticeOnlyFromServer('Hester');
+});
+
+test('the forced change (clientlogin) sent with Host and X-Forwarded-Host evil.example: the notice links only to MWAUTH_SERVER', async () => {
+  const s = srv.services;
+  const u = await addUser(s, 'Horace', 'Main-Pass-1', { email: 'horace@example.org' });
+  await s.users.setTemporaryPassword(u.id, await s.hasher.hash('tmp0hostile'));
+  const c = new Client(srv.api);
+  const logintoken = await c.token('login');
+  const ui = await hostilePost(c, { action: 'clientlogin', username: 'Horace', password: 'tmp0hostile', loginreturnurl: 'http://wiki.test/', logintoken });
+  assert.equal(ui.clientlogin.status, 'UI', JSON.stringify(ui));
+  const pass = await hostilePost(c, { action: 'clientlogin', logincontinue: '1', password: 'Hostile-Host-43', retype: 'Hostile-Host-43', logintoken });
+  assert.deepEqual(pass, { clientlogin: { status: 'PASS', username: 'Horace' } });
+  await assertNoticeOnlyFromServer('Horace');
 });

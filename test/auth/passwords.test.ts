@@ -55,6 +55,25 @@ test('hash with fixed Random equals an independently computed pbkdf2 string', as
   assert.equal(other.needsRehash(expected), true);
 });
 
+test('needsRehash: true for every PBKDF2 parameter that differs from the hasher\'s, false for its own hashes', async () => {
+  const h = createPasswordHasher({ iterations: 1000 });
+  const make = (algo: string, iter: number, len: number, salt: Buffer) =>
+    `:pbkdf2:${algo}:${iter}:${len}:${b64(salt)}:${b64(pbkdf2Sync('pw', salt, iter, len, algo))}`;
+  assert.equal(h.needsRehash(make('sha512', 1000, 64, fixedSalt)), false, 'the same parameters, made elsewhere');
+  assert.equal(h.needsRehash(await h.hash('pw')), false);
+  for (const [what, stored] of [
+    ['algorithm', make('sha256', 1000, 64, fixedSalt)],
+    ['fewer iterations', make('sha512', 999, 64, fixedSalt)],
+    ['more iterations', make('sha512', 1001, 64, fixedSalt)],
+    ['key length', make('sha512', 1000, 32, fixedSalt)],
+    ['salt length', make('sha512', 1000, 64, fixedSalt.subarray(0, 8))],
+  ] as const) {
+    assert.equal(await h.verify('pw', stored), true, what);
+    assert.equal(h.needsRehash(stored), true, what);
+  }
+  await h.close();
+});
+
 test('pbkdf2 with other algorithms and lengths (incl. RFC 6070 vectors used by MediaWiki)', async () => {
   const h = createPasswordHasher({ iterations: 1000 });
   const salt = Buffer.from('NaCl');
