@@ -12,6 +12,7 @@ export const AUDIT_TYPES = [
   'reset.ip-limited',
   /** What the worker decided for a request: queued, nomatch, cooldown or limited (per account). */
   'reset.outcome',
+  'reset.failed',
   'mail.queued',
   'mail.sent',
   'mail.failed',

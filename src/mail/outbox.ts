@@ -54,6 +54,15 @@ export interface MessageView {
   secretsRecorded: boolean;
 }
 
+/** A message built by `Outbox.compose`, ready to be queued. */
+export interface ComposedMail {
+  mail: OutgoingMail;
+  created: number;
+  messageId: string;
+  raw: string;
+  masked: string | null;
+}
+
 export type RetryResult = { ok: true; from: OutboxStatus } | { ok: false; reason: 'not-found' | 'sent' | 'sending' };
 
 export class Outbox {
@@ -68,6 +77,14 @@ export class Outbox {
    * the mail exists exactly when the change that caused it is committed.
    */
   async enqueue(db: Kysely<Database>, mail: OutgoingMail): Promise<number> {
+    return this.insert(db, await this.compose(mail));
+  }
+
+  /**
+   * Builds the message (and its masked copy) without queueing it. Callers that hold a transaction
+   * compose first, so nothing slow happens while it is open.
+   */
+  async compose(mail: OutgoingMail): Promise<ComposedMail> {
     const now = this.deps.clock.now();
     // Fixed here, not at send time: every retry carries the same Message-ID, so a receiver
     // that got a message whose acknowledgement was lost can discard the duplicate.
@@ -75,21 +92,25 @@ export class Outbox {
     const opts = { from: this.deps.from, fromName: this.deps.fromName, messageId, date: new Date(now) };
     const raw = await composeMessage(mail, opts);
     const secrets = (mail.secrets ?? []).filter((s) => s.length > 0);
-    // Composed before the insert, so nothing slow happens while the caller's transaction is open.
     const masked = secrets.length > 0 ? await composeMessage(maskMail(mail), opts) : null;
+    return { mail, created: now, messageId, raw, masked };
+  }
+
+  /** Queues a composed mail; returns its ob_id. */
+  async insert(db: Kysely<Database>, c: ComposedMail): Promise<number> {
     const row = await db
       .insertInto('outbox')
       .values({
-        ob_created: now,
-        ob_kind: mail.kind,
-        ob_user: mail.userId,
-        ob_to: mail.to,
-        ob_subject: mail.subject,
-        ob_message_id: messageId,
-        ob_raw: raw,
+        ob_created: c.created,
+        ob_kind: c.mail.kind,
+        ob_user: c.mail.userId,
+        ob_to: c.mail.to,
+        ob_subject: c.mail.subject,
+        ob_message_id: c.messageId,
+        ob_raw: c.raw,
         ob_status: 'queued',
         ob_attempts: 0,
-        ob_next_attempt: now,
+        ob_next_attempt: c.created,
         ob_lease_until: null,
         ob_last_error: null,
         ob_sent: null,
@@ -97,7 +118,7 @@ export class Outbox {
       .returning('ob_id')
       .executeTakeFirstOrThrow();
     const id = Number(row.ob_id);
-    if (masked !== null) await db.insertInto('outbox_masked').values({ om_outbox: id, om_raw: masked }).execute();
+    if (c.masked !== null) await db.insertInto('outbox_masked').values({ om_outbox: id, om_raw: c.masked }).execute();
     return id;
   }
 

@@ -4,10 +4,10 @@ import type { User, UserStore } from '../accounts/users.js';
 import type { PasswordHasher } from '../auth/passwords.js';
 import { generateTemporaryPassword } from '../auth/tempPassword.js';
 import type { I18n } from '../i18n/index.js';
-import type { Outbox } from '../mail/outbox.js';
+import type { ComposedMail, Outbox } from '../mail/outbox.js';
 import type { OutgoingMail } from '../mail/compose.js';
 import type { Db } from '../storage/db.js';
-import type { Selectable } from 'kysely';
+import { sql, type Selectable } from 'kysely';
 import type { ResetRequestTable } from '../storage/schema.js';
 import type { Clock, Random } from '../util/clock.js';
 import type { AuditLog } from '../audit/log.js';
@@ -42,6 +42,8 @@ interface Logger {
 
 const LEASE_MS = 60_000;
 const BATCH = 50;
+/** A request whose handling failed this many times is given up ('failed'), not retried forever. */
+export const MAX_ATTEMPTS = 5;
 
 /** 'limited': an account, address or the mail budget was over its limit; nothing was sent. */
 export type ResetOutcome = 'queued' | 'nomatch' | 'cooldown' | 'limited';
@@ -129,8 +131,11 @@ export class RecoveryWorker {
             this.d.logger?.info({ request: Number(rr.rr_id) }, 'reset request taken over by another worker');
             continue;
           }
+          const attempt = Number(rr.rr_attempts) + 1;
+          const id = Number(rr.rr_id);
+          if (attempt >= MAX_ATTEMPTS && (await this.giveUp(id, lease, attempt, err as Error))) continue;
           // Left "processing": its lease runs out and a later run tries again.
-          this.d.logger?.error({ err: (err as Error).message, request: Number(rr.rr_id) }, 'reset request failed');
+          this.d.logger?.error({ err: (err as Error).message, request: id, attempt }, 'reset request failed; it will be tried again');
           return handled;
         }
       }
@@ -140,13 +145,32 @@ export class RecoveryWorker {
   private async claim(id: number, now: number, lease: number): Promise<boolean> {
     const r = await this.d.db
       .updateTable('reset_request')
-      .set({ rr_status: 'processing', rr_processed: lease })
+      .set((eb) => ({ rr_status: 'processing', rr_processed: lease, rr_attempts: eb('rr_attempts', '+', 1) }))
       .where('rr_id', '=', id)
       .where((eb) =>
         eb.or([eb('rr_status', '=', 'pending'), eb.and([eb('rr_status', '=', 'processing'), eb('rr_processed', '<', now)])]),
       )
       .executeTakeFirst();
     return Number(r.numUpdatedRows) === 1;
+  }
+
+  /** Marks a request that failed MAX_ATTEMPTS times as 'failed'; false if it is no longer this worker's. */
+  private async giveUp(id: number, lease: number, attempt: number, err: Error): Promise<boolean> {
+    try {
+      const r = await this.d.db
+        .updateTable('reset_request')
+        .set({ rr_status: 'failed', rr_processed: this.d.clock.now() })
+        .where('rr_id', '=', id)
+        .where('rr_status', '=', 'processing')
+        .where('rr_processed', '=', lease)
+        .executeTakeFirst();
+      if (Number(r.numUpdatedRows) !== 1) return false;
+    } catch {
+      return false;
+    }
+    this.d.logger?.error({ err: err.message, request: id, attempt }, 'reset request failed; given up');
+    await this.d.audit?.record({ type: 'reset.failed', details: { request: id, attempts: attempt, error: err.message.slice(0, 200) } }).catch(() => {});
+    return true;
   }
 
   /** The "requireemail" preference: the account is reset only when its name and its address are both given. */
@@ -166,6 +190,20 @@ export class RecoveryWorker {
     const out: User[] = [];
     for (const u of await this.d.users.byEmail(rr.rr_email)) if (u.email && !(await this.requiresEmail(u))) out.push(u);
     return out;
+  }
+
+  /** The reset mail for `user`; for no account, a stand-in of the same shape that is never queued. */
+  private mail(rr: Selectable<ResetRequestTable>, user: User | null, lang: string, tempPassword: string): OutgoingMail {
+    return resetMail(this.d.i18n, this.d.config, {
+      userId: user?.id ?? 0,
+      userName: user?.name ?? rr.rr_username ?? 'Example',
+      to: user?.email || rr.rr_email || `nobody@${new URL(this.d.config.server).hostname}`,
+      lang,
+      requester: rr.rr_performer_name,
+      requesterIsIp: Number(rr.rr_performer_id) === 0,
+      tempPassword,
+      expirySeconds: this.d.config.newPasswordExpiry,
+    });
   }
 
   private async process(rr: Selectable<ResetRequestTable>, lease: number): Promise<ResetOutcome> {
@@ -188,7 +226,7 @@ export class RecoveryWorker {
       }
     }
 
-    const prepared: Array<{ user: User | null; hash: string | null; mail: OutgoingMail }> = [];
+    const prepared: Array<{ user: User | null; hash: string | null; mail: ComposedMail }> = [];
     let notified = false;
     try {
       if (outcome === 'queued') {
@@ -199,35 +237,41 @@ export class RecoveryWorker {
           prepared.push({
             user,
             hash: await this.d.hasher.hash(temp),
-            mail: resetMail(this.d.i18n, this.d.config, {
-              userId: user.id,
-              userName: user.name,
-              to: user.email,
-              lang,
-              requester: rr.rr_performer_name,
-              requesterIsIp: Number(rr.rr_performer_id) === 0,
-              tempPassword: temp,
-              expirySeconds: this.d.config.newPasswordExpiry,
-            }),
+            mail: await this.d.outbox.compose(this.mail(rr, user, lang, temp)),
           });
         }
       } else if (outcome === 'nomatch' && !rr.rr_username && rr.rr_email && this.d.config.notifyUnknownAddress && this.limits) {
         taken = await this.limits.take({ accounts: [], addresses: [rr.rr_email], mails: 1, kind: 'unknown-address' });
         if (!taken.limited) {
           notified = true;
-          prepared.push({ user: null, hash: null, mail: unknownAddressMail(this.d.i18n, this.d.config, { to: rr.rr_email, lang: this.d.config.language }) });
+          const notice = unknownAddressMail(this.d.i18n, this.d.config, { to: rr.rr_email, lang: this.d.config.language });
+          prepared.push({ user: null, hash: null, mail: await this.d.outbox.compose(notice) });
         }
       }
-      // A request that matched nothing still hashes once, so the load it leaves behind (and the time of
-      // the requester's next request) does not tell whether it matched.
+      // A request that sends nothing (no match, cooldown, a limit) still makes and hashes a temporary
+      // password and builds a reset mail, which it then drops: the load it leaves behind, and so the
+      // time of the requester's next request, does not tell whether it matched.
+      let standIn: { hash: string; mail: ComposedMail } | null = null;
       if (!prepared.some((p) => p.hash)) {
-        await this.d.hasher.hash(generateTemporaryPassword(this.d.config.tempPasswordLength, this.d.random));
+        const temp = generateTemporaryPassword(this.d.config.tempPasswordLength, this.d.random);
+        await this.d.users.options(targets[0]?.id ?? 0);
+        const hash = await this.d.hasher.hash(temp);
+        standIn = { hash, mail: await this.d.outbox.compose(this.mail(rr, targets[0] ?? null, this.d.config.language, temp)) };
       }
       await this.d.db.transaction().execute(async (trx) => {
         const queued: Array<{ user: User | null; outbox: number; kind: string }> = [];
         for (const p of prepared) {
           if (p.user && p.hash) await this.d.users.setTemporaryPassword(p.user.id, p.hash, trx);
-          queued.push({ user: p.user, outbox: await this.d.outbox.enqueue(trx, p.mail), kind: p.mail.kind });
+          queued.push({ user: p.user, outbox: await this.d.outbox.insert(trx, p.mail), kind: p.mail.mail.kind });
+        }
+        if (standIn) {
+          // The same writes as a sent reset, undone at once: the stand-in leaves no row behind.
+          await sql`savepoint stand_in`.execute(trx);
+          await this.d.users.setTemporaryPassword(0, standIn.hash, trx);
+          const ob = await this.d.outbox.insert(trx, standIn.mail);
+          await this.d.audit?.record({ type: 'mail.queued', details: { kind: standIn.mail.mail.kind, outbox: ob, request: id } }, trx);
+          await sql`rollback to savepoint stand_in`.execute(trx);
+          await sql`release savepoint stand_in`.execute(trx);
         }
         const audit = this.d.audit;
         if (audit) {

@@ -123,7 +123,6 @@ const m0001: Migration = {
   },
 };
 
-// The audit trail: who did what, from where, when. Details are JSON and never hold a secret.
 // A copy of each outbox message with its secrets masked, for operators (mwauth mail show).
 const m0002: Migration = {
   async up(db: AnyDb) {
@@ -135,6 +134,7 @@ const m0002: Migration = {
   },
 };
 
+// The audit trail: who did what, from where, when. Details are JSON and never hold a secret.
 const m0010: Migration = {
   async up(db: AnyDb) {
     await db.schema
@@ -154,10 +154,18 @@ const m0010: Migration = {
   },
 };
 
+// How many times the reset worker took each request: one that keeps failing is given up after a few.
+const m0011: Migration = {
+  async up(db: AnyDb) {
+    await db.schema.alterTable('reset_request').addColumn('rr_attempts', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+  },
+};
+
 export const migrations: Record<string, Migration> = {
   '0001_initial': m0001,
   '0002_outbox_masked': m0002,
   '0010_audit': m0010,
+  '0011_reset_attempts': m0011,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -74,6 +74,8 @@ export interface ResetRequestTable {
   /** 'pending' until the worker has decided and queued its mail. */
   rr_status: string;
   rr_processed: number | null;
+  /** Times a worker took the request; after MAX_ATTEMPTS failures it is 'failed'. */
+  rr_attempts: Generated<number>;
 }
 
 export interface OutboxTable {

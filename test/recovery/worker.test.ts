@@ -1,0 +1,133 @@
+// The reset worker: a request that sends nothing does the same work as one that sends a mail, and
+// leaves nothing behind; a request whose handling keeps failing is given up after a few attempts.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '../../src/config.js';
+import { createServices, type Services } from '../../src/services.js';
+import { createPasswordHasher } from '../../src/auth/passwords.js';
+import type { ComposedMail } from '../../src/mail/outbox.js';
+import type { OutgoingMail } from '../../src/mail/compose.js';
+import { MAX_ATTEMPTS, RecoveryWorker, type RecoveryWorkerConfig } from '../../src/recovery/worker.js';
+import { ManualClock } from '../../src/util/clock.js';
+
+async function setup(t: { after(fn: () => Promise<void>): void }) {
+  const dir = mkdtempSync(join(tmpdir(), 'mwauth-worker-'));
+  const clock = new ManualClock();
+  const hasher = createPasswordHasher({ iterations: 1000 });
+  const s = await createServices(loadConfig({ MWAUTH_DATA_DIR: dir, MWAUTH_SERVER: 'http://wiki.test', MWAUTH_PASSWORD_SENDER: 'wiki@wiki.test' }), { clock, hasher });
+  t.after(async () => {
+    await s.close(0);
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return { s, clock, hasher };
+}
+
+// Recorded directly: going through s.recovery would also wake the services' own worker.
+async function pending(s: Services, clock: ManualClock, req: { user?: string; email?: string }): Promise<number> {
+  const row = await s.db
+    .insertInto('reset_request')
+    .values({
+      rr_created: clock.now(), rr_performer_id: 0, rr_performer_name: '192.0.2.1', rr_performer_ip: '192.0.2.1',
+      rr_username: req.user ?? null, rr_email: req.email ?? null, rr_status: 'pending', rr_processed: null,
+    })
+    .returning('rr_id')
+    .executeTakeFirstOrThrow();
+  return Number(row.rr_id);
+}
+
+const config: RecoveryWorkerConfig = {
+  server: 'http://wiki.test', articlePath: '/wiki', language: 'en', tempPasswordLength: 10, newPasswordExpiry: 7 * 86400, resendHours: 24,
+};
+
+test('a request that sends nothing hashes a password and builds a reset mail like one that sends, and leaves no row behind', async (t) => {
+  const { s, clock, hasher } = await setup(t);
+  const ann = await s.users.create({ name: 'Ann', email: 'ann@example.org', passwordHash: await hasher.hash('Ann-pass-1') });
+  const work: Array<{ hashes: number; composed: OutgoingMail[] }> = [];
+  let cur = { hashes: 0, composed: [] as OutgoingMail[] };
+  const outbox = Object.create(s.outbox) as typeof s.outbox;
+  outbox.compose = async (mail: OutgoingMail): Promise<ComposedMail> => {
+    cur.composed.push(mail);
+    return s.outbox.compose(mail);
+  };
+  const worker = new RecoveryWorker({
+    db: s.db, users: s.users, outbox, i18n: s.i18n, clock, random: s.random, config, audit: s.audit,
+    hasher: { ...hasher, hash: async (pw: string) => (cur.hashes++, hasher.hash(pw)) },
+  });
+  const run = async (req: { user?: string; email?: string }) => {
+    cur = { hashes: 0, composed: [] };
+    const id = await pending(s, clock, req);
+    await worker.runOnce();
+    work.push(cur);
+    return (await s.db.selectFrom('reset_request').select('rr_status').where('rr_id', '=', id).executeTakeFirstOrThrow()).rr_status;
+  };
+  const before = async () => ({
+    outbox: (await s.db.selectFrom('outbox').select('ob_id').execute()).length,
+    queuedEvents: (await s.db.selectFrom('audit_event').select('ae_id').where('ae_type', '=', 'mail.queued').execute()).length,
+    ann: (await s.users.byId(ann.id))!.newPassword,
+  });
+
+  assert.equal(await run({ user: 'Ann' }), 'queued');
+  const afterSend = await before();
+  assert.deepEqual([afterSend.outbox, afterSend.queuedEvents], [1, 1]);
+
+  assert.equal(await run({ user: 'Nobody' }), 'nomatch');
+  assert.equal(await run({ email: 'nobody@example.org' }), 'nomatch');
+  assert.equal(await run({ user: 'Ann' }), 'cooldown'); // Ann's own request within 24 hours
+  // Nothing of the stand-in work stayed: no mail, no audit of one, Ann's mailed password untouched.
+  assert.deepEqual(await before(), afterSend);
+
+  // The same work each time: one hash and one reset mail of the same shape (the stand-in is never queued).
+  assert.deepEqual(work.map((w) => w.hashes), [1, 1, 1, 1]);
+  for (const w of work) {
+    assert.equal(w.composed.length, 1);
+    assert.equal(w.composed[0]!.kind, 'password-reset');
+    assert.equal(w.composed[0]!.secrets?.length, 1);
+  }
+  assert.equal(work[3]!.composed[0]!.to, 'ann@example.org');
+  assert.equal(work[2]!.composed[0]!.to, 'nobody@example.org');
+  assert.equal(work[1]!.composed[0]!.to, 'nobody@wiki.test');
+  const outcomes = await s.audit.query({ type: 'reset.outcome' });
+  assert.deepEqual(outcomes.map((e) => (e.details as { outcome: string }).outcome), ['queued', 'nomatch', 'nomatch', 'cooldown']);
+});
+
+test(`a request whose handling keeps failing is tried ${MAX_ATTEMPTS} times, then given up as "failed" and audited`, async (t) => {
+  const { s, clock, hasher } = await setup(t);
+  const errors: string[] = [];
+  let failing = true;
+  const users = Object.create(s.users) as typeof s.users;
+  users.byName = async (name: string) => {
+    if (failing) throw new Error('disk I/O error');
+    return s.users.byName(name);
+  };
+  const worker = new RecoveryWorker({
+    db: s.db, users, hasher, outbox: s.outbox, i18n: s.i18n, clock, random: s.random, config, audit: s.audit,
+    logger: { info() {}, error: (o: object, msg: string) => errors.push(`${msg} ${JSON.stringify(o)}`) },
+  });
+  const broken = await pending(s, clock, { user: 'Ann' });
+  const status = async (id: number) =>
+    s.db.selectFrom('reset_request').select(['rr_status', 'rr_attempts']).where('rr_id', '=', id).executeTakeFirstOrThrow();
+
+  for (let i = 1; i < MAX_ATTEMPTS; i++) {
+    assert.equal(await worker.runOnce(), 0);
+    assert.deepEqual(await status(broken), { rr_status: 'processing', rr_attempts: i });
+    assert.equal(await worker.runOnce(), 0, 'not taken again while its lease runs');
+    clock.advance(60_001);
+  }
+  assert.equal(await worker.runOnce(), 0);
+  assert.deepEqual(await status(broken), { rr_status: 'failed', rr_attempts: MAX_ATTEMPTS });
+  assert.equal(errors.length, MAX_ATTEMPTS);
+  assert.match(errors.at(-1)!, /given up/);
+  const [event] = await s.audit.query({ type: 'reset.failed' });
+  assert.deepEqual(event?.details, { request: broken, attempts: MAX_ATTEMPTS, error: 'disk I/O error' });
+
+  // A given-up request is never taken again; the next ones are handled once the fault is gone.
+  failing = false;
+  clock.advance(3600_000);
+  const next = await pending(s, clock, { user: 'Nobody' });
+  assert.equal(await worker.runOnce(), 1);
+  assert.deepEqual(await status(broken), { rr_status: 'failed', rr_attempts: MAX_ATTEMPTS });
+  assert.deepEqual(await status(next), { rr_status: 'nomatch', rr_attempts: 1 });
+});
