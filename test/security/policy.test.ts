@@ -2,10 +2,16 @@
 // groups, 1 otherwise), not part of the user name, not a common password, at most 4096 bytes.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { checkNewPassword, minimumLength } from '../../src/auth/policy.js';
+import { randomBytes } from 'node:crypto';
+import { checkNewPassword, commonPasswords, minimumLength } from '../../src/auth/policy.js';
 import { Client, addUser, startTestServer, type TestServer } from '../helpers/harness.js';
 
 const PW_REQ = 'MediaWiki\\Auth\\PasswordAuthenticationRequest';
+// Well-known passwords from all over the list, far beyond its top 80 (their ranks in SecLists' top
+// 100,000: 473, 6,212, 10,474, 17,705, 30,175, 51,923, 70,421, 86,857 and 91,190).
+const DEEP = ['blink182', 'harrypotter', 'sunshine1', 'darthvader', 'welcome123', 'supermario', 'manchester1', 'barcelona1', 'spongebob1'];
+/** 22 random characters: in no list. */
+const strong = () => randomBytes(16).toString('base64url');
 
 test('the rules: length by group, user name, common list, 4096 bytes', () => {
   assert.equal(minimumLength([]), 1);
@@ -29,6 +35,18 @@ test('the rules: length by group, user name, common list, 4096 bytes', () => {
   assert.equal(checkNewPassword('a'.repeat(4096), 'Zed', []), null);
   assert.equal(checkNewPassword('a'.repeat(4097), 'Zed', [])?.key, 'passwordtoolong');
   assert.equal(checkNewPassword('é'.repeat(2049), 'Zed', [])?.key, 'passwordtoolong', 'bytes of UTF-8, not characters');
+});
+
+test('the common list: the 100,000 most common passwords MediaWiki refuses, in any case', () => {
+  const list = commonPasswords();
+  assert.ok(list.size >= 90_000, `${list.size} entries`);
+  assert.equal(commonPasswords(), list, 'read once');
+  for (const common of [...DEEP, 'HarryPotter', 'SUPERMARIO', 'Barcelona1', 'wikipedia', 'MediaWiki']) {
+    assert.equal(checkNewPassword(common, 'Zed', [])?.key, 'passwordincommonlist', common);
+  }
+  for (const fine of ['supermario-and-luigi', 'Harry-Potter-1997', strong()]) assert.equal(checkNewPassword(fine, 'Zed', []), null, fine);
+  // The other rules come first: a sysop's "sunshine1" is too short before it is common.
+  assert.equal(checkNewPassword('sunshine1', 'Admin', ['sysop'])?.key, 'passwordtooshort');
 });
 
 let srv: TestServer;
@@ -59,4 +77,32 @@ test('changeauthenticationdata: a sysop needs 10 characters; the error names the
   assert.equal(short.json.error.code, 'passwordtooshort');
   const ok = await change('Long-enough-pw1');
   assert.equal(ok.text, '{"changeauthenticationdata":{"status":"success"}}');
+});
+
+test('createaccount and changeauthenticationdata refuse passwords from deep in the list; a random one passes', async () => {
+  const c = new Client(srv.api);
+  const create = async (username: string, password: string) =>
+    (await c.post({ action: 'createaccount', createreturnurl: 'http://wiki.test/', createtoken: await c.token('createaccount'), username, password, retype: password, formatversion: '2' })).json.createaccount;
+  for (const common of [...DEEP, 'DarthVader']) {
+    const refused = await create('Petra', common);
+    assert.equal(refused.status, 'FAIL', common);
+    assert.equal(refused.messagecode, 'passwordincommonlist', common);
+  }
+  assert.equal(await srv.services.users.byName('Petra'), null, 'no account was made');
+  const first = strong();
+  assert.equal((await create('Petra', first)).status, 'PASS');
+
+  const petra = new Client(srv.api);
+  assert.equal((await petra.login('Petra', first)).result, 'Success');
+  const change = async (password: string) =>
+    petra.post({ action: 'changeauthenticationdata', changeauthrequest: PW_REQ, password, retype: password, changeauthtoken: await petra.token(), formatversion: '2' });
+  for (const common of ['manchester1', 'SpongeBob1']) {
+    const refused = await change(common);
+    assert.equal(refused.headers.get('mediawiki-api-error'), 'passwordincommonlist', common);
+    assert.equal(refused.json.error.code, 'passwordincommonlist', common);
+    assert.notEqual((await new Client(srv.api).login('Petra', common)).result, 'Success', `${common} was not set`);
+  }
+  const second = strong();
+  assert.equal((await change(second)).text, '{"changeauthenticationdata":{"status":"success"}}');
+  assert.equal((await new Client(srv.api).login('Petra', second)).result, 'Success');
 });
