@@ -1,8 +1,7 @@
 // mwauth mail …: what happened to a mail, and what to do about it.
 import type { Command } from 'commander';
-import { decodeWords } from '../mail/inspect.js';
-import { summarize } from '../mail/metrics.js';
-import { OUTBOX_STATUSES, type OutboxSummary } from '../mail/outbox.js';
+import type { OutboxSummary } from '../mail/outbox.js';
+import { OUTBOX_STATUSES } from '../mail/schema.js';
 import type { Services } from '../services.js';
 import { isoTimestamp } from '../util/clock.js';
 import { CliError, type Io, type WithServices } from './common.js';
@@ -115,6 +114,8 @@ export function registerMailCommands(program: Command, withServices: WithService
         else line('next attempt', isoTimestamp(Number(r.ob_next_attempt)));
         line('last error', r.ob_last_error ?? '-');
         io.out('');
+        // Imported here, not at the top: `mwauth --help` should not load the mail composer.
+        const { decodeWords } = await import('../mail/inspect.js');
         for (const [k, v] of view.message.headers) {
           const decoded = decodeWords(v);
           io.out(`${k}: ${decoded}`);
@@ -181,6 +182,7 @@ export function registerMailCommands(program: Command, withServices: WithService
       withServices(async (s) => {
         const since = parseAge(opts.since, '--since');
         const stats = await s.outbox.stats();
+        const { summarize } = await import('../mail/metrics.js');
         const latency = summarize(await s.outbox.sentLatencies(s.clock.now() - since));
         if (opts.json) {
           io.out(JSON.stringify({ queue: stats.queue, oldestWaitingMs: stats.oldestWaitingMs, dueNow: stats.dueNow, retrying: stats.retrying, latencyMs: latency }));

@@ -1,9 +1,9 @@
 // The `mwauth` command: the server and the operator's account tools.
+// The services (database, mail) and the HTTP server are imported when a command first needs them, so
+// `--help` loads neither and the one-shot commands never load fastify.
 import { Command, CommanderError, Option } from 'commander';
 import { ConfigError, loadConfig } from '../config.js';
-import { createServices } from '../services.js';
 import { CliError, type Io, type WithServices } from './common.js';
-import { createLogger, startServer } from '../server.js';
 import { registerUserCommands } from './users.js';
 import { registerAdminCommands } from './admin.js';
 import { registerAuditCommands } from './audit.js';
@@ -14,7 +14,9 @@ const stdio: Io = { out: (l) => process.stdout.write(l + '\n'), err: (l) => proc
 export async function main(argv: string[], io: Io = stdio, env = process.env): Promise<number> {
   let exit = 0;
   const withServices: WithServices = async (fn) => {
-    const services = await createServices(loadConfig(env));
+    const config = loadConfig(env);
+    const { createServices } = await import('../services.js');
+    const services = await createServices(config);
     try {
       await fn(services);
       // Work the command queued (a reset request, a mail) is handed to the workers before exit.
@@ -65,6 +67,7 @@ export async function main(argv: string[], io: Io = stdio, env = process.env): P
 
 async function serve(env: NodeJS.ProcessEnv, io: Io): Promise<number> {
   const config = loadConfig(env);
+  const { createLogger, startServer } = await import('../server.js');
   const log = createLogger(config.logLevel);
   const server = await startServer(config, { log });
   io.out(`mwauth: serving ${config.server}${config.scriptPath}/api.php (listening on ${server.url}); mail ${config.smtpUrl ? 'by SMTP' : `to ${config.mailDir}`}`);

@@ -1,23 +1,21 @@
-// Shared by the test/ecosystem suites: starts the REAL server (`node bin/mwauth.mjs serve`) as a child
-// process on a free port with a temporary MWAUTH_DATA_DIR, creates accounts and bot passwords with the
-// CLI, runs real MediaWiki client libraries (mwn, nodemw, api-testing, mwclient, MediaWiki::API) in
-// processes of their own, and reads the mail the server writes as .eml files.
+// Shared by the test/ecosystem suites and test/clients: starts the REAL server (`node bin/mwauth.mjs
+// serve`) as a child process on a free port with a temporary MWAUTH_DATA_DIR, creates accounts and bot
+// passwords with the CLI, runs real MediaWiki client programs and libraries (mwn, nodemw, api-testing,
+// mwclient, MediaWiki::API, …) in processes of their own, and reads the mail the server writes as .eml
+// files. The child processes themselves are test/helpers/process.ts's.
 //
 // A suite whose interpreter or library is missing is skipped, unless MWAUTH_REQUIRE_CLIENTS=1
 // (set by .ci/run), where it fails instead: CI never skips silently.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { simpleParser, type AddressObject, type ParsedMail } from 'mailparser';
+import { freePort, ROOT as root, runCli, runProgram, startServe, type RunResult, type ServeProcess } from '../helpers/process.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
-export const root = join(here, '..', '..');
-export const programs = join(here, 'programs');
-const cli = join(root, 'bin', 'mwauth.mjs');
+export { root };
+export const programs = join(dirname(fileURLToPath(import.meta.url)), 'programs');
 export const PYTHON = '/usr/bin/python3';
 export const PERL = '/usr/bin/perl';
 
@@ -32,50 +30,19 @@ export function skipUnless(ok: boolean, reason: string): string | false {
 
 // ---- child processes ------------------------------------------------------------------------
 
-export interface Run {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
+export type Run = RunResult;
 
-/** Runs a program to its end (killed after `timeoutMs`). MW_* variables of the caller are dropped. */
+/**
+ * Runs a client program to its end (killed after `timeoutMs`, 60 s unless told), in `programs` unless
+ * told. The caller's MW_* and API_TESTING_* variables are dropped: a program sees only the ones given.
+ */
 export function run(cmd: string, args: string[], opts: { env?: Record<string, string>; timeoutMs?: number; cwd?: string } = {}): Promise<Run> {
-  const env: Record<string, string | undefined> = { ...process.env };
+  const env: NodeJS.ProcessEnv = { ...process.env };
   for (const k of Object.keys(env)) if (k.startsWith('MW_') || k.startsWith('API_TESTING_')) delete env[k];
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, {
-      cwd: opts.cwd ?? programs,
-      env: { ...env, SCARF_ANALYTICS: 'false', NO_COLOR: '1', ...opts.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 60_000);
-    child.on('error', (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr });
-    });
-  });
-}
-
-/** A free TCP port: listen on port 0, note the port, close. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.unref();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const addr = s.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      s.close(() => resolve(port));
-    });
+  return runProgram(cmd, args, {
+    cwd: opts.cwd ?? programs,
+    env: { ...env, SCARF_ANALYTICS: 'false', NO_COLOR: '1', ...opts.env },
+    timeoutMs: opts.timeoutMs ?? 60_000,
   });
 }
 
@@ -151,13 +118,11 @@ export async function startServer(label: string, accounts: Account[], bots: BotP
     MWAUTH_RESET_ADDRESS_LIMIT: '1000/3600',
     ...extraEnv,
   };
-  let log = '';
-  let child: ChildProcess | null = null;
-  let exited: Promise<void> = Promise.resolve();
-  const tail = () => log.split('\n').slice(-40).join('\n');
+  let server: ServeProcess | null = null;
+  const tail = () => (server?.output() ?? '').split('\n').slice(-40).join('\n');
 
   const mwauth = async (...args: string[]): Promise<Run> => {
-    const r = await run(process.execPath, [cli, ...args], { env: cliEnv, cwd: root, timeoutMs: 60_000 });
+    const r = await runCli(args, cliEnv, { timeoutMs: 60_000 });
     assert.equal(r.code, 0, `mwauth ${args.join(' ')} failed:\n${r.stdout}${r.stderr}`);
     return r;
   };
@@ -171,47 +136,12 @@ export async function startServer(label: string, accounts: Account[], bots: BotP
   };
 
   const stop = async () => {
-    const c = child;
-    if (c && c.exitCode === null && c.signalCode === null) {
-      c.kill('SIGTERM');
-      let timer: NodeJS.Timeout | undefined;
-      const done = await Promise.race([exited.then(() => true), new Promise<boolean>((r) => (timer = setTimeout(() => r(false), 5000)))]);
-      clearTimeout(timer);
-      if (!done) {
-        c.kill('SIGKILL');
-        await exited;
-      }
-    }
-    child = null;
+    await server?.stop();
     rmSync(dataDir, { recursive: true, force: true });
   };
 
   const serve = async () => {
-    const c = spawn(process.execPath, [cli, 'serve'], { cwd: root, env: { ...process.env, ...cliEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
-    child = c;
-    exited = new Promise((resolve) => c.once('exit', () => resolve()));
-    c.stdout!.setEncoding('utf8').on('data', (d: string) => (log += d));
-    c.stderr!.setEncoding('utf8').on('data', (d: string) => (log += d));
-    // The last resort if the test process ends without its after hook.
-    process.on('exit', () => {
-      if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-    });
-    // Ready when api.php answers a token request with JSON.
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      if (c.exitCode !== null || c.signalCode !== null) {
-        throw new Error(`mwauth serve exited (${c.exitCode ?? c.signalCode}) before answering:\n${tail()}`);
-      }
-      try {
-        const res = await fetch(`${api}?action=query&meta=tokens&format=json`, { signal: AbortSignal.timeout(2000) });
-        const body = (await res.json()) as { query?: { tokens?: { csrftoken?: string } } };
-        if (res.status === 200 && body.query?.tokens?.csrftoken === '+\\') return;
-      } catch {
-        // not listening yet
-      }
-      if (Date.now() > deadline) throw new Error(`api.php did not answer within 60 s:\n${tail()}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    server = await startServe(cliEnv, 60_000);
   };
 
   const botPasswords = new Map<string, string>();
