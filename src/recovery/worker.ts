@@ -154,6 +154,20 @@ export class RecoveryWorker {
     return Number(r.numUpdatedRows) === 1;
   }
 
+  /**
+   * Deletes handled requests (any outcome, given up too) finished before `before`: once handled, a row
+   * is no longer needed, and it holds the requester's address and what was typed. Pending requests and
+   * those being worked on stay. Returns how many went.
+   */
+  async purgeHandled(before: number): Promise<number> {
+    const r = await this.d.db
+      .deleteFrom('reset_request')
+      .where('rr_status', 'not in', ['pending', 'processing'])
+      .where('rr_processed', '<', before)
+      .executeTakeFirst();
+    return Number(r.numDeletedRows);
+  }
+
   /** Marks a request that failed MAX_ATTEMPTS times as 'failed'; false if it is no longer this worker's. */
   private async giveUp(id: number, lease: number, attempt: number, err: Error): Promise<boolean> {
     try {

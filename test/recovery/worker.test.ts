@@ -131,3 +131,22 @@ test(`a request whose handling keeps failing is tried ${MAX_ATTEMPTS} times, the
   assert.deepEqual(await status(broken), { rr_status: 'failed', rr_attempts: MAX_ATTEMPTS });
   assert.deepEqual(await status(next), { rr_status: 'nomatch', rr_attempts: 1 });
 });
+
+test('handled requests are purged after the given time; pending and in-progress ones stay', async (t) => {
+  const { s, clock, hasher } = await setup(t);
+  await s.users.create({ name: 'Ann', email: 'ann@example.org', passwordHash: await hasher.hash('Ann-pass-1') });
+  const worker = new RecoveryWorker({ db: s.db, users: s.users, hasher, outbox: s.outbox, i18n: s.i18n, clock, random: s.random, config });
+  const sent = await pending(s, clock, { user: 'Ann' });
+  const none = await pending(s, clock, { email: 'nobody@example.org' });
+  assert.equal(await worker.runOnce(), 2);
+  clock.advance(1000);
+  const later = await pending(s, clock, { user: 'Bob' });
+  const ids = async () => (await s.db.selectFrom('reset_request').select('rr_id').orderBy('rr_id').execute()).map((r) => Number(r.rr_id));
+
+  assert.equal(await worker.purgeHandled(clock.now() - 1000), 0, 'nothing handled before that');
+  assert.deepEqual(await ids(), [sent, none, later]);
+  assert.equal(await worker.purgeHandled(clock.now()), 2);
+  assert.deepEqual(await ids(), [later], 'the pending request stays');
+  // The mail the purged request queued is not touched.
+  assert.equal((await s.db.selectFrom('outbox').select('ob_id').execute()).length, 1);
+});
