@@ -21,6 +21,10 @@ export interface Config {
   mail: MailSettings;
   secret: string;
   databaseUrl: string | null;
+  /** MWAUTH_REDIS_URL: sessions and counters in Redis, shared by several nodes (null: in the database). */
+  redisUrl: string | null;
+  /** Starts every Redis key (MWAUTH_REDIS_PREFIX), so several sites can share one Redis. */
+  redisPrefix: string;
   cookiePrefix: string;
   language: string;
   enableEmail: boolean;
@@ -46,10 +50,15 @@ export interface Config {
   cookieExpiration: number;
   extendedLoginCookieExpiration: number;
   enableBotPasswords: boolean;
+  /** Days the audit trail keeps an event; 0 keeps events forever (MWAUTH_AUDIT_RETENTION_DAYS). */
+  auditRetentionDays: number;
   logLevel: string;
 }
 
 export class ConfigError extends Error {}
+
+/** A hundred years: the longest audit retention (and `mwauth audit prune --older-than`) accepted. */
+export const MAX_RETENTION_DAYS = 36_500;
 
 type Env = Record<string, string | undefined>;
 
@@ -138,6 +147,11 @@ export function loadConfig(env: Env = process.env, opts: { persistSecret?: boole
   const server = url(env, 'MWAUTH_SERVER', `http://${urlHost}:${port}`, ['http', 'https']).replace(/\/+$/, '');
   const dbRaw = env.MWAUTH_DATABASE_URL?.trim();
   const databaseUrl = dbRaw ? url(env, 'MWAUTH_DATABASE_URL', '', ['postgres', 'postgresql', 'sqlite']) : null;
+  const redisUrl = env.MWAUTH_REDIS_URL?.trim() ? url(env, 'MWAUTH_REDIS_URL', '', ['redis', 'rediss']) : null;
+  const redisPrefix = env.MWAUTH_REDIS_PREFIX || 'mwauth:';
+  if (!/^[\x21-\x7e]{1,64}$/.test(redisPrefix)) {
+    throw new ConfigError(`MWAUTH_REDIS_PREFIX must be 1 to 64 visible ASCII characters, got "${redisPrefix}"`);
+  }
   const sitename = env.MWAUTH_SITENAME?.trim() || 'mwauth';
   const serverHost = new URL(server).hostname;
   const passwordSender = env.MWAUTH_PASSWORD_SENDER?.trim() || `no-reply@${serverHost.includes('.') ? serverHost : serverHost + '.localdomain'}`;
@@ -169,6 +183,8 @@ export function loadConfig(env: Env = process.env, opts: { persistSecret?: boole
     mail,
     secret: secret(env, dataDir, opts.persistSecret ?? true),
     databaseUrl,
+    redisUrl,
+    redisPrefix,
     cookiePrefix,
     language,
     enableEmail: bool(env, 'MWAUTH_ENABLE_EMAIL', true),
@@ -190,6 +206,7 @@ export function loadConfig(env: Env = process.env, opts: { persistSecret?: boole
     cookieExpiration: 30 * 86400,
     extendedLoginCookieExpiration: 180 * 86400,
     enableBotPasswords: bool(env, 'MWAUTH_ENABLE_BOT_PASSWORDS', true),
+    auditRetentionDays: int(env, 'MWAUTH_AUDIT_RETENTION_DAYS', 90, 0, MAX_RETENTION_DAYS),
     logLevel: env.MWAUTH_LOG_LEVEL?.trim() || 'info',
   };
 }

@@ -5,6 +5,7 @@ import { UserStore } from './accounts/users.js';
 import { createRegistry, type ModuleRegistry } from './api/modules/index.js';
 import { AuditLog } from './audit/log.js';
 import { auditMailOutcome } from './audit/mailEvents.js';
+import { AuditRetention } from './audit/retention.js';
 import { BotPasswordStore } from './auth/botpasswords.js';
 import { PasswordChanges } from './auth/passwordChanges.js';
 import { Authenticator } from './auth/login.js';
@@ -66,22 +67,30 @@ export interface ServiceOverrides {
   logger?: Logger;
   transport?: MailTransport;
   hasher?: PasswordHasher;
+  /** How often the periodic maintenance (sweeps, audit retention) looks for work; default ten minutes. */
+  maintenanceIntervalMs?: number;
 }
 
 export async function createServices(config: Config, o: ServiceOverrides = {}): Promise<Services> {
   const clock = o.clock ?? systemClock;
   const random = o.random ?? cryptoRandom;
   const logger = o.logger ?? silentLogger;
-  const handle = await openDatabase(config);
+  // With MWAUTH_REDIS_URL, sessions and counters live in Redis, shared by every node; a Redis that cannot
+  // be reached stops start-up here.
+  const shared = config.redisUrl ? await openRedisBackends(config, clock, logger) : null;
+  const handle = await openDatabase(config).catch(async (err: unknown) => {
+    await shared?.close();
+    throw err;
+  });
   const db = handle.db;
   const i18n = createI18n({ sitename: config.sitename });
   const hasher = o.hasher ?? createPasswordHasher({ random });
-  const counters = new SqlCounters(db, clock);
+  const counters = shared?.counters ?? new SqlCounters(db, clock);
   const audit = new AuditLog({ db, clock, onError: (err) => logger.error({ err: err.message }, 'audit event not recorded') });
   const users = new UserStore(db, clock, random);
   const blocks = new BlockStore(db, clock);
   const botPasswords = new BotPasswordStore(db, hasher, clock, random);
-  const sessionStore = new SqlSessionStore(db, clock, config.secret);
+  const sessionStore = shared?.sessions ?? new SqlSessionStore(db, clock, config.secret);
   const sessions = new SessionManager(
     sessionStore,
     {
@@ -162,6 +171,7 @@ export async function createServices(config: Config, o: ServiceOverrides = {}): 
     audit,
   });
 
+  const retention = new AuditRetention({ audit, clock, days: config.auditRetentionDays, logger });
   const timers: NodeJS.Timeout[] = [];
   let started = false;
   return {
@@ -174,21 +184,40 @@ export async function createServices(config: Config, o: ServiceOverrides = {}): 
       // Picks up requests left pending by a crash, and expired rows.
       void recoveryWorker.kick().catch(() => {});
       timers.push(setInterval(() => void recoveryWorker.kick().catch(() => {}), 5000).unref());
+      // The audit trail is pruned at start and then at most once an hour (AuditRetention keeps the pace).
+      void retention.run();
       timers.push(
         setInterval(() => {
           void sessionStore.sweep().catch(() => {});
           void counters.sweep().catch(() => {});
-        }, 600_000).unref(),
+          void retention.run();
+        }, o.maintenanceIntervalMs ?? 600_000).unref(),
       );
     },
     async close(graceMs = config.mail.shutdownGraceMs) {
       for (const t of timers) clearInterval(t);
+      await retention.stop();
       await recoveryWorker.kick().catch(() => 0);
       if (started) await delivery.stop(graceMs);
       await transport.close();
       await hasher.close();
       await audit.flush();
       await handle.close();
+      await shared?.close();
     },
+  };
+}
+
+/** Redis sessions and counters; the client is loaded only when MWAUTH_REDIS_URL is set. */
+async function openRedisBackends(config: Config, clock: Clock, logger: Logger) {
+  const [{ openRedis, closeRedis, RedisSessionStore }, { RedisCounters }] = await Promise.all([
+    import('./sessions/redisStore.js'),
+    import('./limits/redisCounters.js'),
+  ]);
+  const client = await openRedis(config.redisUrl!, { logger });
+  return {
+    sessions: new RedisSessionStore(client, clock, config.secret, config.redisPrefix),
+    counters: new RedisCounters(client, config.redisPrefix),
+    close: () => closeRedis(client),
   };
 }

@@ -61,6 +61,9 @@ export interface AuditQuery {
   limit?: number;
 }
 
+/** Rows one pruning statement removes at most, so that none holds SQLite's write lock for long. */
+export const PRUNE_BATCH = 5000;
+
 /** Detail keys that could hold a secret: dropped whatever the caller meant. */
 const SECRET_KEY = /password|token|secret|cookie|session_?id|sessionkey/i;
 
@@ -113,6 +116,29 @@ export class AuditLog {
 
   async flush(): Promise<void> {
     while (this.pending.size) await Promise.allSettled([...this.pending]);
+  }
+
+  /**
+   * Removes the events recorded before `before` (milliseconds since the epoch), oldest first and at most
+   * PRUNE_BATCH per statement; returns how many went. An aborted `signal` stops it between statements.
+   */
+  async prune(before: number, signal?: AbortSignal): Promise<number> {
+    if (!Number.isFinite(before)) throw new RangeError(`prune needs a time, got ${before}`);
+    let removed = 0;
+    for (;;) {
+      // DELETE … LIMIT is not portable (PostgreSQL has none); a limited subquery of ids is.
+      const r = await this.d.db
+        .deleteFrom('audit_event')
+        .where('ae_id', 'in', (eb) =>
+          eb.selectFrom('audit_event').select('ae_id').where('ae_time', '<', before).orderBy('ae_time').limit(PRUNE_BATCH),
+        )
+        .executeTakeFirst();
+      const n = Number(r.numDeletedRows);
+      removed += n;
+      if (n < PRUNE_BATCH || signal?.aborted) return removed;
+      // better-sqlite3 runs each statement synchronously: let waiting requests in between two batches.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
   }
 
   async query(q: AuditQuery = {}): Promise<AuditEvent[]> {

@@ -1,6 +1,8 @@
 // mwauth audit: the audit trail (logins, resets and what became of them, mail, password changes).
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { AUDIT_TYPES, type AuditEvent } from '../audit/log.js';
+import { DAY_MS } from '../audit/retention.js';
+import { MAX_RETENTION_DAYS } from '../config.js';
 import { isoTimestamp } from '../util/clock.js';
 import { CliError, type Io, type WithServices } from './common.js';
 import { userName } from './users.js';
@@ -21,13 +23,23 @@ export function parseSince(raw: string, now: number): number {
   throw new CliError(`--since takes a duration (24h, 30m, 7d, 2w) or an ISO 8601 time, got "${raw}"`);
 }
 
+/** --older-than: whole days, 1 to MAX_RETENTION_DAYS (0 would remove everything, which is never meant). */
+export function parseDays(raw: string): number {
+  const v = raw.trim();
+  const n = /^\d+$/.test(v) ? Number(v) : NaN;
+  if (!(n >= 1 && n <= MAX_RETENTION_DAYS)) {
+    throw new InvalidArgumentError(`--older-than takes a whole number of days from 1 to ${MAX_RETENTION_DAYS}.`);
+  }
+  return n;
+}
+
 export function formatEvent(e: AuditEvent): string {
   const user = e.userName ? `${e.userName}${e.userId ? ` (#${e.userId})` : ''}` : e.userId ? `#${e.userId}` : '-';
   return [isoTimestamp(e.time), e.type, user, e.ip ?? '-', JSON.stringify(e.details)].join('\t');
 }
 
 export function registerAuditCommands(program: Command, withServices: WithServices, io: Io): void {
-  program
+  const audit = program
     .command('audit')
     .description('show the audit trail, oldest first (never passwords, tokens or session ids)')
     .option('--user <name>', 'events about this account')
@@ -55,6 +67,23 @@ export function registerAuditCommands(program: Command, withServices: WithServic
           io.out(opts.json ? JSON.stringify({ ...e, time: isoTimestamp(e.time) }) : formatEvent(e));
         }
         if (events.length === 0 && !opts.json) io.out('(no events)');
+      }),
+    );
+
+  // The server prunes on its own (MWAUTH_AUDIT_RETENTION_DAYS); this is for a shorter trail or a cron job.
+  audit
+    .command('prune')
+    .description('remove the events older than MWAUTH_AUDIT_RETENTION_DAYS, or than --older-than DAYS')
+    .option('--older-than <days>', 'remove the events older than this many days (default: MWAUTH_AUDIT_RETENTION_DAYS)', parseDays)
+    .action((opts: { olderThan?: number }, cmd: Command) =>
+      withServices(async (s) => {
+        const days = opts.olderThan ?? s.config.auditRetentionDays;
+        if (days === 0) {
+          cmd.error('mwauth: MWAUTH_AUDIT_RETENTION_DAYS is 0, which keeps the audit trail forever; give --older-than DAYS to prune it', { exitCode: 2 });
+        }
+        const before = s.clock.now() - days * DAY_MS;
+        const removed = await s.audit.prune(before);
+        io.out(`removed ${removed} audit event${removed === 1 ? '' : 's'} older than ${days} days (before ${isoTimestamp(before)})`);
       }),
     );
 }

@@ -8,8 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config.js';
 import { startServer } from '../../src/server.js';
+import { createServices } from '../../src/services.js';
+import { ManualClock } from '../../src/util/clock.js';
 import { Client, readMails } from '../helpers/harness.js';
-import { runCli, type CliResult } from '../helpers/process.js';
+import { runCli, startServe, type CliResult } from '../helpers/process.js';
 
 const PW32 = '0123456789abcdefghijklmnopqrstuv';
 
@@ -96,4 +98,60 @@ test('set-password ends everything else and tells the address; `mwauth audit` sh
   // Whatever was typed, the trail holds no password.
   const everything = ok(await cli('audit', '--json'));
   for (const secret of ['Main-Pass-1', 'Cli-Pass-22', 'wrong-one', PW32, temp!]) assert.ok(!everything.includes(secret), secret);
+});
+
+test('`mwauth audit prune` removes what is older than the retention or --older-than, and refuses bad numbers', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'mwauth-cli-prune-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const env = { MWAUTH_DATA_DIR: dir, MWAUTH_SERVER: 'http://wiki.test', MWAUTH_PASSWORD_SENDER: 'wiki@wiki.test' };
+  const cli = (args: string[], more: Record<string, string> = {}) => runCli(args, { ...env, ...more });
+  const DAY = 86_400_000;
+  const now = Date.now();
+  const clock = new ManualClock();
+  const s = await createServices(loadConfig(env), { clock });
+  for (const age of [400, 40, 10, 0]) {
+    clock.set(now - age * DAY - 60_000);
+    await s.audit.record({ type: 'login.success', userName: `aged${age}` });
+  }
+  await s.close(0);
+  const names = async () => ok(await cli(['audit'])).trim().split('\n').map((l) => l.split('\t')[2]);
+
+  const usage = (r: CliResult, err: RegExp) => {
+    assert.equal(r.code, 2, `exit 2 expected; stdout: ${r.stdout} stderr: ${r.stderr}`);
+    assert.match(r.stderr, err);
+    assert.equal(r.stdout, '');
+  };
+  const [zero, negative, word, fraction, huge, forever, badSetting, oneShot, serve] = await Promise.all([
+    cli(['audit', 'prune', '--older-than', '0']),
+    cli(['audit', 'prune', '--older-than', '-3']),
+    cli(['audit', 'prune', '--older-than', 'ninety']),
+    cli(['audit', 'prune', '--older-than', '1.5']),
+    cli(['audit', 'prune', '--older-than', '36501']),
+    cli(['audit', 'prune'], { MWAUTH_AUDIT_RETENTION_DAYS: '0' }),
+    cli(['audit', 'prune'], { MWAUTH_AUDIT_RETENTION_DAYS: '3 months' }),
+    // One-shot commands never prune, whatever the retention.
+    cli(['audit'], { MWAUTH_AUDIT_RETENTION_DAYS: '1' }),
+    startServe({ ...env, MWAUTH_PORT: '0', MWAUTH_AUDIT_RETENTION_DAYS: '-1' }).then(
+      (srv) => {
+        srv.child.kill('SIGKILL');
+        return 'started';
+      },
+      (err: Error) => err.message,
+    ),
+  ]);
+  for (const [r, v] of [[zero, '0'], [negative, '-3'], [word, 'ninety'], [fraction, '1.5'], [huge, '36501']] as const) {
+    usage(r, new RegExp(`argument '${v.replace('.', '\\.')}' is invalid\\. --older-than takes a whole number of days from 1 to 36500`));
+  }
+  usage(forever, /^mwauth: MWAUTH_AUDIT_RETENTION_DAYS is 0, which keeps the audit trail forever; give --older-than DAYS to prune it$/m);
+  usage(badSetting, /^mwauth: configuration error: MWAUTH_AUDIT_RETENTION_DAYS must be an integer, got "3 months"$/m);
+  assert.equal(ok(oneShot).trim().split('\n').length, 4);
+  assert.match(serve, /exited \(2\) before serving/);
+  assert.match(serve, /mwauth: configuration error: MWAUTH_AUDIT_RETENTION_DAYS must be between 0 and 36500, got -1/);
+  assert.deepEqual(await names(), ['aged400', 'aged40', 'aged10', 'aged0'], 'refused commands removed nothing');
+
+  assert.match(ok(await cli(['audit', 'prune', '--older-than', '30'])), /^removed 2 audit events older than 30 days \(before \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\)$/m);
+  assert.deepEqual(await names(), ['aged10', 'aged0']);
+  assert.match(ok(await cli(['audit', 'prune'])), /^removed 0 audit events older than 90 days /m, 'the default retention');
+  assert.match(ok(await cli(['audit', 'prune'], { MWAUTH_AUDIT_RETENTION_DAYS: '5' })), /^removed 1 audit event older than 5 days /m);
+  assert.deepEqual(await names(), ['aged0']);
 });

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
-import { loadConfig } from '../../src/config.js';
+import { ConfigError, loadConfig } from '../../src/config.js';
 import { createServices, type Services } from '../../src/services.js';
 import { createPasswordHasher } from '../../src/auth/passwords.js';
 import { loadPerformer } from '../../src/accounts/performer.js';
@@ -255,4 +255,13 @@ test('configuration: the three limits read COUNT/SECONDS, with defaults', () => 
   const d = loadConfig({ ...base, MWAUTH_RESET_ACCOUNT_LIMIT: '2/60', MWAUTH_RESET_ADDRESS_LIMIT: ' 4 / 120 ', MWAUTH_MAIL_BUDGET: '50/600', MWAUTH_NOTIFY_UNKNOWN_ADDRESS: 'yes' }, { persistSecret: false });
   assert.deepEqual([d.resetAccountLimit, d.resetAddressLimit, d.mailBudget, d.notifyUnknownAddress], [[2, 60], [4, 120], [50, 600], true]);
   assert.throws(() => loadConfig({ ...base, MWAUTH_MAIL_BUDGET: 'lots' }, { persistSecret: false }), /MWAUTH_MAIL_BUDGET must look like COUNT\/SECONDS/);
+});
+
+test('configuration: MWAUTH_AUDIT_RETENTION_DAYS is whole days, 90 by default, 0 keeping events forever', () => {
+  const base = { MWAUTH_DATA_DIR: tmpdir() };
+  const days = (v?: string) => loadConfig(v === undefined ? base : { ...base, MWAUTH_AUDIT_RETENTION_DAYS: v }, { persistSecret: false }).auditRetentionDays;
+  assert.deepEqual([days(), days(''), days('30'), days(' 7 '), days('0'), days('36500')], [90, 90, 30, 7, 0, 36500]);
+  for (const bad of ['forever', '-1', '1.5', '90d', '36501']) {
+    assert.throws(() => days(bad), (e: unknown) => e instanceof ConfigError && /^MWAUTH_AUDIT_RETENTION_DAYS must be /.test(e.message), bad);
+  }
 });
