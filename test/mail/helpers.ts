@@ -1,6 +1,6 @@
 // Shared fixtures for the mail tests: an in-process SMTP server and outbox setup.
 import type { AddressInfo } from 'node:net';
-import { createHash, createVerify, randomBytes, type KeyObject } from 'node:crypto';
+import { createHash, createVerify, type KeyObject } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +9,7 @@ import { openDatabase, type DbHandle } from '../../src/storage/db.js';
 import { ManualClock, cryptoRandom, type Clock } from '../../src/util/clock.js';
 import { Outbox } from '../../src/mail/outbox.js';
 import type { OutgoingMail } from '../../src/mail/compose.js';
+import { createPostgresDatabase } from '../helpers/services.js';
 
 export interface Received {
   from: string;
@@ -163,32 +164,17 @@ export function tempDir(prefix: string): { dir: string; cleanup: () => void } {
  * postgres://postgres@127.0.0.1:5432/postgres), a new PostgreSQL database dropped on close.
  */
 export async function memoryDb(): Promise<DbHandle & { url?: string }> {
-  const admin = process.env.MWAUTH_TEST_POSTGRES_URL;
-  if (!admin) {
-    const handle = await openDatabase({ databaseUrl: 'sqlite::memory:', dataDir: '/tmp/mwauth-mail-test' });
-    return handle;
+  if (!process.env.MWAUTH_TEST_POSTGRES_URL) {
+    return openDatabase({ databaseUrl: 'sqlite::memory:', dataDir: '/tmp/mwauth-mail-test' });
   }
-  const pg = (await import('pg')).default;
-  const name = `mwauth_mail_${randomBytes(6).toString('hex')}`;
-  const run = async (q: string) => {
-    const c = new pg.Client({ connectionString: admin });
-    await c.connect();
-    try {
-      await c.query(q);
-    } finally {
-      await c.end();
-    }
-  };
-  await run(`create database ${name}`);
-  const url = new URL(admin);
-  url.pathname = `/${name}`;
-  const handle = await openDatabase({ databaseUrl: url.toString(), dataDir: '/tmp/mwauth-mail-test' });
+  const database = await createPostgresDatabase('mwauth_mail');
+  const handle = await openDatabase({ databaseUrl: database.url, dataDir: '/tmp/mwauth-mail-test' });
   return {
     ...handle,
-    url: url.toString(),
+    url: database.url,
     async close() {
       await handle.close();
-      await run(`drop database ${name} with (force)`);
+      await database.drop();
     },
   };
 }

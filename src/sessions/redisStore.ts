@@ -1,0 +1,221 @@
+// Sessions in Redis, for several nodes sharing one session space; also the connection they share with
+// the Redis counters. Keys hold only the keyed hash of a session id, as in the SQL store.
+import { Redis, ReplyError } from 'ioredis';
+import type { Clock } from '../util/clock.js';
+import { storageKey, type SessionData, type SessionStore } from './store.js';
+
+/** Redis could not be reached (down, restarting, or the network between): a request fails, the process goes on. */
+export class RedisUnavailableError extends Error {
+  constructor(cause: unknown) {
+    super(`Redis is unreachable: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.name = 'RedisUnavailableError';
+  }
+}
+
+/** Runs one Redis call; a connection failure becomes RedisUnavailableError, an error Redis answered stays as it is. */
+export async function redisCall<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw err instanceof ReplyError ? err : new RedisUnavailableError(err);
+  }
+}
+
+/** The URL with its password replaced by "***": safe to print. */
+export function redisDisplayUrl(url: string): string {
+  const u = new URL(url);
+  if (u.password) u.password = '***';
+  return u.toString();
+}
+
+export interface RedisLogger {
+  info(o: object, msg: string): void;
+  warn(o: object, msg: string): void;
+}
+
+export interface RedisOpenOptions {
+  logger?: RedisLogger;
+  /** Connection attempts before start-up gives up (default 3). */
+  attempts?: number;
+  /** Milliseconds one attempt may take to connect (default 2000). */
+  connectTimeoutMs?: number;
+}
+
+/**
+ * Connects to MWAUTH_REDIS_URL, trying a few times; a Redis that cannot be reached stops start-up with an
+ * error naming the setting. Once connected, a lost connection is retried for as long as the process runs,
+ * and commands fail at once meanwhile (no queue of requests waiting for Redis to come back).
+ */
+export async function openRedis(url: string, o: RedisOpenOptions = {}): Promise<Redis> {
+  const attempts = o.attempts ?? 3;
+  const connectTimeout = o.connectTimeoutMs ?? 2000;
+  const shown = redisDisplayUrl(url);
+  const client = new Redis(url, {
+    lazyConnect: true,
+    connectTimeout,
+    commandTimeout: 5000,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    // Never sent again after a reconnect: a counter hit must not count twice.
+    autoResendUnfulfilledCommands: false,
+    retryStrategy: (times) => Math.min(100 * 2 ** Math.min(times, 5), 2000),
+    connectionName: 'mwauth',
+  });
+  // Logged once when the connection goes and once when it is back, not at every attempt in between.
+  let up = false;
+  let lost = false;
+  client.on('error', () => {}); // each failed attempt; start-up below and the requests report them
+  client.on('close', () => {
+    if (!up || closing.has(client)) return;
+    up = false;
+    lost = true;
+    o.logger?.warn({ redis: shown }, 'Redis connection lost; requests that need it fail until it is back');
+  });
+  client.on('ready', () => {
+    up = true;
+    if (lost) o.logger?.info({ redis: shown }, 'Redis connection back');
+    lost = false;
+  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      let failures = 0;
+      const onError = (err: Error) => {
+        if (++failures >= attempts) finish(err);
+      };
+      const onReady = () => finish(null);
+      // Whatever happens (a server that accepts and never answers, say), start-up does not wait longer.
+      const timer = setTimeout(() => finish(new Error('no answer in time')), attempts * (connectTimeout + 2000));
+      const finish = (err: Error | null) => {
+        clearTimeout(timer);
+        client.off('error', onError);
+        client.off('ready', onReady);
+        if (err) reject(err);
+        else resolve();
+      };
+      client.on('error', onError);
+      client.once('ready', onReady);
+      // The first failure rejects connect(); the retry strategy keeps trying until `attempts` are used.
+      client.connect().catch(() => {});
+    });
+  } catch (err) {
+    client.disconnect();
+    throw new Error(`cannot reach Redis at MWAUTH_REDIS_URL (${shown}) after ${attempts} attempts: ${(err as Error).message || String(err)}`);
+  }
+  return client;
+}
+
+const closing = new WeakSet<Redis>();
+
+/** Closes the connection, politely when Redis is there. */
+export async function closeRedis(client: Redis): Promise<void> {
+  closing.add(client);
+  if (client.status === 'ready') await client.quit().catch(() => client.disconnect());
+  else client.disconnect();
+}
+
+// One session is a hash: u (user id), e (expiry, ms), d (the data as JSON), expiring by Redis TTL.
+// Each user with sessions has a sorted set of their storage keys scored by expiry, so that "log out
+// everywhere" finds them; entries past their expiry go whenever the set is written, and the set itself
+// expires with its longest-lived session. Anonymous sessions (user 0) are not indexed.
+const PUT = `
+local old = redis.call('HGET', KEYS[1], 'u')
+if old and old ~= ARGV[2] and old ~= '0' then redis.call('ZREM', ARGV[7] .. old, ARGV[1]) end
+redis.call('HSET', KEYS[1], 'u', ARGV[2], 'e', ARGV[4], 'd', ARGV[3])
+redis.call('PEXPIRE', KEYS[1], ARGV[5])
+if ARGV[2] ~= '0' then
+  redis.call('ZADD', KEYS[2], ARGV[4], ARGV[1])
+  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[6])
+  if redis.call('PTTL', KEYS[2]) < tonumber(ARGV[5]) then redis.call('PEXPIRE', KEYS[2], ARGV[5]) end
+end
+return 1`;
+
+const DELETE = `
+local u = redis.call('HGET', KEYS[1], 'u')
+if u and u ~= '0' then redis.call('ZREM', ARGV[2] .. u, ARGV[1]) end
+return redis.call('DEL', KEYS[1])`;
+
+// Deletes the user's sessions but one; an entry whose session now belongs to someone else is only unlisted.
+const DELETE_FOR_USER = `
+local n = 0
+for _, k in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+  if k ~= ARGV[2] then
+    local sk = ARGV[1] .. k
+    if redis.call('HGET', sk, 'u') == ARGV[3] then n = n + redis.call('DEL', sk) end
+    redis.call('ZREM', KEYS[1], k)
+  end
+end
+return n`;
+
+type ScriptedRedis = Redis & {
+  mwauthSessionPut(session: string, userSet: string, key: string, userId: string, data: string, expires: string, ttl: string, now: string, userSetPrefix: string): Promise<number>;
+  mwauthSessionDelete(session: string, key: string, userSetPrefix: string): Promise<number>;
+  mwauthSessionDeleteForUser(userSet: string, sessionPrefix: string, exceptKey: string, userId: string): Promise<number>;
+};
+
+export class RedisSessionStore implements SessionStore {
+  private readonly redis: ScriptedRedis;
+  private readonly sessionPrefix: string;
+  private readonly userSetPrefix: string;
+
+  /** `prefix` starts every key this store writes (MWAUTH_REDIS_PREFIX), so sites can share one Redis. */
+  constructor(
+    redis: Redis,
+    private readonly clock: Clock,
+    private readonly secret: string,
+    prefix = 'mwauth:',
+  ) {
+    redis.defineCommand('mwauthSessionPut', { numberOfKeys: 2, lua: PUT });
+    redis.defineCommand('mwauthSessionDelete', { numberOfKeys: 1, lua: DELETE });
+    redis.defineCommand('mwauthSessionDeleteForUser', { numberOfKeys: 1, lua: DELETE_FOR_USER });
+    this.redis = redis as ScriptedRedis;
+    this.sessionPrefix = `${prefix}session:`;
+    this.userSetPrefix = `${prefix}user-sessions:`;
+  }
+
+  private key(id: string): string {
+    return storageKey(this.secret, id);
+  }
+
+  async get(id: string): Promise<SessionData | null> {
+    const [data, expires] = await redisCall(() => this.redis.hmget(this.sessionPrefix + this.key(id), 'd', 'e'));
+    // The node's clock decides too, as in the SQL store; the TTL only removes what is over.
+    if (data == null || expires == null || Number(expires) <= this.clock.now()) return null;
+    return JSON.parse(data) as SessionData;
+  }
+
+  async put(id: string, userId: number, data: SessionData, expiresAt: number): Promise<void> {
+    const now = this.clock.now();
+    const ttl = expiresAt - now;
+    if (ttl <= 0) return this.delete(id);
+    const key = this.key(id);
+    await redisCall(() =>
+      this.redis.mwauthSessionPut(
+        this.sessionPrefix + key,
+        this.userSetPrefix + userId,
+        key,
+        String(userId),
+        JSON.stringify(data),
+        String(expiresAt),
+        String(ttl),
+        String(now),
+        this.userSetPrefix,
+      ),
+    );
+  }
+
+  async delete(id: string): Promise<void> {
+    const key = this.key(id);
+    await redisCall(() => this.redis.mwauthSessionDelete(this.sessionPrefix + key, key, this.userSetPrefix));
+  }
+
+  /** Counts the live sessions it ended (expired ones are already gone from Redis). */
+  async deleteForUser(userId: number, exceptId?: string): Promise<number> {
+    const except = exceptId ? this.key(exceptId) : '';
+    return Number(
+      await redisCall(() => this.redis.mwauthSessionDeleteForUser(this.userSetPrefix + userId, this.sessionPrefix, except, String(userId))),
+    );
+  }
+
+  /** Nothing to do: Redis drops expired sessions by itself. */
+  async sweep(): Promise<void> {}
+}

@@ -1,0 +1,177 @@
+// RedisCounters against a real Redis: the Counters contract (as test/limits/counters.test.ts checks it
+// for the other implementations), with windows kept by Redis's own clock (key expiry), exact counts from
+// several processes at once, and key prefixes that keep sites apart. Skips when no Redis answers, and
+// fails under MWAUTH_REQUIRE_SERVICES=1.
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import type { Redis } from 'ioredis';
+import { RedisCounters } from '../../src/limits/redisCounters.js';
+import { closeRedis, openRedis } from '../../src/sessions/redisStore.js';
+import { ROOT } from '../helpers/process.js';
+import { REDIS_URL, keysUnder, redisPrefix, skipUnless } from '../helpers/services.js';
+
+const skip = await skipUnless('redis');
+
+type After = { after(fn: () => Promise<void> | void): void };
+
+async function subject(t: After, prefix?: string): Promise<{ counters: RedisCounters; redis: Redis; prefix: string; key: (k: string) => string }> {
+  const p = prefix ?? (await redisPrefix(t));
+  const redis = await openRedis(REDIS_URL);
+  t.after(() => closeRedis(redis));
+  return { counters: new RedisCounters(redis, p), redis, prefix: p, key: (k) => `${p}counter:${k}` };
+}
+
+/** Waits (at most 2.5 s) for Redis to expire a key. */
+async function expired(redis: Redis, key: string): Promise<void> {
+  const end = Date.now() + 2500;
+  while ((await redis.exists(key)) === 1) {
+    if (Date.now() > end) throw new Error(`${key} did not expire`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+// The tests that wait for a window to end run side by side, each on its own prefix.
+describe('RedisCounters (Counters contract)', { skip, concurrency: true }, () => {
+  test('hit counts up and returns the count; peek does not count', async (t) => {
+    const { counters } = await subject(t);
+    assert.equal(await counters.peek('k'), 0);
+    assert.deepEqual([await counters.hit('k', 60), await counters.hit('k', 60), await counters.hit('k', 60)], [1, 2, 3]);
+    assert.equal(await counters.peek('k'), 3);
+    assert.equal(await counters.peek('k'), 3);
+  });
+
+  test('keys are independent; clear forgets one key', async (t) => {
+    const { counters } = await subject(t);
+    await counters.hit('a', 60);
+    await counters.hit('a', 60);
+    await counters.hit('b', 60);
+    await counters.clear('a');
+    assert.equal(await counters.peek('a'), 0);
+    assert.equal(await counters.peek('b'), 1);
+    assert.equal(await counters.hit('a', 60), 1);
+    await counters.clear('never-seen');
+  });
+
+  test('the window is fixed from the first hit and resets when it ends', async (t) => {
+    const { counters, redis, key } = await subject(t);
+    assert.equal(await counters.hit('w', 1), 1);
+    const first = await redis.pttl(key('w'));
+    assert.ok(first > 0 && first <= 1000, `the window is the TTL (${first} ms)`);
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(await counters.hit('w', 1), 2);
+    const second = await redis.pttl(key('w'));
+    assert.ok(second > 0 && second < first, `a later hit does not move the window (${first} → ${second} ms)`);
+    assert.equal(await counters.peek('w'), 2);
+    await expired(redis, key('w'));
+    assert.equal(await counters.peek('w'), 0);
+    assert.equal(await counters.hit('w', 1), 1, 'a new window starts');
+    assert.ok((await redis.pttl(key('w'))) > second, 'with a TTL of its own');
+  });
+
+  test('each key keeps the window it started with', async (t) => {
+    const { counters, redis, key } = await subject(t);
+    await counters.hit('short', 1);
+    await counters.hit('long', 3600);
+    await counters.hit('long', 1);
+    await expired(redis, key('short'));
+    assert.equal(await counters.peek('short'), 0);
+    assert.equal(await counters.peek('long'), 2);
+    assert.ok((await redis.pttl(key('long'))) > 3_500_000, 'a hit with a shorter window does not shorten it');
+  });
+
+  test('a hit may count several; release gives hits back within the window, never below zero', async (t) => {
+    const { counters, redis, key } = await subject(t);
+    assert.equal(await counters.hit('m', 1, 3), 3, 'a first hit of 3');
+    assert.equal(await counters.hit('m', 1, 2), 5);
+    await counters.release('m', 2);
+    assert.equal(await counters.peek('m'), 3);
+    await counters.release('m');
+    assert.equal(await counters.peek('m'), 2);
+    await counters.release('m', 5);
+    assert.equal(await counters.peek('m'), 0, 'never below zero');
+    assert.ok((await redis.pttl(key('m'))) > 0, 'a release keeps the window');
+    await counters.release('never-seen');
+    assert.equal(await redis.exists(key('never-seen')), 0, 'a release makes no key');
+    await expired(redis, key('m'));
+    await counters.release('m');
+    assert.equal(await redis.exists(key('m')), 0, 'a release after the window does not bring the key back');
+    assert.equal(await counters.hit('m', 1), 1, 'nor reach into the next window');
+  });
+
+  test('50 parallel hit-or-give-back rounds against a limit of 7 let exactly 7 through', async (t) => {
+    const { counters } = await subject(t);
+    const admitted = await Promise.all(
+      Array.from({ length: 50 }, async () => {
+        const n = await counters.hit('lim', 60);
+        if (n <= 7) return true;
+        await counters.release('lim');
+        return false;
+      }),
+    );
+    assert.equal(admitted.filter(Boolean).length, 7);
+    assert.equal(await counters.peek('lim'), 7, 'the refused rounds left nothing behind');
+  });
+
+  test('200 parallel hits are all counted, each seeing a distinct count', async (t) => {
+    const { counters } = await subject(t);
+    const results = await Promise.all(Array.from({ length: 200 }, () => counters.hit('burst', 60)));
+    assert.equal(await counters.peek('burst'), 200);
+    assert.deepEqual([...results].sort((a, b) => a - b), Array.from({ length: 200 }, (_, i) => i + 1));
+    await Promise.all(Array.from({ length: 200 }, (_, i) => counters.hit(`k${i % 4}`, 60)));
+    for (let i = 0; i < 4; i++) assert.equal(await counters.peek(`k${i}`), 50);
+  });
+});
+
+describe('RedisCounters in Redis', { skip }, () => {
+  test('every counter key has an expiry and lives under the prefix', async (t) => {
+    const { counters, redis, prefix } = await subject(t);
+    await counters.hit('reset:ip:192.0.2.1', 3600);
+    await counters.hit('login:Alice', 300, 2);
+    await counters.release('login:Alice', 2);
+    const keys = await keysUnder(redis, prefix);
+    assert.deepEqual(keys.sort(), [`${prefix}counter:login:Alice`, `${prefix}counter:reset:ip:192.0.2.1`]);
+    for (const k of keys) assert.ok((await redis.pttl(k)) > 0, `${k} expires`);
+  });
+
+  test('two prefixes on one Redis count separately', async (t) => {
+    const a = await subject(t);
+    const b = await subject(t);
+    await a.counters.hit('same', 60);
+    await a.counters.hit('same', 60);
+    assert.equal(await b.counters.hit('same', 60), 1);
+    await b.counters.clear('same');
+    assert.equal(await a.counters.peek('same'), 2);
+  });
+});
+
+// Real concurrency: separate processes, each with its own connection.
+const CHILD = `
+import { openRedis, closeRedis } from './src/sessions/redisStore.ts';
+import { RedisCounters } from './src/limits/redisCounters.ts';
+const redis = await openRedis(process.env.REDIS_URL);
+const counters = new RedisCounters(redis, process.env.PREFIX);
+const seen = await Promise.all(Array.from({ length: 50 }, () => counters.hit('shared', 3600)));
+await closeRedis(redis);
+process.stdout.write(JSON.stringify(seen));
+`;
+
+test('RedisCounters: 4 processes × 50 hits on one key count to exactly 200', { skip }, async (t) => {
+  const { counters, prefix } = await subject(t);
+  const runs = Array.from({ length: 4 }, () =>
+    new Promise<number[]>((resolve, reject) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', CHILD], {
+        cwd: ROOT,
+        env: { ...process.env, REDIS_URL, PREFIX: prefix },
+      });
+      let out = '';
+      let err = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+      child.on('close', (code) => (code === 0 ? resolve(JSON.parse(out) as number[]) : reject(new Error(`child failed (${code}): ${err}`))));
+    }),
+  );
+  const all = (await Promise.all(runs)).flat();
+  assert.deepEqual(all.sort((a, b) => a - b), Array.from({ length: 200 }, (_, i) => i + 1), 'every hit saw its own count');
+  assert.equal(await counters.peek('shared'), 200);
+});

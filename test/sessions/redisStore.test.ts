@@ -1,0 +1,256 @@
+// One SessionStore contract run against the SQL store (SQLite) and the Redis store, then what only the
+// Redis store has to show: the raw session id is nowhere in Redis, expiry is Redis's own TTL, the
+// per-user index cleans itself up, key prefixes keep sites apart, and the server keeps its sessions there
+// when MWAUTH_REDIS_URL is set. Redis tests skip when no Redis answers, and fail under MWAUTH_REQUIRE_SERVICES=1.
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Redis } from 'ioredis';
+import { loadConfig } from '../../src/config.js';
+import { createServices } from '../../src/services.js';
+import { createPasswordHasher } from '../../src/auth/passwords.js';
+import { RedisSessionStore, openRedis, closeRedis } from '../../src/sessions/redisStore.js';
+import { SqlSessionStore, storageKey, type SessionData, type SessionStore } from '../../src/sessions/store.js';
+import { openDatabase } from '../../src/storage/db.js';
+import { ManualClock } from '../../src/util/clock.js';
+import { REDIS_URL, keysUnder, redisClient, redisPrefix, skipUnless } from '../helpers/services.js';
+
+const SECRET = '0123456789abcdef0123456789abcdef';
+const redisSkip = await skipUnless('redis');
+
+type After = { after(fn: () => Promise<void> | void): void };
+
+interface Subject {
+  store: SessionStore;
+  clock: ManualClock;
+}
+
+const data = (userId: number, extra: Partial<SessionData> = {}): SessionData => ({
+  userId,
+  secrets: { default: `secret-of-${userId}` },
+  created: 1,
+  ...extra,
+});
+
+function contract(name: string, make: (t: After) => Promise<Subject>, skip: string | false = false): void {
+  describe(`${name} (SessionStore contract)`, { skip }, () => {
+    test('put then get gives the data back; an unknown id gives null', async (t) => {
+      const { store, clock } = await make(t);
+      const d = data(7, { userToken: 'tok', remember: true, pendingLogin: { userId: 7, messageKey: 'k', returnUrl: '/x', created: 5, remember: false } });
+      await store.put('a'.repeat(32), 7, d, clock.now() + 60_000);
+      assert.deepEqual(await store.get('a'.repeat(32)), d);
+      assert.equal(await store.get('b'.repeat(32)), null);
+    });
+
+    test('a second put replaces data and owner', async (t) => {
+      const { store, clock } = await make(t);
+      const id = 'c'.repeat(32);
+      await store.put(id, 0, data(0), clock.now() + 60_000);
+      await store.put(id, 9, data(9, { userToken: 't9' }), clock.now() + 60_000);
+      assert.deepEqual(await store.get(id), data(9, { userToken: 't9' }));
+      assert.equal(await store.deleteForUser(9), 1, 'the session now belongs to user 9');
+      assert.equal(await store.get(id), null);
+    });
+
+    test('a session is there until its expiry and gone from that millisecond on; a put moves the expiry', async (t) => {
+      const { store, clock } = await make(t);
+      const id = 'd'.repeat(32);
+      await store.put(id, 3, data(3), clock.now() + 10_000);
+      clock.advance(9_999);
+      assert.ok(await store.get(id), 'one millisecond before');
+      await store.put(id, 3, data(3), clock.now() + 10_000);
+      clock.advance(9_999);
+      assert.ok(await store.get(id), 'the put slid the expiry');
+      clock.advance(1);
+      assert.equal(await store.get(id), null, 'at the expiry');
+    });
+
+    test('delete ends one session; deleting an unknown id is no error', async (t) => {
+      const { store, clock } = await make(t);
+      await store.put('e'.repeat(32), 4, data(4), clock.now() + 60_000);
+      await store.put('f'.repeat(32), 4, data(4), clock.now() + 60_000);
+      await store.delete('e'.repeat(32));
+      await store.delete('g'.repeat(32));
+      assert.equal(await store.get('e'.repeat(32)), null);
+      assert.ok(await store.get('f'.repeat(32)));
+    });
+
+    test('deleteForUser ends every session of the user but the one kept, and nobody else’s', async (t) => {
+      const { store, clock } = await make(t);
+      const ids = ['h', 'i', 'j', 'k'].map((c) => c.repeat(32));
+      for (const id of ids.slice(0, 3)) await store.put(id, 5, data(5), clock.now() + 60_000);
+      await store.put(ids[3]!, 6, data(6), clock.now() + 60_000);
+      assert.equal(await store.deleteForUser(5, ids[0]), 2);
+      assert.ok(await store.get(ids[0]!), 'the kept session');
+      assert.equal(await store.get(ids[1]!), null);
+      assert.equal(await store.get(ids[2]!), null);
+      assert.ok(await store.get(ids[3]!), 'another user’s session');
+      assert.equal(await store.deleteForUser(5), 1);
+      assert.equal(await store.get(ids[0]!), null);
+      assert.equal(await store.deleteForUser(5), 0);
+    });
+
+    test('a session that changed owner is not ended for its former owner', async (t) => {
+      const { store, clock } = await make(t);
+      const id = 'l'.repeat(32);
+      await store.put(id, 10, data(10), clock.now() + 60_000);
+      await store.put(id, 11, data(11), clock.now() + 60_000);
+      assert.equal(await store.deleteForUser(10), 0);
+      assert.deepEqual(await store.get(id), data(11));
+    });
+
+    test('100 sessions of one user written in parallel are all ended by one deleteForUser', async (t) => {
+      const { store, clock } = await make(t);
+      const ids = Array.from({ length: 100 }, (_, i) => `p${String(i).padStart(31, '0')}`);
+      await Promise.all(ids.map((id) => store.put(id, 12, data(12), clock.now() + 60_000)));
+      assert.equal(await store.deleteForUser(12), 100);
+      for (const id of ids) assert.equal(await store.get(id), null);
+    });
+  });
+}
+
+contract('SqlSessionStore', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'mwauth-store-'));
+  const handle = await openDatabase({ databaseUrl: null, dataDir: dir });
+  t.after(async () => {
+    await handle.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const clock = new ManualClock();
+  return { store: new SqlSessionStore(handle.db, clock, SECRET), clock };
+});
+
+async function redisStore(t: After, prefix?: string) {
+  const p = prefix ?? (await redisPrefix(t));
+  const client = await openRedis(REDIS_URL);
+  t.after(() => closeRedis(client));
+  const clock = new ManualClock();
+  return { store: new RedisSessionStore(client, clock, SECRET, p), clock, client, prefix: p };
+}
+
+contract('RedisSessionStore', redisStore, redisSkip);
+
+describe('RedisSessionStore in Redis', { skip: redisSkip }, () => {
+  test('keys hold the HMAC of the id; the raw id is in no key and no value', async (t) => {
+    const { store, clock, prefix } = await redisStore(t);
+    const r = await redisClient(t);
+    const ids = ['m'.repeat(32), 'n'.repeat(32), 'q'.repeat(32)];
+    await store.put(ids[0]!, 21, data(21, { userToken: 'ut' }), clock.now() + 60_000);
+    await store.put(ids[1]!, 21, data(21), clock.now() + 60_000);
+    await store.put(ids[2]!, 0, data(0), clock.now() + 60_000);
+    const keys = await keysUnder(r, prefix);
+    assert.deepEqual(
+      keys.sort(),
+      [...ids.map((id) => `${prefix}session:${storageKey(SECRET, id)}`), `${prefix}user-sessions:21`].sort(),
+      'one hash per session and one index for the logged-in user; anonymous sessions are not indexed',
+    );
+    const dump = await dumpAll(r, keys);
+    for (const id of ids) assert.ok(!dump.includes(id), 'the raw id appears nowhere');
+    assert.ok(dump.includes(storageKey(SECRET, ids[0]!)), 'the index lists storage keys');
+  });
+
+  test('expiry is Redis’s own TTL, taken from expiresAt; the user index lives as long as its longest session', async (t) => {
+    const { store, clock, client, prefix } = await redisStore(t);
+    const id = 'r'.repeat(32);
+    await store.put(id, 22, data(22), clock.now() + 60_000);
+    await store.put('s'.repeat(32), 22, data(22), clock.now() + 900);
+    const sessionTtl = await client.pttl(`${prefix}session:${storageKey(SECRET, id)}`);
+    assert.ok(sessionTtl > 55_000 && sessionTtl <= 60_000, `session TTL ${sessionTtl}`);
+    const indexTtl = await client.pttl(`${prefix}user-sessions:22`);
+    assert.ok(indexTtl >= sessionTtl - 1000 && indexTtl <= 60_000, `index TTL ${indexTtl}`);
+    // The short one goes by itself, without any sweep.
+    const short = `${prefix}session:${storageKey(SECRET, 's'.repeat(32))}`;
+    await until(async () => (await client.exists(short)) === 0, 2500, 'the 900 ms session expired in Redis');
+    assert.ok(await store.get(id));
+  });
+
+  test('entries of expired sessions leave the index on the next write; the index never outgrows the live sessions', async (t) => {
+    const { store, clock, client, prefix } = await redisStore(t);
+    for (let i = 0; i < 5; i++) await store.put(`t${i}`.padEnd(32, 'x'), 23, data(23), clock.now() + 10_000);
+    assert.equal(await client.zcard(`${prefix}user-sessions:23`), 5);
+    clock.advance(10_000);
+    await store.put('u'.repeat(32), 23, data(23), clock.now() + 10_000);
+    assert.deepEqual(await client.zrange(`${prefix}user-sessions:23`, '0', '-1'), [storageKey(SECRET, 'u'.repeat(32))]);
+    await store.delete('u'.repeat(32));
+    assert.equal(await client.exists(`${prefix}user-sessions:23`), 0, 'deleting the last session empties the index');
+  });
+
+  test('two prefixes on one Redis are two separate session spaces', async (t) => {
+    const a = await redisStore(t);
+    const b = await redisStore(t);
+    const id = 'v'.repeat(32);
+    await a.store.put(id, 24, data(24, { userToken: 'a' }), a.clock.now() + 60_000);
+    assert.equal(await b.store.get(id), null, 'the other site does not see it');
+    await b.store.put(id, 24, data(24, { userToken: 'b' }), b.clock.now() + 60_000);
+    assert.equal(await b.store.deleteForUser(24), 1);
+    assert.deepEqual(await a.store.get(id), data(24, { userToken: 'a' }), 'logging out everywhere on one site leaves the other');
+    await a.store.delete(id);
+    assert.deepEqual(await keysUnder(a.client, a.prefix), []);
+  });
+});
+
+describe('the server with MWAUTH_REDIS_URL', { skip: redisSkip }, () => {
+  test('keeps sessions in Redis (none in the session table), ends them on a password change and by idle time', async (t) => {
+    const prefix = await redisPrefix(t);
+    const dir = mkdtempSync(join(tmpdir(), 'mwauth-redis-sessions-'));
+    const clock = new ManualClock();
+    const s = await createServices(
+      loadConfig({ MWAUTH_DATA_DIR: dir, MWAUTH_SERVER: 'http://wiki.test', MWAUTH_REDIS_URL: REDIS_URL, MWAUTH_REDIS_PREFIX: prefix }),
+      { clock, hasher: createPasswordHasher({ iterations: 1000 }) },
+    );
+    t.after(async () => {
+      await s.close(0);
+      rmSync(dir, { recursive: true, force: true });
+    });
+    const r = await redisClient(t);
+    let user = await s.users.create({ name: 'Alice', email: 'alice@example.org', passwordHash: await s.hasher.hash('Pass-word-1') });
+    const login = async () => {
+      const session = await s.sessions.load(undefined);
+      session.logIn(user, { remember: false });
+      await s.sessions.save(session);
+      return { session, cookie: `mwauth_session=${session.id}` };
+    };
+    const one = await login();
+    const two = await login();
+    assert.equal((await s.sessions.load(one.cookie)).userId, user.id);
+    assert.equal((await s.db.selectFrom('session').selectAll().execute()).length, 0, 'nothing in the session table');
+    const dump = await dumpAll(r, await keysUnder(r, prefix));
+    assert.ok(!dump.includes(one.session.id!) && !dump.includes(two.session.id!), 'no raw id in Redis');
+
+    // A password change kept on session one ends session two.
+    user = await s.passwordChanges.change(user, 'Another-pass-1', { keepSessionId: one.session.id });
+    assert.equal(await s.sessions.endAllFor(user.id, one.session.id!), 0, 'session two is already gone');
+    assert.equal((await s.sessions.load(two.cookie)).userId, 0);
+
+    // Idle expiry follows the server's clock.
+    const fresh = await login();
+    clock.advance(3600_000 - 1);
+    assert.equal((await s.sessions.load(fresh.cookie)).userId, user.id);
+    clock.advance(1);
+    assert.equal((await s.sessions.load(fresh.cookie)).userId, 0);
+  });
+});
+
+/** Every key's contents as one text: strings, hashes, sorted sets. */
+async function dumpAll(r: Redis, keys: string[]): Promise<string> {
+  const parts: string[] = [];
+  for (const k of keys) {
+    const type = await r.type(k);
+    if (type === 'string') parts.push(String(await r.get(k)));
+    else if (type === 'hash') parts.push(JSON.stringify(await r.hgetall(k)));
+    else if (type === 'zset') parts.push(JSON.stringify(await r.zrange(k, '0', '-1', 'WITHSCORES')));
+    else parts.push(`unexpected type ${type} of ${k}`);
+  }
+  return parts.join('\n') + '\n' + keys.join('\n');
+}
+
+async function until(cond: () => Promise<boolean>, ms: number, what: string): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error(`${what}: not within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
