@@ -190,6 +190,8 @@ export async function createServices(config: Config, o: ServiceOverrides = {}): 
         setInterval(() => {
           void sessionStore.sweep().catch(() => {});
           void counters.sweep().catch(() => {});
+          // Handled reset requests are kept a day (the audit trail says what became of them), then removed.
+          void recoveryWorker.purgeHandled(clock.now() - 86400_000).catch((err: Error) => logger.error({ err: err.message }, 'reset requests not purged'));
           void retention.run();
         }, o.maintenanceIntervalMs ?? 600_000).unref(),
       );

@@ -42,8 +42,18 @@ interface Logger {
 
 const LEASE_MS = 60_000;
 const BATCH = 50;
-/** A request whose handling failed this many times is given up ('failed'), not retried forever. */
-export const MAX_ATTEMPTS = 5;
+/**
+ * A request whose handling fails is tried again after 1, 2, 4 … minutes (at most an hour apart), so a
+ * database or Redis outage of several hours loses nothing; after this many attempts (about 7 hours) it
+ * is given up ('failed') — a temporary password mailed that late would surprise more than help.
+ */
+export const MAX_ATTEMPTS = 12;
+const RETRY_MAX_MS = 3600_000;
+
+/** How long after its `attempt`-th failure a request is tried again. */
+export function retryDelay(attempt: number): number {
+  return Math.min(LEASE_MS * 2 ** Math.max(0, attempt - 1), RETRY_MAX_MS);
+}
 
 /** 'limited': an account, address or the mail budget was over its limit; nothing was sent. */
 export type ResetOutcome = 'queued' | 'nomatch' | 'cooldown' | 'limited';
@@ -134,7 +144,8 @@ export class RecoveryWorker {
           const attempt = Number(rr.rr_attempts) + 1;
           const id = Number(rr.rr_id);
           if (attempt >= MAX_ATTEMPTS && (await this.giveUp(id, lease, attempt, err as Error))) continue;
-          // Left "processing": its lease runs out and a later run tries again.
+          // Left "processing", due again after the back-off (or, if even that fails, when its lease runs out).
+          await this.retryLater(id, lease, attempt);
           this.d.logger?.error({ err: (err as Error).message, request: id, attempt }, 'reset request failed; it will be tried again');
           return handled;
         }
@@ -166,6 +177,20 @@ export class RecoveryWorker {
       .where('rr_processed', '<', before)
       .executeTakeFirst();
     return Number(r.numDeletedRows);
+  }
+
+  private async retryLater(id: number, lease: number, attempt: number): Promise<void> {
+    try {
+      await this.d.db
+        .updateTable('reset_request')
+        .set({ rr_processed: this.d.clock.now() + retryDelay(attempt) })
+        .where('rr_id', '=', id)
+        .where('rr_status', '=', 'processing')
+        .where('rr_processed', '=', lease)
+        .execute();
+    } catch {
+      // The database itself is failing: the lease runs out and the request is taken again then.
+    }
   }
 
   /** Marks a request that failed MAX_ATTEMPTS times as 'failed'; false if it is no longer this worker's. */

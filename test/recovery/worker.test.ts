@@ -10,7 +10,7 @@ import { createServices, type Services } from '../../src/services.js';
 import { createPasswordHasher } from '../../src/auth/passwords.js';
 import type { ComposedMail } from '../../src/mail/outbox.js';
 import type { OutgoingMail } from '../../src/mail/compose.js';
-import { MAX_ATTEMPTS, RecoveryWorker, type RecoveryWorkerConfig } from '../../src/recovery/worker.js';
+import { MAX_ATTEMPTS, RecoveryWorker, retryDelay, type RecoveryWorkerConfig } from '../../src/recovery/worker.js';
 import { ManualClock } from '../../src/util/clock.js';
 
 async function setup(t: { after(fn: () => Promise<void>): void }) {
@@ -93,7 +93,7 @@ test('a request that sends nothing hashes a password and builds a reset mail lik
   assert.deepEqual(outcomes.map((e) => (e.details as { outcome: string }).outcome), ['queued', 'nomatch', 'nomatch', 'cooldown']);
 });
 
-test(`a request whose handling keeps failing is tried ${MAX_ATTEMPTS} times, then given up as "failed" and audited`, async (t) => {
+test(`a request whose handling keeps failing is tried again with a growing back-off, ${MAX_ATTEMPTS} times in all, then given up as "failed" and audited`, async (t) => {
   const { s, clock, hasher } = await setup(t);
   const errors: string[] = [];
   let failing = true;
@@ -110,12 +110,18 @@ test(`a request whose handling keeps failing is tried ${MAX_ATTEMPTS} times, the
   const status = async (id: number) =>
     s.db.selectFrom('reset_request').select(['rr_status', 'rr_attempts']).where('rr_id', '=', id).executeTakeFirstOrThrow();
 
+  const delays: number[] = [];
   for (let i = 1; i < MAX_ATTEMPTS; i++) {
     assert.equal(await worker.runOnce(), 0);
     assert.deepEqual(await status(broken), { rr_status: 'processing', rr_attempts: i });
-    assert.equal(await worker.runOnce(), 0, 'not taken again while its lease runs');
-    clock.advance(60_001);
+    clock.advance(retryDelay(i) - 1);
+    assert.equal(await worker.runOnce(), 0, 'not taken again before its back-off is over');
+    assert.equal((await status(broken)).rr_attempts, i);
+    clock.advance(2);
+    delays.push(retryDelay(i) / 60_000);
   }
+  // 1, 2, 4 … minutes, at most an hour: the attempts span hours, so an outage of a few hours loses nothing.
+  assert.deepEqual(delays, [1, 2, 4, 8, 16, 32, 60, 60, 60, 60, 60]);
   assert.equal(await worker.runOnce(), 0);
   assert.deepEqual(await status(broken), { rr_status: 'failed', rr_attempts: MAX_ATTEMPTS });
   assert.equal(errors.length, MAX_ATTEMPTS);
