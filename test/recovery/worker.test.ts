@@ -156,3 +156,25 @@ test('handled requests are purged after the given time; pending and in-progress 
   // The mail the purged request queued is not touched.
   assert.equal((await s.db.selectFrom('outbox').select('ob_id').execute()).length, 1);
 });
+
+test('the server removes handled reset requests a day after, from its periodic maintenance', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'mwauth-worker-'));
+  const clock = new ManualClock();
+  const s = await createServices(
+    loadConfig({ MWAUTH_DATA_DIR: dir, MWAUTH_SERVER: 'http://wiki.test', MWAUTH_PASSWORD_SENDER: 'wiki@wiki.test' }),
+    { clock, hasher: createPasswordHasher({ iterations: 1000 }), maintenanceIntervalMs: 10 },
+  );
+  t.after(async () => {
+    await s.close(0);
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const id = await pending(s, clock, { user: 'Nobody' });
+  await s.recoveryWorker.kick();
+  const left = async () => (await s.db.selectFrom('reset_request').select('rr_id').execute()).length;
+  s.startWorkers();
+  await new Promise((r) => setTimeout(r, 100));
+  assert.equal(await left(), 1, `request ${id} is kept for a day`);
+  clock.advance(86400_000 + 1);
+  for (let i = 0; i < 200 && (await left()) > 0; i++) await new Promise((r) => setTimeout(r, 10));
+  assert.equal(await left(), 0);
+});
