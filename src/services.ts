@@ -212,7 +212,8 @@ export async function createServices(config: Config, o: ServiceOverrides = {}): 
 
 /** Redis sessions and counters; the client is loaded only when MWAUTH_REDIS_URL is set. */
 async function openRedisBackends(config: Config, clock: Clock, logger: Logger) {
-  const [{ openRedis, closeRedis, RedisSessionStore }, { RedisCounters }] = await Promise.all([
+  const [{ openRedis, closeRedis }, { RedisSessionStore }, { RedisCounters }] = await Promise.all([
+    import('./storage/redis.js'),
     import('./sessions/redisStore.js'),
     import('./limits/redisCounters.js'),
   ]);

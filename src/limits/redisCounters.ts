@@ -1,6 +1,6 @@
 // Fixed-window counters in Redis, shared by every node: one key per counter, living as long as its window.
 import type { Redis } from 'ioredis';
-import { redisCall } from '../sessions/redisStore.js';
+import { redisCall } from '../storage/redis.js';
 import type { Counters } from './counters.js';
 
 // The window starts with the first hit: only a key without an expiry gets one (PEXPIRE NX, spelled

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import type { Redis } from 'ioredis';
 import { RedisCounters } from '../../src/limits/redisCounters.js';
-import { closeRedis, openRedis } from '../../src/sessions/redisStore.js';
+import { closeRedis, openRedis } from '../../src/storage/redis.js';
 import { ROOT } from '../helpers/process.js';
 import { REDIS_URL, keysUnder, redisPrefix, skipUnless } from '../helpers/services.js';
 
@@ -147,7 +147,7 @@ describe('RedisCounters in Redis', { skip }, () => {
 
 // Real concurrency: separate processes, each with its own connection.
 const CHILD = `
-import { openRedis, closeRedis } from './src/sessions/redisStore.ts';
+import { openRedis, closeRedis } from './src/storage/redis.ts';
 import { RedisCounters } from './src/limits/redisCounters.ts';
 const redis = await openRedis(process.env.REDIS_URL);
 const counters = new RedisCounters(redis, process.env.PREFIX);
