@@ -1,4 +1,5 @@
 // Turning results, errors and warnings into MediaWiki's JSON: formatversion 1/2, every errorformat.
+import { randomBytes } from 'node:crypto';
 import type { I18n } from '../i18n/index.js';
 import type { ApiMessage } from './errors.js';
 
@@ -11,6 +12,18 @@ export type WithContent = Record<string, unknown> & { [CONTENT]?: string };
 
 export function content<T extends Record<string, unknown>>(obj: T, key: keyof T & string): T {
   Object.defineProperty(obj, CONTENT, { value: key, enumerable: false });
+  return obj;
+}
+
+/**
+ * Marks an object whose keys must print in insertion order even when some look like integers (a JS
+ * object puts "0"…"15" before "-2" and "-1"; PHP keeps the order they were added in, as in siteinfo's
+ * namespaces).
+ */
+export const KEY_ORDER = Symbol('keyOrder');
+
+export function ordered<T extends Record<string, unknown>>(obj: T, keys: string[] = Object.keys(obj)): T {
+  Object.defineProperty(obj, KEY_ORDER, { value: keys, enumerable: false });
   return obj;
 }
 
@@ -32,6 +45,8 @@ export function toFv1(value: unknown): unknown {
       const t = toFv1((value as Record<string, unknown>)[ck]);
       if (t !== undefined) out['*'] = t;
     }
+    const order = (value as { [KEY_ORDER]?: string[] })[KEY_ORDER];
+    if (order) ordered(out, order.filter((k) => k in out));
     return out;
   }
   return value;
@@ -127,9 +142,46 @@ export class ErrorFormatter {
 
 /** JSON as MediaWiki prints it: "/" unescaped; non-ASCII escaped unless allowed; <>& per the flags. */
 export function encodeJson(value: unknown, opts: { utf8: boolean; escapeXmlMeta: boolean; pretty?: boolean }): string {
-  let s = JSON.stringify(value, null, opts.pretty ? 4 : undefined) ?? 'null';
+  let s = stringify(value, opts.pretty ?? false);
   if (!opts.utf8) s = s.replace(/[\u0080-\uffff]/g, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'));
   else s = s.replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
   if (opts.escapeXmlMeta) s = s.replace(/</g, '\\u003C').replace(/>/g, '\\u003E').replace(/&/g, '\\u0026');
   return s;
+}
+
+
+/** JSON.stringify (indent 4 when pretty), except that objects marked by `ordered` keep their key order. */
+function stringify(value: unknown, pretty: boolean): string {
+  const held: unknown[] = [];
+  // A fresh tag each time, so that no string in the data can pass for a placeholder.
+  const tag = `ordered-${randomBytes(6).toString('hex')}:`;
+  const replacer = (_key: string, v: unknown) => {
+    if (v && typeof v === 'object' && !Array.isArray(v) && (v as { [KEY_ORDER]?: string[] })[KEY_ORDER]) {
+      held.push(v);
+      return `\u0000${tag}${held.length - 1}`;
+    }
+    return v;
+  };
+  const s = JSON.stringify(value, replacer, pretty ? 4 : undefined) ?? 'null';
+  if (held.length === 0) return s;
+  const placeholder = new RegExp(`( *)(?:"[^"\\n]*": )?"\\\\u0000${tag}(\\d+)"`, 'g');
+  return s.replace(placeholder, (whole, indent: string, n: string) => {
+    const obj = held[Number(n)] as (Record<string, unknown> & { [KEY_ORDER]: string[] }) | undefined;
+    if (!obj) return whole;
+    const parts: string[] = [];
+    for (const k of obj[KEY_ORDER]) {
+      if (!(k in obj)) continue;
+      const v = obj[k];
+      if (v === undefined || typeof v === 'function' || typeof v === 'symbol') continue;
+      const inner = stringify(v, pretty);
+      parts.push(pretty ? `${JSON.stringify(k)}: ${inner.replace(/\n/g, '\n    ')}` : `${JSON.stringify(k)}:${inner}`);
+    }
+    let body: string;
+    if (parts.length === 0) body = '{}';
+    else if (pretty) body = `{\n    ${parts.join(',\n    ')}\n}`;
+    else body = `{${parts.join(',')}}`;
+    // Keep what preceded the placeholder on its line (indentation and key); indent the object's lines to it.
+    const prefix = whole.slice(0, whole.lastIndexOf(`"\\u0000${tag}`));
+    return prefix + (pretty ? body.replace(/\n/g, `\n${indent}`) : body);
+  });
 }

@@ -166,3 +166,23 @@ test('siteinfo namespaces and namespacealiases: the name under "*" in fv1 (last)
   assert.equal(JSON.stringify(v2.namespacealiases), '[{"id":6,"alias":"Image"},{"id":7,"alias":"Image talk"}]');
   assert.deepEqual(Object.keys(v2), ['general', 'namespaces', 'namespacealiases']);
 });
+
+test('siteinfo namespaces print "-2" and "-1" first, as MediaWiki does: fv1, fv2 and jsonfm', async () => {
+  const c = new Client(srv.api);
+  const order = (text: string) => [...text.matchAll(/"(-?\d+)": ?\{"?\s*"?id"?: ?(-?\d+)/g)].map((m) => Number(m[1]));
+  const ids = [-2, -1, ...Array.from({ length: 16 }, (_, i) => i)];
+  const compact: string[] = [];
+  for (const fv of ['1', '2']) {
+    const r = await c.get({ action: 'query', meta: 'siteinfo', siprop: 'namespaces|general', formatversion: fv });
+    assert.deepEqual(order(r.text), ids, `formatversion=${fv}`);
+    compact.push(r.text);
+  }
+  const fm = await c.request('GET', { action: 'query', meta: 'siteinfo', siprop: 'namespaces|general', formatversion: '2', format: 'jsonfm' });
+  const pre = /<pre>([\s\S]*)<\/pre>/.exec(fm.text)![1]!.replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+  assert.deepEqual(order(pre), ids, 'jsonfm');
+  // The pretty form is the same JSON, indented four spaces a level throughout.
+  assert.deepEqual(JSON.parse(pre), JSON.parse(compact[1]!));
+  assert.match(pre, /^ {8}"namespaces": \{\n {12}"-2": \{\n {16}"id": -2,$/m);
+  assert.match(pre, /^ {12}\},\n {12}"-1": \{$/m);
+  assert.match(pre, /^ {12}\}\n {8}\}/m);
+});

@@ -1,7 +1,7 @@
 // meta=siteinfo: general facts, namespaces and aliases, as clients (mwn, mwclient, nodemw) read them.
 import { isoTimestamp } from '../../../util/clock.js';
 import { GROUP_RIGHTS } from '../../../accounts/rights.js';
-import { content } from '../../format.js';
+import { content, ordered } from '../../format.js';
 import { defineModule, type ApiContext } from '../../module.js';
 import { param } from '../../params.js';
 
@@ -30,7 +30,8 @@ function namespaces(sitename: string) {
     if (id === 8) ns.namespaceprotection = 'editinterface';
     out[String(id)] = content(ns, 'name');
   }
-  return out;
+  // "-2" and "-1" first, as MediaWiki prints them.
+  return ordered(out, list.map(([id]) => String(id)));
 }
 
 function general(ctx: ApiContext): Record<string, unknown> {
