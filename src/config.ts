@@ -3,6 +3,7 @@ import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { MailConfigError, mailSettings, type MailSettings } from './mail/settings.js';
+import { AddressRangeError, parseTrustedProxies } from './util/clientAddress.js';
 
 export interface Config {
   host: string;
@@ -52,6 +53,11 @@ export interface Config {
   enableBotPasswords: boolean;
   /** Days the audit trail keeps an event; 0 keeps events forever (MWAUTH_AUDIT_RETENTION_DAYS). */
   auditRetentionDays: number;
+  /**
+   * Proxies whose X-Forwarded-For is believed, as "address/prefix" (MWAUTH_TRUSTED_PROXIES; empty:
+   * none, the header is ignored).
+   */
+  trustedProxies: string[];
   logLevel: string;
 }
 
@@ -120,6 +126,14 @@ function limit(env: Env, name: string, dflt: [number, number]): [number, number]
   const m = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(raw);
   if (!m) throw new ConfigError(`${name} must look like COUNT/SECONDS, got "${raw}"`);
   return [Number(m[1]), Number(m[2])];
+}
+
+function trustedProxies(env: Env): string[] {
+  try {
+    return parseTrustedProxies(env.MWAUTH_TRUSTED_PROXIES ?? '');
+  } catch (err) {
+    throw err instanceof AddressRangeError ? new ConfigError(`MWAUTH_TRUSTED_PROXIES: ${err.message}`) : err;
+  }
 }
 
 /** The secret signs tokens; when not given it is made once and kept in the data folder. */
@@ -207,6 +221,7 @@ export function loadConfig(env: Env = process.env, opts: { persistSecret?: boole
     extendedLoginCookieExpiration: 180 * 86400,
     enableBotPasswords: bool(env, 'MWAUTH_ENABLE_BOT_PASSWORDS', true),
     auditRetentionDays: int(env, 'MWAUTH_AUDIT_RETENTION_DAYS', 90, 0, MAX_RETENTION_DAYS),
+    trustedProxies: trustedProxies(env),
     logLevel: env.MWAUTH_LOG_LEVEL?.trim() || 'info',
   };
 }

@@ -8,7 +8,19 @@ import { handleApi, type ApiResponse } from './api/main.js';
 import { MAX_PARAMS } from './api/request.js';
 import type { Config } from './config.js';
 import { createServices, type ServiceOverrides, type Services } from './services.js';
+import { canonicalAddress, resolveClientAddress, TrustedProxies } from './util/clientAddress.js';
 import { registerWebRoutes } from './web/index.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /**
+     * The client's address, the only one anything below the HTTP front sees (limits, throttles, blocks,
+     * the audit trail, mail): the peer's, or what trusted proxies forwarded (MWAUTH_TRUSTED_PROXIES).
+     * fastify's own `ip` is the peer's and is not used.
+     */
+    readonly clientIp: string;
+  }
+}
 
 export const BODY_LIMIT = 8 * 1024 * 1024;
 
@@ -22,7 +34,15 @@ export async function buildApp(services: Services, opts: { log?: PinoLogger } = 
   const app: FastifyInstance = (Fastify as (o: object) => FastifyInstance)({
     ...(opts.log ? { loggerInstance: opts.log } : { logger: false }),
     bodyLimit: BODY_LIMIT,
+    // fastify's trustProxy (proxy-addr) would make a malformed X-Forwarded-For entry the client's
+    // "address" and keeps ports: the address is resolved in one place instead, as clientIp.
     trustProxy: false,
+  });
+  const trusted = new TrustedProxies(services.config.trustedProxies);
+  app.decorateRequest('clientIp', {
+    getter(this: FastifyRequest) {
+      return resolveClientAddress(this.raw.socket?.remoteAddress, this.headers['x-forwarded-for'], trusted);
+    },
   });
   // Only form bodies are parameters, as in MediaWiki (PHP fills $_POST from these two types alone):
   // fastify's own JSON and text parsers go, and any other body is read (within the limit) and ignored.
@@ -41,7 +61,7 @@ export async function buildApp(services: Services, opts: { log?: PinoLogger } = 
       query: request.query as Record<string, string>,
       body: request.body,
       headers: request.headers,
-      ip: request.ip,
+      ip: request.clientIp,
     });
     return send(reply, res);
   };
@@ -54,7 +74,7 @@ export async function buildApp(services: Services, opts: { log?: PinoLogger } = 
     if (request.routeOptions.url !== apiPath) return reply.code(failure.httpStatus).header('content-type', 'text/plain; charset=utf-8').send(`${failure.code}\n`);
     // Body errors (too large, too many parameters, unreadable) answer as API errors: the query string's
     // format, formatversion and errorformat apply, with the MediaWiki-API-Error header.
-    const raw = { method: request.method, query: (request.query ?? {}) as Record<string, string>, body: null, headers: request.headers, ip: request.ip };
+    const raw = { method: request.method, query: (request.query ?? {}) as Record<string, string>, body: null, headers: request.headers, ip: request.clientIp };
     try {
       return send(reply, await handleApi(services, raw, failure));
     } catch {
@@ -132,7 +152,13 @@ export function createLogger(level: string): PinoLogger {
     level,
     redact: { paths: ['req.headers.cookie', 'req.headers.authorization', 'res.headers["set-cookie"]'], remove: true },
     serializers: {
-      req: (r: { method: string; url: string; ip?: string }) => ({ method: r.method, path: r.url.split('?')[0], ip: r.ip }),
+      // The client's address, and the peer's when a trusted proxy forwarded it.
+      req: (r: { method: string; url: string; ip?: string; clientIp?: string }) => ({
+        method: r.method,
+        path: r.url.split('?')[0],
+        ip: r.clientIp ?? r.ip,
+        ...(r.clientIp !== undefined && r.clientIp !== canonicalAddress(r.ip ?? '') ? { peer: r.ip } : {}),
+      }),
       res: (r: { statusCode: number }) => ({ statusCode: r.statusCode }),
     },
   });

@@ -79,7 +79,7 @@ export async function pageContext(services: Services, request: FastifyRequest, t
   const query = strings(request.query);
   const form = request.method === 'POST' ? strings(request.body) : {};
   const session = await services.sessions.load(request.headers.cookie);
-  const performer = await loadPerformer(services, session.userId, request.ip, session.data.bot ?? null);
+  const performer = await loadPerformer(services, session.userId, request.clientIp, session.data.bot ?? null);
   const header = request.headers['accept-language'];
   const lang = await pickLanguage(services, query.uselang, performer, Array.isArray(header) ? header[0] : header);
   const explicit: Record<string, string> = services.i18n.resolve(query.uselang) ? { uselang: lang } : {};
@@ -89,7 +89,7 @@ export async function pageContext(services: Services, request: FastifyRequest, t
     title,
     query,
     form,
-    ip: request.ip,
+    ip: request.clientIp,
     session,
     performer,
     lang,
