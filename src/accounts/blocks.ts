@@ -3,6 +3,12 @@ import type { Selectable } from 'kysely';
 import type { Db } from '../storage/db.js';
 import type { BlockTable } from '../storage/schema.js';
 import type { Clock } from '../util/clock.js';
+import { canonicalAddress } from '../util/clientAddress.js';
+
+/** An address block is stored in the one spelling requests are matched in (see clientAddress.ts). */
+function addressKey(userId: number, target: string): string {
+  return userId > 0 ? target : (canonicalAddress(target) ?? target);
+}
 
 export interface Block {
   id: number;
@@ -39,7 +45,8 @@ export class BlockStore {
   async find(userId: number, ip: string): Promise<Block | null> {
     const now = this.clock.now();
     let q = this.db.selectFrom('block').selectAll().where((eb) => eb.or([eb('bl_expiry', 'is', null), eb('bl_expiry', '>', now)]));
-    q = userId > 0 ? q.where((eb) => eb.or([eb('bl_user', '=', userId), eb('bl_target', '=', ip)])) : q.where('bl_target', '=', ip);
+    const addr = addressKey(0, ip);
+    q = userId > 0 ? q.where((eb) => eb.or([eb('bl_user', '=', userId), eb('bl_target', '=', addr)])) : q.where('bl_target', '=', addr);
     const rows = await q.orderBy('bl_user', 'desc').execute();
     return rows[0] ? toBlock(rows[0]) : null;
   }
@@ -47,7 +54,7 @@ export class BlockStore {
   async add(input: { userId: number; target: string; by: string; reason: string; expiry?: number | null; createAccount?: boolean }): Promise<void> {
     const values = {
       bl_user: input.userId,
-      bl_target: input.target,
+      bl_target: addressKey(input.userId, input.target),
       bl_by: input.by,
       bl_reason: input.reason,
       bl_timestamp: this.clock.now(),
@@ -61,8 +68,13 @@ export class BlockStore {
       .execute();
   }
 
+  /** Lifts the block of an account (by name) or of an address (in any spelling). */
   async remove(target: string): Promise<boolean> {
-    const r = await this.db.deleteFrom('block').where('bl_target', '=', target).executeTakeFirst();
+    const addr = canonicalAddress(target);
+    const r = await this.db
+      .deleteFrom('block')
+      .where((eb) => (addr ? eb.or([eb('bl_target', '=', target), eb('bl_target', '=', addr)]) : eb('bl_target', '=', target)))
+      .executeTakeFirst();
     return Number(r.numDeletedRows) > 0;
   }
 

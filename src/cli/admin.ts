@@ -1,6 +1,7 @@
 // mwauth block …, botpassword …: blocks and bot passwords.
 import type { Command } from 'commander';
 import { isIPAddress } from '../accounts/names.js';
+import { canonicalAddress } from '../util/clientAddress.js';
 import { GRANTS } from '../accounts/rights.js';
 import { generateBotPassword } from '../auth/tempPassword.js';
 import { isoTimestamp } from '../util/clock.js';
@@ -25,8 +26,9 @@ export function registerAdminCommands(program: Command, withServices: WithServic
           expiry = s.clock.now() + h * 3600_000;
         }
         if (isIPAddress(target)) {
-          await s.blocks.add({ userId: 0, target, by: opts.by, reason: opts.reason, expiry, createAccount: !opts.allowAccountCreation });
-          io.out(`blocked ${target}`);
+          const address = canonicalAddress(target) ?? target;
+          await s.blocks.add({ userId: 0, target: address, by: opts.by, reason: opts.reason, expiry, createAccount: !opts.allowAccountCreation });
+          io.out(`blocked ${address}`);
           return;
         }
         const u = await existingUser(s, target);
@@ -39,7 +41,7 @@ export function registerAdminCommands(program: Command, withServices: WithServic
     .description('lift a block')
     .action((target: string) =>
       withServices(async (s) => {
-        const key = isIPAddress(target) ? target : userName(target);
+        const key = isIPAddress(target) ? (canonicalAddress(target) ?? target) : userName(target);
         if (!(await s.blocks.remove(key))) throw new CliError(`"${key}" is not blocked`);
         io.out(`unblocked ${key}`);
       }),
