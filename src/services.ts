@@ -199,7 +199,8 @@ export async function createServices(config: Config, o: ServiceOverrides = {}): 
     async close(graceMs = config.mail.shutdownGraceMs) {
       for (const t of timers) clearInterval(t);
       await retention.stop();
-      await recoveryWorker.kick().catch(() => 0);
+      // Requests still due are handled for at most the grace time; the rest wait in the table for the next start.
+      await recoveryWorker.stop(graceMs);
       if (started) await delivery.stop(graceMs);
       await transport.close();
       await hasher.close();

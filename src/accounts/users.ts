@@ -132,12 +132,18 @@ export class UserStore {
     return Number(r?.numUpdatedRows ?? 0) > 0;
   }
 
-  async setTemporaryPassword(id: number, hash: string, db: Db = this.db): Promise<void> {
-    await db
-      .updateTable('user')
-      .set({ user_newpassword: hash, user_newpass_time: this.clock.now() })
-      .where('user_id', '=', id)
-      .execute();
+  /**
+   * Gives the account a temporary password. With `ifNewPassTime`, only if the account's last one is still
+   * the one of that time (null: none), so that two requests handled at once cannot both mail it; returns
+   * whether it was set.
+   */
+  async setTemporaryPassword(id: number, hash: string, db: Db = this.db, ifNewPassTime?: number | null): Promise<boolean> {
+    let q = db.updateTable('user').set({ user_newpassword: hash, user_newpass_time: this.clock.now() }).where('user_id', '=', id);
+    if (ifNewPassTime !== undefined) {
+      q = ifNewPassTime === null ? q.where('user_newpass_time', 'is', null) : q.where('user_newpass_time', '=', ifNewPassTime);
+    }
+    const r = await q.executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0;
   }
 
   /** Ends every remembered login of the user (the "Token" cookie stops matching). */

@@ -61,9 +61,15 @@ export type ResetOutcome = 'queued' | 'nomatch' | 'cooldown' | 'limited';
 /** Another worker took the request over after this one's lease ran out: this one's work is rolled back. */
 class LeaseLost extends Error {}
 
+/** An account this request would mail was given a temporary password by another request meanwhile. */
+class RacedForAccount extends Error {}
+
 export class RecoveryWorker {
   private running: Promise<number> | null = null;
   private again = false;
+  private stopped = false;
+  private deadline: number | null = null;
+  private readonly lanes: number;
   private readonly limits: ResetLimits | null;
 
   constructor(
@@ -81,8 +87,11 @@ export class RecoveryWorker {
       /** Where the per-account, per-address and budget limits count; without it there are none. */
       counters?: Counters;
       audit?: AuditLog;
+      /** Requests handled at once (default 2). */
+      lanes?: number;
     },
   ) {
+    this.lanes = Math.max(1, d.lanes ?? 2);
     const c = d.config;
     this.limits = d.counters
       ? new ResetLimits(d.counters, {
@@ -96,6 +105,7 @@ export class RecoveryWorker {
 
   /** Runs now, or once more right after the current run: a signal is never lost. */
   kick(): Promise<number> {
+    if (this.stopped) return Promise.resolve(0);
     if (this.running) {
       this.again = true;
       return this.running;
@@ -115,10 +125,26 @@ export class RecoveryWorker {
     return this.running;
   }
 
-  /** Processes every due request; returns how many were handled. */
+  /**
+   * Stops taking requests: the ones being handled finish, and requests still due are handled until
+   * `graceMs` have passed; the rest stay in the table for the next start. Resolves when the worker is idle.
+   */
+  async stop(graceMs = 0): Promise<void> {
+    this.deadline = Date.now() + graceMs;
+    await this.kick().catch(() => 0);
+    this.stopped = true;
+    await this.running?.catch(() => 0);
+  }
+
+  private stopping(): boolean {
+    return this.stopped || (this.deadline !== null && Date.now() >= this.deadline);
+  }
+
+  /** Processes every due request, `lanes` at a time; returns how many were handled. */
   async runOnce(): Promise<number> {
     let handled = 0;
     for (;;) {
+      if (this.stopping()) return handled;
       const now = this.d.clock.now();
       const due = await this.d.db
         .selectFrom('reset_request')
@@ -130,25 +156,44 @@ export class RecoveryWorker {
         .limit(BATCH)
         .execute();
       if (due.length === 0) return handled;
-      for (const rr of due) {
-        const lease = now + LEASE_MS;
-        if (!(await this.claim(Number(rr.rr_id), now, lease))) continue;
-        try {
-          await this.process(rr, lease);
-          handled++;
-        } catch (err) {
-          if (err instanceof LeaseLost) {
-            this.d.logger?.info({ request: Number(rr.rr_id) }, 'reset request taken over by another worker');
-            continue;
-          }
-          const attempt = Number(rr.rr_attempts) + 1;
-          const id = Number(rr.rr_id);
-          if (attempt >= MAX_ATTEMPTS && (await this.giveUp(id, lease, attempt, err as Error))) continue;
-          // Left "processing", due again after the back-off (or, if even that fails, when its lease runs out).
-          await this.retryLater(id, lease, attempt);
-          this.d.logger?.error({ err: (err as Error).message, request: id, attempt }, 'reset request failed; it will be tried again');
-          return handled;
+      let failed = false;
+      let next = 0;
+      // Hashing runs on the hasher's threads: a second lane keeps both busy while the other waits for one.
+      const lane = async () => {
+        while (!failed && !this.stopping() && next < due.length) {
+          const r = await this.handle(due[next++]!);
+          if (r === 'handled') handled++;
+          else if (r === 'failed') failed = true;
         }
+      };
+      await Promise.all(Array.from({ length: this.lanes }, lane));
+      // A failure (the database, Redis) ends this run; the back-off brings the request round again.
+      if (failed) return handled;
+    }
+  }
+
+  private async handle(rr: Selectable<ResetRequestTable>): Promise<'handled' | 'skipped' | 'failed'> {
+    const id = Number(rr.rr_id);
+    const now = this.d.clock.now();
+    const lease = now + LEASE_MS;
+    if (!(await this.claim(id, now, lease))) return 'skipped';
+    for (let tries = 0; ; tries++) {
+      try {
+        await this.process(rr, lease);
+        return 'handled';
+      } catch (err) {
+        // Another request for the same account was mailed meanwhile: decide again (now in its cooldown).
+        if (err instanceof RacedForAccount && tries < 3) continue;
+        if (err instanceof LeaseLost) {
+          this.d.logger?.info({ request: id }, 'reset request taken over by another worker');
+          return 'skipped';
+        }
+        const attempt = Number(rr.rr_attempts) + 1;
+        if (attempt >= MAX_ATTEMPTS && (await this.giveUp(id, lease, attempt, err as Error))) return 'skipped';
+        // Left "processing", due again after the back-off (or, if even that fails, when its lease runs out).
+        await this.retryLater(id, lease, attempt);
+        this.d.logger?.error({ err: (err as Error).message, request: id, attempt }, 'reset request failed; it will be tried again');
+        return 'failed';
       }
     }
   }
@@ -300,7 +345,9 @@ export class RecoveryWorker {
       await this.d.db.transaction().execute(async (trx) => {
         const queued: Array<{ user: User | null; outbox: number; kind: string }> = [];
         for (const p of prepared) {
-          if (p.user && p.hash) await this.d.users.setTemporaryPassword(p.user.id, p.hash, trx);
+          if (p.user && p.hash && !(await this.d.users.setTemporaryPassword(p.user.id, p.hash, trx, p.user.newPassTime))) {
+            throw new RacedForAccount();
+          }
           queued.push({ user: p.user, outbox: await this.d.outbox.insert(trx, p.mail), kind: p.mail.mail.kind });
         }
         if (standIn) {

@@ -178,3 +178,49 @@ test('the server removes handled reset requests a day after, from its periodic m
   for (let i = 0; i < 200 && (await left()) > 0; i++) await new Promise((r) => setTimeout(r, 10));
   assert.equal(await left(), 0);
 });
+
+test('two requests for one account handled at once (two lanes): one mail, the other finds the cooldown', async (t) => {
+  const { s, clock, hasher } = await setup(t);
+  const ann = await s.users.create({ name: 'Ann', email: 'ann@example.org', passwordHash: await hasher.hash('Ann-pass-1') });
+  // Each hash waits until both lanes are hashing: both have read Ann before either commits.
+  let inFlight = 0;
+  let bothIn!: () => void;
+  const together = new Promise<void>((r) => (bothIn = r));
+  const gated = {
+    ...hasher,
+    hash: async (pw: string) => {
+      if (++inFlight === 2) bothIn();
+      await Promise.race([together, new Promise((r) => setTimeout(r, 2000))]);
+      return hasher.hash(pw);
+    },
+  };
+  const worker = new RecoveryWorker({ db: s.db, users: s.users, hasher: gated, outbox: s.outbox, i18n: s.i18n, clock, random: s.random, config, audit: s.audit, lanes: 2 });
+  const a = await pending(s, clock, { user: 'Ann' });
+  const b = await pending(s, clock, { email: 'ann@example.org' });
+  assert.equal(await worker.runOnce(), 2);
+  assert.ok(inFlight >= 2, 'both lanes hashed at once');
+  const statuses = (await s.db.selectFrom('reset_request').select(['rr_id', 'rr_status']).where('rr_id', 'in', [a, b]).execute()).map((r) => r.rr_status).sort();
+  assert.deepEqual(statuses, ['cooldown', 'queued']);
+  assert.equal((await s.db.selectFrom('outbox').select('ob_id').execute()).length, 1, 'one mail');
+  assert.ok((await s.users.byId(ann.id))!.newPassword);
+});
+
+test('stop(): the request being handled finishes, the rest stay pending for the next start', async (t) => {
+  const { s, clock, hasher } = await setup(t);
+  let hashes = 0;
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  const slow = { ...hasher, hash: async (pw: string) => (hashes++, await gate, hasher.hash(pw)) };
+  const worker = new RecoveryWorker({ db: s.db, users: s.users, hasher: slow, outbox: s.outbox, i18n: s.i18n, clock, random: s.random, config, lanes: 1 });
+  for (let i = 0; i < 20; i++) await pending(s, clock, { user: `Nobody${i}` });
+  const run = worker.kick();
+  while (hashes === 0) await new Promise((r) => setTimeout(r, 1));
+  const stopped = worker.stop(0);
+  release();
+  await stopped;
+  assert.equal(await run, 1);
+  const byStatus = await s.db.selectFrom('reset_request').select(['rr_status']).execute();
+  assert.equal(byStatus.filter((r) => r.rr_status === 'nomatch').length, 1);
+  assert.equal(byStatus.filter((r) => r.rr_status === 'pending').length, 19);
+  assert.equal(await worker.kick(), 0, 'a stopped worker takes nothing more');
+});
