@@ -345,7 +345,10 @@ export class RecoveryWorker {
       await this.d.db.transaction().execute(async (trx) => {
         const queued: Array<{ user: User | null; outbox: number; kind: string }> = [];
         for (const p of prepared) {
-          if (p.user && p.hash && !(await this.d.users.setTemporaryPassword(p.user.id, p.hash, trx, p.user.newPassTime))) {
+          // With a cooldown, only if no other request mailed the account since it was read (without one,
+          // each request mails, whichever commits first).
+          const ifTime = cooldownMs > 0 ? p.user?.newPassTime : undefined;
+          if (p.user && p.hash && !(await this.d.users.setTemporaryPassword(p.user.id, p.hash, trx, ifTime))) {
             throw new RacedForAccount();
           }
           queued.push({ user: p.user, outbox: await this.d.outbox.insert(trx, p.mail), kind: p.mail.mail.kind });
