@@ -4,11 +4,10 @@
 // fails under MWAUTH_REQUIRE_SERVICES=1.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import type { Redis } from 'ioredis';
 import { RedisCounters } from '../../src/limits/redisCounters.js';
 import { closeRedis, openRedis } from '../../src/storage/redis.js';
-import { ROOT } from '../helpers/process.js';
+import { countingContract, hitsFromProcesses } from './contract.js';
 import { REDIS_URL, keysUnder, redisPrefix, skipUnless } from '../helpers/services.js';
 
 const skip = await skipUnless('redis');
@@ -33,25 +32,7 @@ async function expired(redis: Redis, key: string): Promise<void> {
 
 // The tests that wait for a window to end run side by side, each on its own prefix.
 describe('RedisCounters (Counters contract)', { skip, concurrency: true }, () => {
-  test('hit counts up and returns the count; peek does not count', async (t) => {
-    const { counters } = await subject(t);
-    assert.equal(await counters.peek('k'), 0);
-    assert.deepEqual([await counters.hit('k', 60), await counters.hit('k', 60), await counters.hit('k', 60)], [1, 2, 3]);
-    assert.equal(await counters.peek('k'), 3);
-    assert.equal(await counters.peek('k'), 3);
-  });
-
-  test('keys are independent; clear forgets one key', async (t) => {
-    const { counters } = await subject(t);
-    await counters.hit('a', 60);
-    await counters.hit('a', 60);
-    await counters.hit('b', 60);
-    await counters.clear('a');
-    assert.equal(await counters.peek('a'), 0);
-    assert.equal(await counters.peek('b'), 1);
-    assert.equal(await counters.hit('a', 60), 1);
-    await counters.clear('never-seen');
-  });
+  countingContract(async (t) => (await subject(t)).counters);
 
   test('the window is fixed from the first hit and resets when it ends', async (t) => {
     const { counters, redis, key } = await subject(t);
@@ -99,28 +80,6 @@ describe('RedisCounters (Counters contract)', { skip, concurrency: true }, () =>
     assert.equal(await counters.hit('m', 1), 1, 'nor reach into the next window');
   });
 
-  test('50 parallel hit-or-give-back rounds against a limit of 7 let exactly 7 through', async (t) => {
-    const { counters } = await subject(t);
-    const admitted = await Promise.all(
-      Array.from({ length: 50 }, async () => {
-        const n = await counters.hit('lim', 60);
-        if (n <= 7) return true;
-        await counters.release('lim');
-        return false;
-      }),
-    );
-    assert.equal(admitted.filter(Boolean).length, 7);
-    assert.equal(await counters.peek('lim'), 7, 'the refused rounds left nothing behind');
-  });
-
-  test('200 parallel hits are all counted, each seeing a distinct count', async (t) => {
-    const { counters } = await subject(t);
-    const results = await Promise.all(Array.from({ length: 200 }, () => counters.hit('burst', 60)));
-    assert.equal(await counters.peek('burst'), 200);
-    assert.deepEqual([...results].sort((a, b) => a - b), Array.from({ length: 200 }, (_, i) => i + 1));
-    await Promise.all(Array.from({ length: 200 }, (_, i) => counters.hit(`k${i % 4}`, 60)));
-    for (let i = 0; i < 4; i++) assert.equal(await counters.peek(`k${i}`), 50);
-  });
 });
 
 describe('RedisCounters in Redis', { skip }, () => {
@@ -158,20 +117,6 @@ process.stdout.write(JSON.stringify(seen));
 
 test('RedisCounters: 4 processes × 50 hits on one key count to exactly 200', { skip }, async (t) => {
   const { counters, prefix } = await subject(t);
-  const runs = Array.from({ length: 4 }, () =>
-    new Promise<number[]>((resolve, reject) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', CHILD], {
-        cwd: ROOT,
-        env: { ...process.env, REDIS_URL, PREFIX: prefix },
-      });
-      let out = '';
-      let err = '';
-      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-      child.on('close', (code) => (code === 0 ? resolve(JSON.parse(out) as number[]) : reject(new Error(`child failed (${code}): ${err}`))));
-    }),
-  );
-  const all = (await Promise.all(runs)).flat();
-  assert.deepEqual(all.sort((a, b) => a - b), Array.from({ length: 200 }, (_, i) => i + 1), 'every hit saw its own count');
+  await hitsFromProcesses(CHILD, { REDIS_URL, PREFIX: prefix });
   assert.equal(await counters.peek('shared'), 200);
 });
