@@ -23,6 +23,9 @@ import { SqlSessionStore } from './sessions/store.js';
 import { openDatabase, type Db } from './storage/db.js';
 import { cryptoRandom, systemClock, type Clock, type Random } from './util/clock.js';
 
+/** Longest wait between a reset's mail being queued and its delivery starting. */
+const RESET_MAIL_JITTER_MS = 1000;
+
 export interface Logger {
   info(o: object, msg: string): void;
   warn(o: object, msg: string): void;
@@ -157,7 +160,9 @@ export async function createServices(config: Config, o: ServiceOverrides = {}): 
       mailBudget: config.mailBudget,
       notifyUnknownAddress: config.notifyUnknownAddress,
     },
-    onQueued: () => delivery.kick(),
+    // A reset's mail goes out at a random moment within a second, not at once: the delivery's work then
+    // does not fall on the requester's next request, whose time would tell that the reset matched.
+    onQueued: () => void setTimeout(() => delivery.kick(), random.bytes(2).readUInt16BE(0) % RESET_MAIL_JITTER_MS).unref(),
     counters,
     audit,
   });

@@ -337,7 +337,11 @@ export class RecoveryWorker {
       // time of the requester's next request, does not tell whether it matched.
       let standIn: { hash: string; mail: ComposedMail } | null = null;
       if (!prepared.some((p) => p.hash)) {
+        // The limits were not counted for a request that matched nothing (or stopped at the cooldown).
+        if (this.limits && !taken) await this.limits.standIn();
         const temp = generateTemporaryPassword(this.d.config.tempPasswordLength, this.d.random);
+        // A match reads the account's preferences twice (requireemail, then the language of its mail).
+        if (targets.length === 0) await this.d.users.options(0);
         await this.d.users.options(targets[0]?.id ?? 0);
         const hash = await this.d.hasher.hash(temp);
         standIn = { hash, mail: await this.d.outbox.compose(this.mail(rr, targets[0] ?? null, this.d.config.language, temp)) };

@@ -224,3 +224,21 @@ test('stop(): the request being handled finishes, the rest stay pending for the 
   assert.equal(byStatus.filter((r) => r.rr_status === 'pending').length, 19);
   assert.equal(await worker.kick(), 0, 'a stopped worker takes nothing more');
 });
+
+test('a request that mails nobody counts stand-in limit counters, which limit nothing, instead of the real ones', async (t) => {
+  const { s, clock, hasher } = await setup(t);
+  await s.users.create({ name: 'Ann', email: 'ann@example.org', passwordHash: await hasher.hash('Ann-pass-1') });
+  const limited = { ...config, accountLimit: [1, 3600] as [number, number], addressLimit: [1, 3600] as [number, number], mailBudget: [1, 3600] as [number, number] };
+  const worker = new RecoveryWorker({ db: s.db, users: s.users, hasher, outbox: s.outbox, i18n: s.i18n, clock, random: s.random, config: limited, counters: s.counters });
+  for (let i = 0; i < 3; i++) await pending(s, clock, { user: `Nobody${i}` });
+  assert.equal(await worker.runOnce(), 3);
+  assert.deepEqual(
+    [await s.counters.peek('reset:stand-in:account'), await s.counters.peek('reset:stand-in:address'), await s.counters.peek('reset:stand-in:budget')],
+    [3, 3, 3],
+  );
+  assert.equal(await s.counters.peek('reset:mail-budget'), 0, 'the mail budget is untouched');
+  // With a budget of one mail, Ann's reset still goes out: the stand-ins used up nothing.
+  const ann = await pending(s, clock, { user: 'Ann' });
+  assert.equal(await worker.runOnce(), 1);
+  assert.equal((await s.db.selectFrom('reset_request').select('rr_status').where('rr_id', '=', ann).executeTakeFirstOrThrow()).rr_status, 'queued');
+});
