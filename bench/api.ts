@@ -35,6 +35,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import SQLite from 'better-sqlite3';
 import { percentile } from '../src/mail/metrics.js';
+import { CookieJar as Jar } from '../test/helpers/cookies.js';
 import { BIN, ROOT, cliEnv, freePort, runCli } from '../test/helpers/process.js';
 
 const { values: args } = parseArgs({
@@ -338,25 +339,6 @@ function request(agent: http.Agent, url: string, method: 'GET' | 'POST', body?: 
   });
 }
 
-class Jar {
-  private readonly cookies = new Map<string, string>();
-  keep(lines: string[]): void {
-    for (const line of lines) {
-      const [pair, ...attrs] = line.split(';');
-      const eq = pair!.indexOf('=');
-      if (eq < 0) continue;
-      const name = pair!.slice(0, eq).trim();
-      const value = pair!.slice(eq + 1).trim();
-      const expired = attrs.some((a) => /^\s*max-age=(0|-\d+)\s*$/i.test(a) || (/^\s*expires=/i.test(a) && Date.parse(a.split('=')[1]!) < Date.now()));
-      if (value === 'deleted' || expired) this.cookies.delete(name);
-      else this.cookies.set(name, value);
-    }
-  }
-  header(): string {
-    return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
-  }
-}
-
 interface Bot {
   name: string;
   password: string;
@@ -387,7 +369,7 @@ async function sessionCookie(api: string, bot: Bot): Promise<string> {
   const failed = await login(agent, api, bot, jar);
   agent.destroy();
   if (failed) throw new Error(`cannot log in as ${bot.name} at ${api}: ${failed}`);
-  return jar.header();
+  return jar.header() ?? '';
 }
 
 /** CONNECTIONS workers doing whole logins (token, then login) back to back for `seconds`, worker i as bots[i % n]. */

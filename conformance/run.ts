@@ -21,6 +21,7 @@ import { simpleParser } from 'mailparser';
 import { BOT_PASSWORD, CASES, FIXTURE, type Case, type HttpCase } from './cases.js';
 import { COMPARED_HEADERS, TEMP_PASSWORD, compareObserved, show, type Diff, type Observed, type SideInfo } from './compare.js';
 import { INTENDED, checkAgainstDocs, findIntended, type Intended } from './intended.js';
+import { CookieJar as Jar } from '../test/helpers/cookies.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const COOKIE_PREFIX = 'oraclewiki';
@@ -28,30 +29,7 @@ const DEFAULT_REFERENCE_MAIL = '/var/tmp/mw-oracle/data/mail';
 const DEFAULT_REFERENCE_SETUP = '/work/shared/oracle/setup.sh';
 
 // ---------------------------------------------------------------------------------------------
-// One client: a cookie jar against one API endpoint
-
-class Jar {
-  readonly cookies = new Map<string, string>();
-
-  header(): string | undefined {
-    return this.cookies.size ? [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ') : undefined;
-  }
-
-  keep(lines: string[]): void {
-    for (const line of lines) {
-      const [pair, ...attrs] = line.split(';');
-      const eq = pair!.indexOf('=');
-      if (eq < 0) continue;
-      const name = pair!.slice(0, eq).trim();
-      const value = pair!.slice(eq + 1).trim();
-      const maxAge = attrs.map((a) => /^\s*max-age=(-?\d+)\s*$/i.exec(a)).find(Boolean);
-      const expires = attrs.map((a) => /^\s*expires=(.*)$/i.exec(a)).find(Boolean);
-      const gone = value === 'deleted' || (maxAge && Number(maxAge[1]) <= 0) || (!maxAge && expires && Date.parse(expires[1]!) < Date.now());
-      if (gone) this.cookies.delete(name);
-      else this.cookies.set(name, value);
-    }
-  }
-}
+// One client: a cookie jar against one API endpoint (the jar is test/helpers/cookies.ts)
 
 // ---------------------------------------------------------------------------------------------
 // Mail: the .eml files a side writes, read as they appear

@@ -7,6 +7,7 @@ import { loadConfig } from '../../src/config.js';
 import { startServer } from '../../src/server.js';
 import type { Services } from '../../src/services.js';
 import { ManualClock, type Clock } from '../../src/util/clock.js';
+import { CookieJar } from './cookies.js';
 
 export interface TestServer {
   url: string;
@@ -66,30 +67,16 @@ export interface ApiReply {
 
 /** An HTTP client with its own cookie jar, like one MediaWiki client program. */
 export class Client {
-  readonly cookies = new Map<string, string>();
+  private readonly jar = new CookieJar();
+  readonly cookies = this.jar.cookies;
   constructor(readonly api: string, readonly headers: Record<string, string> = {}) {}
-
-  private cookieHeader(): string {
-    return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
-  }
-
-  private keep(res: Response): void {
-    for (const line of res.headers.getSetCookie()) {
-      const [pair, ...attrs] = line.split(';');
-      const eq = pair!.indexOf('=');
-      const name = pair!.slice(0, eq).trim();
-      const value = pair!.slice(eq + 1).trim();
-      const expired = attrs.some((a) => /^\s*max-age=0$/i.test(a)) || value === 'deleted';
-      if (expired) this.cookies.delete(name);
-      else this.cookies.set(name, value);
-    }
-  }
 
   async request(method: string, query: Record<string, string>, body?: Record<string, string> | FormData, extra: Record<string, string> = {}): Promise<ApiReply> {
     const url = new URL(this.api);
     for (const [k, v] of Object.entries(query)) url.searchParams.set(k, v);
     const headers: Record<string, string> = { ...this.headers, ...extra };
-    if (this.cookies.size) headers.cookie = this.cookieHeader();
+    const cookie = this.jar.header();
+    if (cookie) headers.cookie = cookie;
     let payload: BodyInit | undefined;
     if (body instanceof FormData) payload = body;
     else if (body) {
@@ -97,7 +84,7 @@ export class Client {
       headers['content-type'] = 'application/x-www-form-urlencoded';
     }
     const res = await fetch(url, { method, headers, body: payload, redirect: 'manual' });
-    this.keep(res);
+    this.jar.keep(res.headers.getSetCookie());
     const text = await res.text();
     let json: unknown = null;
     try {

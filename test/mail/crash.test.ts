@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { messageIdOf, startSmtp } from './helpers.js';
-import { count, createUsers, freePort, openDb, requestReset, serve, type Serve } from './proc.js';
+import { count, createUsers, freePort, openDb, requestReset, serve, smtpServerEnv, type Serve } from './proc.js';
 
 // With MWAUTH_TEST_REAL_LEASES=1 the restarted server waits for the dead process's leases (mail
 // 30 s, reset requests 60 s) to run out; by default they are expired by hand before the restart.
@@ -20,15 +20,7 @@ test('SIGKILL during a burst of 200 resets: after a restart every accepted reset
   // A server that takes 60 ms to answer DATA: there is nearly always a message in flight.
   const smtp = await startSmtp({ delayMs: 60 });
   const port = await freePort();
-  const env = {
-    MWAUTH_DATA_DIR: dataDir,
-    MWAUTH_PORT: String(port),
-    MWAUTH_SERVER: `http://127.0.0.1:${port}`,
-    MWAUTH_PASSWORD_SENDER: 'wiki@wiki.test',
-    MWAUTH_SMTP_URL: `smtp://127.0.0.1:${smtp.port}`,
-    MWAUTH_RESET_IP_LIMIT: '100000/3600',
-    MWAUTH_LOG_LEVEL: 'warn',
-  };
+  const env = smtpServerEnv(dataDir, port, smtp.port);
   let server: Serve | null = null;
   t.after(async () => {
     if (server && server.child.exitCode === null && server.child.signalCode === null) {

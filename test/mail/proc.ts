@@ -9,6 +9,20 @@ import { startServe, type ServeProcess } from '../helpers/process.js';
 export { freePort } from '../helpers/process.js';
 export type Serve = ServeProcess;
 
+/** The settings of a server on `port` with its own data folder, sending by SMTP to a local stub. */
+export function smtpServerEnv(dataDir: string, port: number, smtpPort: number, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    MWAUTH_DATA_DIR: dataDir,
+    MWAUTH_PORT: String(port),
+    MWAUTH_SERVER: `http://127.0.0.1:${port}`,
+    MWAUTH_PASSWORD_SENDER: 'wiki@wiki.test',
+    MWAUTH_SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
+    MWAUTH_RESET_IP_LIMIT: '100000/3600',
+    MWAUTH_LOG_LEVEL: 'warn',
+    ...extra,
+  };
+}
+
 /** `mwauth serve` with only the given MWAUTH_* settings; resolves once it serves. */
 export function serve(vars: Record<string, string>, timeoutMs = 30_000): Promise<Serve> {
   return startServe(vars, timeoutMs);

@@ -7,21 +7,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { messageIdOf, startSmtp, until, type SmtpStub } from './helpers.js';
-import { count, createUsers, freePort, openDb, requestReset, serve, type Serve } from './proc.js';
+import { count, createUsers, freePort, openDb, requestReset, serve, smtpServerEnv, type Serve } from './proc.js';
 
 async function setup(t: { after(fn: () => Promise<void>): void }, smtp: SmtpStub, extra: Record<string, string>, users: number) {
   const dataDir = mkdtempSync(join(tmpdir(), 'mwauth-mailterm-'));
   const port = await freePort();
-  const env = {
-    MWAUTH_DATA_DIR: dataDir,
-    MWAUTH_PORT: String(port),
-    MWAUTH_SERVER: `http://127.0.0.1:${port}`,
-    MWAUTH_PASSWORD_SENDER: 'wiki@wiki.test',
-    MWAUTH_SMTP_URL: `smtp://127.0.0.1:${smtp.port}`,
-    MWAUTH_RESET_IP_LIMIT: '100000/3600',
-    MWAUTH_LOG_LEVEL: 'warn',
-    ...extra,
-  };
+  const env = smtpServerEnv(dataDir, port, smtp.port, extra);
   const list = Array.from({ length: users }, (_, i) => ({ name: `Term ${i + 1}`, email: `term${i + 1}@example.org` }));
   await createUsers(env, list);
   const state = { server: null as Serve | null };

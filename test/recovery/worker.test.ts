@@ -63,21 +63,21 @@ test('a request that sends nothing hashes a password and builds a reset mail lik
     work.push(cur);
     return (await s.db.selectFrom('reset_request').select('rr_status').where('rr_id', '=', id).executeTakeFirstOrThrow()).rr_status;
   };
-  const before = async () => ({
+  const snapshot = async () => ({
     outbox: (await s.db.selectFrom('outbox').select('ob_id').execute()).length,
     queuedEvents: (await s.db.selectFrom('audit_event').select('ae_id').where('ae_type', '=', 'mail.queued').execute()).length,
     ann: (await s.users.byId(ann.id))!.newPassword,
   });
 
   assert.equal(await run({ user: 'Ann' }), 'queued');
-  const afterSend = await before();
+  const afterSend = await snapshot();
   assert.deepEqual([afterSend.outbox, afterSend.queuedEvents], [1, 1]);
 
   assert.equal(await run({ user: 'Nobody' }), 'nomatch');
   assert.equal(await run({ email: 'nobody@example.org' }), 'nomatch');
   assert.equal(await run({ user: 'Ann' }), 'cooldown'); // Ann's own request within 24 hours
   // Nothing of the stand-in work stayed: no mail, no audit of one, Ann's mailed password untouched.
-  assert.deepEqual(await before(), afterSend);
+  assert.deepEqual(await snapshot(), afterSend);
 
   // The same work each time: one hash and one reset mail of the same shape (the stand-in is never queued).
   assert.deepEqual(work.map((w) => w.hashes), [1, 1, 1, 1]);
