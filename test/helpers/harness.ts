@@ -67,9 +67,16 @@ export interface ApiReply {
 
 /** An HTTP client with its own cookie jar, like one MediaWiki client program. */
 export class Client {
-  private readonly jar = new CookieJar();
-  readonly cookies = this.jar.cookies;
-  constructor(readonly api: string, readonly headers: Record<string, string> = {}) {}
+  /** Pass another client's jar to act as the same browser (say, on another node). */
+  constructor(
+    readonly api: string,
+    readonly headers: Record<string, string> = {},
+    readonly jar = new CookieJar(),
+  ) {}
+
+  get cookies(): Map<string, string> {
+    return this.jar.cookies;
+  }
 
   async request(method: string, query: Record<string, string>, body?: Record<string, string> | FormData, extra: Record<string, string> = {}): Promise<ApiReply> {
     const url = new URL(this.api);

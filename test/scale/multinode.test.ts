@@ -76,11 +76,7 @@ describe('two nodes sharing PostgreSQL and Redis', { skip }, () => {
   });
 
   /** A client on node B with the same cookie jar as `a`. */
-  const sameBrowserOn = (api: string, a: Client): Client => {
-    const b = new Client(api);
-    (b as unknown as { cookies: Map<string, string> }).cookies = a.cookies;
-    return b;
-  };
+  const sameBrowserOn = (api: string, a: Client): Client => new Client(api, {}, a.jar);
   const count = async (q: string, ...params: unknown[]) => Number((await db.query(q, params)).rows[0].n);
 
   test('a login on A is seen on B; a CSRF token from A works on B; a logout on B ends the session on A', async () => {
