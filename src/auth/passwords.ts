@@ -1,8 +1,11 @@
 // MediaWiki-compatible password hashes. Written from MediaWiki's documented behaviour
-// (Pbkdf2Password, MWSaltedPassword "B", MWOldPassword "A", LayeredParameterizedPassword),
-// not from its code. New hashes are always ":pbkdf2:sha512:<iter>:64:<salt>:<key>"; the
-// others are verify-only so databases imported from MediaWiki keep working.
+// (Pbkdf2Password, MWSaltedPassword "B", MWOldPassword "A", LayeredParameterizedPassword,
+// BcryptPassword, Argon2Password, InvalidPassword), not from its code. New hashes are always
+// ":pbkdf2:sha512:<iter>:64:<salt>:<key>"; the others are verify-only so databases imported
+// from MediaWiki keep working, and a successful login replaces them (needsRehash).
 import { createHash, pbkdf2, timingSafeEqual } from 'node:crypto';
+import { verify as argon2Verify } from '@node-rs/argon2';
+import { verify as bcryptVerify } from '@node-rs/bcrypt';
 import { cryptoRandom, type Random } from '../util/clock.js';
 
 export interface PasswordHasher {
@@ -24,13 +27,35 @@ const MAX_ITERATIONS = 5_000_000;
 const MAX_KEY_BYTES = 1024;
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 const MD5HEX = /^[0-9a-f]{32}$/; // PHP md5() is lowercase and MediaWiki compares strings exactly
+// bcrypt: cost 2^rounds. MediaWiki's default is 9; 15 takes about two seconds here, like the PBKDF2 bound.
+const MIN_BCRYPT_ROUNDS = 4;
+const MAX_BCRYPT_ROUNDS = 15;
+// MediaWiki stores crypt()'s "$2y$<rounds>$<salt><hash>" as ":bcrypt:<rounds>$<salt>$<hash>", rounds
+// without a leading zero. crypt() writes the salt back with its unused low bits cleared, so its 22nd
+// character is one of ".Oeu"; MediaWiki compares the whole string, so any other spelling never matches.
+const BCRYPT = /^([1-9]\d?)\$([./A-Za-z0-9]{21}[.Oeu])\$([./A-Za-z0-9]{31})$/;
+// argon2: PHP's password_hash() string (PHC format, unpadded base64) inside ":argon2:". PHP's default
+// is m=65536 (KiB), t=4, p=1. Bounds: 256 MiB per verification, 4 × PHP's default work (m·t), 16 lanes.
+const ARGON2 = /^\$(argon2i|argon2id)\$v=(16|19)\$m=(\d{1,10}),t=(\d{1,10}),p=(\d{1,3})\$([A-Za-z0-9+/]{11,})\$([A-Za-z0-9+/]{6,})$/;
+const MAX_ARGON2_MEMORY_KIB = 262_144;
+const MAX_ARGON2_WORK = 4 * 65_536 * 4;
+const MAX_ARGON2_LANES = 16;
 
 interface Pbkdf2Params { algo: string; iterations: number; keyLen: number; salt: Buffer; key: Buffer }
 type Parsed =
   | ({ kind: 'pbkdf2' } & Pbkdf2Params)
   | { kind: 'md5'; salt: string | null; hex: string }
   // pbkdf2 applied to the hex output of an A/B hash ("pbkdf2-legacyA/B" from wrapOldPasswords.php).
-  | ({ kind: 'layered'; md5Salt: string | null } & Pbkdf2Params);
+  | ({ kind: 'layered'; md5Salt: string | null } & Pbkdf2Params)
+  /** crypt()'s own "$2y$NN$<salt><hash>", rebuilt from MediaWiki's ":bcrypt:" spelling. */
+  | { kind: 'bcrypt'; crypt: string }
+  /** password_hash()'s "$argon2i…" / "$argon2id…" string, as stored after ":argon2:". */
+  | { kind: 'argon2'; phc: string }
+  /**
+   * ":null:" + anything (InvalidPassword; deleteLocalPasswords.php --prefix puts it before the old hash):
+   * no password matches; the account logs in only after a reset by email.
+   */
+  | { kind: 'null' };
 
 function parsePbkdf2(algo: string, iter: string, len: string, salt: string, key: string): Pbkdf2Params | null {
   if (!ALGOS.has(algo) || !/^[1-9]\d{0,8}$/.test(iter) || !/^[1-9]\d{0,4}$/.test(len)) return null;
@@ -76,9 +101,38 @@ function parse(stored: string): Parsed | null {
       if (type === 'pbkdf2-legacyB' && md5Salt === null) return null;
       return { kind: 'layered', md5Salt, ...params };
     }
+    case 'bcrypt': {
+      const m = BCRYPT.exec(rest);
+      if (!m) return null;
+      const rounds = Number(m[1]);
+      if (rounds < MIN_BCRYPT_ROUNDS || rounds > MAX_BCRYPT_ROUNDS) return null;
+      return { kind: 'bcrypt', crypt: `$2y$${String(rounds).padStart(2, '0')}$${m[2]}${m[3]}` };
+    }
+    case 'argon2': {
+      const m = ARGON2.exec(rest);
+      if (!m) return null;
+      const [memory, time, lanes] = [Number(m[3]), Number(m[4]), Number(m[5])];
+      if (time < 1 || lanes < 1 || lanes > MAX_ARGON2_LANES || memory < 8 * lanes) return null;
+      if (memory > MAX_ARGON2_MEMORY_KIB || memory * time > MAX_ARGON2_WORK) return null;
+      return { kind: 'argon2', phc: rest };
+    }
+    case 'null':
+      return { kind: 'null' };
     default:
-      return null; // includes :bcrypt: and encrypted types, which we do not support
+      return null; // e.g. MediaWiki's encrypted types (":E:"), which need the wiki's key
   }
+}
+
+/** The formats a stored hash can have (MediaWiki's type names); "none" is MediaWiki's empty password. */
+export type StoredHashFormat = 'pbkdf2' | 'A' | 'B' | 'pbkdf2-legacyA' | 'pbkdf2-legacyB' | 'bcrypt' | 'argon2' | 'null' | 'none';
+
+/**
+ * The format of a stored hash, or null when it is none this hasher can check: an unknown type, a malformed
+ * string, or parameters beyond the bounds above. "null" and "none" never verify (no password matches).
+ */
+export function storedHashFormat(stored: string): StoredHashFormat | null {
+  if (stored === '') return 'none';
+  return parse(stored) ? (/^:([A-Za-z0-9-]+):/.exec(stored)![1] as StoredHashFormat) : null;
 }
 
 const md5hex = (data: string | Buffer): string => createHash('md5').update(data).digest('hex');
@@ -118,11 +172,12 @@ export function createPasswordHasher(
   const waiting: Array<() => void> = [];
   const inFlight = new Set<Promise<unknown>>();
 
-  async function limited(password: Buffer, salt: Buffer, iter: number, len: number, algo: string): Promise<Buffer> {
+  /** Runs one slow computation (PBKDF2, bcrypt, argon2: all on libuv's threadpool) within the cap. */
+  async function limited<T>(work: () => Promise<T>): Promise<T> {
     if (active >= workers) await new Promise<void>((r) => waiting.push(r));
     active++;
     try {
-      return await derive(password, salt, iter, len, algo);
+      return await work();
     } finally {
       active--;
       waiting.shift()?.();
@@ -140,13 +195,39 @@ export function createPasswordHasher(
     if (closed) throw new Error('password hasher is closed');
   }
 
-  async function verifyParsed(pw: Buffer, p: Parsed): Promise<boolean> {
-    if (p.kind === 'md5') {
-      return timingSafeEqual(Buffer.from(legacyMd5(pw, p.salt)), Buffer.from(p.hex));
+  const STAND_IN_SALT = Buffer.alloc(SALT_BYTES);
+  /**
+   * The work of checking a current hash, result unused. A stored hash that costs (next to) nothing to
+   * check — MD5 (:A:, :B:), :null:, or one we cannot read — still takes as long as a current one, so a
+   * wrong password for such an imported account answers in the time of an unknown name.
+   */
+  async function standIn(pw: Buffer): Promise<false> {
+    await limited(() => derive(pw, STAND_IN_SALT, iterations, KEY_BYTES, ALGO));
+    return false;
+  }
+
+  async function verifyParsed(pw: Buffer, p: Parsed | null): Promise<boolean> {
+    if (p === null || p.kind === 'null') return standIn(pw);
+    switch (p.kind) {
+      case 'md5': {
+        const ok = timingSafeEqual(Buffer.from(legacyMd5(pw, p.salt)), Buffer.from(p.hex));
+        await standIn(pw);
+        return ok;
+      }
+      case 'bcrypt': {
+        // crypt() reads the password as a C string: a NUL byte ends it (PHP's behaviour, so MediaWiki's).
+        const nul = pw.indexOf(0);
+        const input = nul === -1 ? pw : pw.subarray(0, nul);
+        return limited(() => bcryptVerify(input, p.crypt));
+      }
+      case 'argon2':
+        return limited(() => argon2Verify(p.phc, pw));
+      default: {
+        const input = p.kind === 'layered' ? Buffer.from(legacyMd5(pw, p.md5Salt)) : pw;
+        const key = await limited(() => derive(input, p.salt, p.iterations, p.keyLen, p.algo));
+        return timingSafeEqual(key, p.key); // lengths equal: parse checked key.length === keyLen
+      }
     }
-    const input = p.kind === 'layered' ? Buffer.from(legacyMd5(pw, p.md5Salt)) : pw;
-    const key = await limited(input, p.salt, p.iterations, p.keyLen, p.algo);
-    return timingSafeEqual(key, p.key); // lengths equal: parse checked key.length === keyLen
   }
 
   return {
@@ -155,19 +236,19 @@ export function createPasswordHasher(
       if (typeof password !== 'string') throw new TypeError('password must be a string');
       if (tooLong(password)) throw new Error(`password longer than ${MAX_PASSWORD_BYTES} bytes`);
       const salt = random.bytes(SALT_BYTES);
-      const key = await track(limited(Buffer.from(password, 'utf8'), salt, iterations, KEY_BYTES, ALGO));
+      const pw = Buffer.from(password, 'utf8');
+      const key = await track(limited(() => derive(pw, salt, iterations, KEY_BYTES, ALGO)));
       return `:pbkdf2:${ALGO}:${iterations}:${KEY_BYTES}:${salt.toString('base64')}:${key.toString('base64')}`;
     },
 
     async verify(password, stored) {
       checkOpen();
       if (typeof password !== 'string' || tooLong(password)) return false;
-      const parsed = parse(stored);
-      if (!parsed) return false;
       try {
-        return await track(verifyParsed(Buffer.from(password, 'utf8'), parsed));
+        return await track(verifyParsed(Buffer.from(password, 'utf8'), parse(stored)));
       } catch {
-        return false; // e.g. a digest this OpenSSL build lacks: treat as non-matching, never throw
+        // e.g. a digest this OpenSSL build lacks, or an argon2 string its library refuses: no match, never throw
+        return false;
       }
     },
 

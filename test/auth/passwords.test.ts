@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, pbkdf2Sync } from 'node:crypto';
-import { createPasswordHasher, MAX_PASSWORD_BYTES } from '../../src/auth/passwords.js';
+import { createPasswordHasher, MAX_PASSWORD_BYTES, storedHashFormat } from '../../src/auth/passwords.js';
 import {
   generateBotPassword,
   generateTemporaryPassword,
@@ -147,6 +147,154 @@ test('malformed or unsupported stored hashes are false and never throw', async (
   }
   assert.equal(await h.verify(null as unknown as string, good), false);
   assert.equal(await h.verify('pw', good), true, 'sanity');
+});
+
+// Made by MediaWiki 1.39's own PasswordFactory (BcryptPassword, Argon2Password) with the noted settings;
+// test/import/mediawiki-passwords.test.ts checks the hashes a freshly installed MediaWiki stores as well.
+const MW_BCRYPT_9 = ':bcrypt:9$dSvSJMO7i5ut2nSFHzIequ$iEN7l5sZMIlGs/Bz4QGTAvHjKNS6TS6'; // 'correct horse ✓', cost 9
+const MW_BCRYPT_72 = ':bcrypt:4$VWv7iaNGdafXfqz7MVyOPe$V7osgdOFtUPDJpOn4Y9enxGLraKuAoi'; // 'x' × 72, cost 4
+const MW_BCRYPT_NUL = ':bcrypt:5$zY6Z3uBabmgz58qqz32XP.$/hBA7YHenTKD4lfkeD.nF6G6xJk1wMC'; // 'pass\0word', cost 5
+const MW_ARGON2I = ':argon2:$argon2i$v=19$m=1024,t=2,p=1$Z3dkaXhQQ2pvdVdCV1F3Wg$i8V1iRCVVErGZ5l1bY0UEkeb0etpfU6ajLvHu7zE6Zs';
+const MW_ARGON2ID = ':argon2:$argon2id$v=19$m=2048,t=3,p=2$LjR3cFNEYkEwVGNpZUh2Wg$bcYVmGCWcK2Dr0y/OilvZbNfNe+QDKWKuH1XR1ZJAfE';
+const MW_ARGON2ID_NUL = ':argon2:$argon2id$v=19$m=1024,t=1,p=1$cjRGZGpxcHBUTTNnVDB3Lg$dcAvjAejis02W/gsLiGrQl4qT+aGio46DEMH/auR4Ek';
+
+test(':bcrypt: as MediaWiki stores it (rounds$salt$hash): the password verifies, others do not; always rehashed', async () => {
+  const h = createPasswordHasher({ iterations: 1000 });
+  assert.equal(await h.verify('correct horse ✓', MW_BCRYPT_9), true);
+  for (const wrong of ['correct horse', 'Correct horse ✓', 'correct horse ✓ ', '']) {
+    assert.equal(await h.verify(wrong, MW_BCRYPT_9), false, wrong);
+  }
+  assert.equal(h.needsRehash(MW_BCRYPT_9), true);
+  // crypt() reads 72 bytes and stops at a NUL byte; MediaWiki's check (crypt again, compare) inherits both.
+  assert.equal(await h.verify('x'.repeat(72), MW_BCRYPT_72), true);
+  assert.equal(await h.verify('x'.repeat(72) + 'anything after', MW_BCRYPT_72), true);
+  assert.equal(await h.verify('x'.repeat(71), MW_BCRYPT_72), false);
+  assert.equal(await h.verify('pass\0word', MW_BCRYPT_NUL), true);
+  assert.equal(await h.verify('pass', MW_BCRYPT_NUL), true, 'what crypt() hashed');
+  assert.equal(await h.verify('pas', MW_BCRYPT_NUL), false);
+  // PHP's own "$2y$" string is not MediaWiki's format.
+  assert.equal(await h.verify('correct horse ✓', '$2y$09$dSvSJMO7i5ut2nSFHzIequiEN7l5sZMIlGs/Bz4QGTAvHjKNS6TS6'), false);
+  await h.close();
+});
+
+test(':argon2: argon2i and argon2id as PHP writes them (any memory, passes, lanes) verify; always rehashed', async () => {
+  const h = createPasswordHasher({ iterations: 1000 });
+  for (const stored of [MW_ARGON2I, MW_ARGON2ID]) {
+    assert.equal(await h.verify('correct horse ✓', stored), true, stored);
+    assert.equal(await h.verify('correct horse', stored), false, stored);
+    assert.equal(await h.verify('', stored), false, stored);
+    assert.equal(h.needsRehash(stored), true, stored);
+  }
+  // password_verify() is binary-safe for argon2: the whole password counts.
+  assert.equal(await h.verify('pass\0word', MW_ARGON2ID_NUL), true);
+  assert.equal(await h.verify('pass', MW_ARGON2ID_NUL), false);
+  // The type is part of the hash: the same string relabelled does not verify.
+  assert.equal(await h.verify('correct horse ✓', MW_ARGON2I.replace('$argon2i$', '$argon2id$')), false);
+  await h.close();
+});
+
+test(':null: (before any hash, as deleteLocalPasswords.php --prefix writes it) and "" never verify', async () => {
+  const h = createPasswordHasher({ iterations: 1000 });
+  const real = await h.hash('pw');
+  for (const stored of [':null:', `:null:${real}`, `:null:${MW_BCRYPT_9}`, '']) {
+    assert.equal(await h.verify('pw', stored), false, stored);
+    assert.equal(await h.verify('correct horse ✓', stored), false, stored);
+    assert.equal(await h.verify('', stored), false, stored);
+    assert.equal(h.needsRehash(stored), true, stored);
+  }
+  await h.close();
+});
+
+test('bcrypt and argon2 cost parameters are bounded, so one imported row cannot pin a thread for long', async () => {
+  const h = createPasswordHasher({ iterations: 1000 });
+  // Each of these would take seconds to minutes, or gigabytes: refused as unreadable, no work started.
+  const [, , bsalt, bhash] = /^:bcrypt:(\d+)\$(.{22})\$(.{31})$/.exec(MW_BCRYPT_9)!;
+  const bcryptCost = (n: number) => `:bcrypt:${n}$${bsalt}$${bhash}`;
+  const argon = (params: string, type = 'argon2id') =>
+    `:argon2:$${type}$v=19$${params}$LjR3cFNEYkEwVGNpZUh2Wg$bcYVmGCWcK2Dr0y/OilvZbNfNe+QDKWKuH1XR1ZJAfE`;
+  const refused = [
+    bcryptCost(16), bcryptCost(31), bcryptCost(3), ':bcrypt:09$' + bsalt + '$' + bhash, ':bcrypt:99$' + bsalt + '$' + bhash,
+    argon('m=262145,t=1,p=1'), argon('m=4194304,t=1,p=1'), argon('m=65536,t=17,p=1'), argon('m=131072,t=9,p=1'),
+    argon('m=65536,t=4,p=17'), argon('m=65536,t=0,p=1'), argon('m=8,t=1,p=2'), argon('m=65536,t=4,p=0'),
+    argon('m=65536,t=4,p=1', 'argon2d'), argon('m=99999999999,t=1,p=1'),
+  ];
+  for (const stored of refused) {
+    assert.equal(storedHashFormat(stored), null, stored);
+    assert.equal(await h.verify('correct horse ✓', stored), false, stored);
+    assert.equal(h.needsRehash(stored), true, stored);
+  }
+  // The bounds themselves are readable: bcrypt 4 to 15, argon2 up to 256 MiB and 4 × PHP's default work.
+  for (const stored of [bcryptCost(4), bcryptCost(15), argon('m=262144,t=1,p=1'), argon('m=65536,t=16,p=1'), argon('m=16,t=1,p=2'), argon('m=65536,t=4,p=16')]) {
+    assert.ok(storedHashFormat(stored), stored);
+  }
+  assert.equal(await h.verify('x', bcryptCost(4)), false);
+  await h.close();
+});
+
+test('storedHashFormat names every MediaWiki format, and null for what cannot be checked', () => {
+  const cases: Array<[string, ReturnType<typeof storedHashFormat>]> = [
+    [':pbkdf2:sha512:30000:64:' + 'A'.repeat(22) + '==:' + 'A'.repeat(86) + '==', 'pbkdf2'],
+    [`:A:${md5('pw')}`, 'A'], [`:B:salt:${md5('x')}`, 'B'],
+    [`:pbkdf2-legacyA:!sha512:100:64!!${'A'.repeat(24)}!${'A'.repeat(86)}==`, 'pbkdf2-legacyA'],
+    [`:pbkdf2-legacyB:!sha512:100:64!5eed!${'A'.repeat(24)}!${'A'.repeat(86)}==`, 'pbkdf2-legacyB'],
+    [MW_BCRYPT_9, 'bcrypt'], [MW_ARGON2I, 'argon2'], [MW_ARGON2ID, 'argon2'],
+    [':null:', 'null'], [`:null:${MW_BCRYPT_9}`, 'null'], ['', 'none'],
+    [':E:whatever', null], ['plain', null], [':pbkdf2:sha512:1:64:x:y', null],
+  ];
+  for (const [stored, format] of cases) assert.equal(storedHashFormat(stored), format, stored);
+});
+
+test('malformed :bcrypt: and :argon2: strings are false and never throw', async () => {
+  const h = createPasswordHasher({ iterations: 1000 });
+  const bad = [
+    ':bcrypt:', ':bcrypt:9', ':bcrypt:9$', ':bcrypt:9$dSvSJMO7i5ut2nSFHzIequ', ':bcrypt:9$dSvSJMO7i5ut2nSFHzIequ$',
+    MW_BCRYPT_9 + 'x', MW_BCRYPT_9.slice(0, -1), MW_BCRYPT_9.replace('equ$', 'eqv$'), MW_BCRYPT_9.replace('$', ':'),
+    ':bcrypt:9$dSvSJMO7i5ut2nSFHzIe!u$iEN7l5sZMIlGs/Bz4QGTAvHjKNS6TS6', ':BCRYPT:9$dSvSJMO7i5ut2nSFHzIequ$iEN7l5sZMIlGs/Bz4QGTAvHjKNS6TS6',
+    ':argon2:', ':argon2:$argon2id$', MW_ARGON2ID.replace('v=19', 'v=20'), MW_ARGON2ID.replace(',p=2', ''),
+    MW_ARGON2ID.replace(/\$[^$]+$/, '$AAAA'), MW_ARGON2ID.replace(/\$[^$]+$/, '$!!!!notbase64'), MW_ARGON2ID + '=',
+    MW_ARGON2ID.replace(':argon2:', ':argon2:x'), MW_ARGON2ID.replace(':argon2:', ''), MW_ARGON2ID.slice(0, 40),
+  ];
+  for (const s of bad) {
+    assert.equal(await h.verify('correct horse ✓', s), false, s);
+    assert.equal(h.needsRehash(s), true, s);
+  }
+  await h.close();
+});
+
+test('bcrypt and argon2 run off the event loop, within the hasher\'s worker cap', async () => {
+  const h = createPasswordHasher({ iterations: 1000, workers: 1 });
+  let ticks = 0;
+  let running = true;
+  const spin = () => {
+    ticks++;
+    if (running) setImmediate(spin);
+  };
+  setImmediate(spin);
+  const order: string[] = [];
+  const jobs = [
+    h.verify('correct horse ✓', MW_BCRYPT_9).then((ok) => order.push(`bcrypt ${ok}`)),
+    h.verify('correct horse ✓', MW_ARGON2ID).then((ok) => order.push(`argon2 ${ok}`)),
+    h.verify('correct horse ✓', MW_BCRYPT_9).then((ok) => order.push(`bcrypt ${ok}`)),
+  ];
+  await Promise.all(jobs);
+  running = false;
+  assert.deepEqual(order, ['bcrypt true', 'argon2 true', 'bcrypt true'], 'one at a time, in turn');
+  assert.ok(ticks > 10, `event loop ticked ${ticks} times`);
+  await h.close();
+});
+
+test('a hash that costs nothing to check (:A:, :B:, :null:, "", unreadable) still takes a worker for a current hash\'s time', async () => {
+  // With one worker busy on a hash, such a check waits its turn: it does the same work as a current hash,
+  // so a wrong password for an imported MD5 or password-less account answers in the time of an unknown name.
+  for (const stored of [`:A:${md5('pw')}`, `:B:salt:${md5(`salt-${md5('pw')}`)}`, ':null:', '', ':unknown:x']) {
+    const h = createPasswordHasher({ iterations: 1000, workers: 1 });
+    const order: string[] = [];
+    const busy = h.hash('first').then(() => order.push('hash'));
+    const check = h.verify('pw', stored).then((ok) => order.push(`check ${ok}`));
+    await Promise.all([busy, check]);
+    assert.deepEqual(order, ['hash', `check ${stored.startsWith(':A:') || stored.startsWith(':B:')}`], stored);
+    await h.close();
+  }
 });
 
 test('passwords over 4096 bytes: hash rejects, verify is false without hashing', async () => {
