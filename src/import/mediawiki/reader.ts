@@ -133,8 +133,11 @@ export class MediaWikiReader {
         `SELECT ug_user, ug_group, ug_expiry FROM ${s.table('user_groups')} WHERE ug_user BETWEEN ? AND ? ORDER BY ug_user, ug_group`,
         [lo, hi],
       );
+      // By the primary key (up_user, up_property). SQLite would rather use the up_property index and scan
+      // every account's "language" row per batch; the unary plus keeps it from that index.
+      const property = this.db.dialect === 'sqlite' ? '+up_property' : 'up_property';
       const prefs = await this.query(
-        `SELECT up_user, up_property, up_value FROM ${s.table('user_properties')} WHERE up_user BETWEEN ? AND ? AND up_property IN (${PREFERENCES.map(() => '?').join(', ')})`,
+        `SELECT up_user, up_property, up_value FROM ${s.table('user_properties')} WHERE up_user BETWEEN ? AND ? AND ${property} IN (${PREFERENCES.map(() => '?').join(', ')})`,
         [lo, hi, ...PREFERENCES],
       );
       const bots = await this.query(
