@@ -253,7 +253,10 @@ export async function createMediaWikiFixture(opts: FixtureOptions): Promise<Medi
     await maintenance('edit', ['--user', 'Salted B', '--summary', 'fixture edit', 'Fixture page one'], { input: 'One.' });
     await maintenance('edit', ['--user', 'Salted B', '--summary', 'fixture edit', 'Fixture page two'], { input: 'Two.' });
 
-    // The rest through MediaWiki's services (test/import/mediawiki-fixture.php).
+    // The rest through MediaWiki's services (test/import/mediawiki-fixture.php): where no maintenance
+    // script offers it (group expiry, unconfirmed addresses, bot-password restrictions, IP and range blocks
+    // with their flags, temporary passwords), and preferences, since userOptions.php only changes values
+    // already stored (it calls the same UserOptionsManager).
     const plan = {
       createWithoutPassword: [NO_PASSWORD_USER],
       nullPrefix: [NULL_PASSWORD_USER.name],
