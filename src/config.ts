@@ -147,7 +147,8 @@ function secret(env: Env, dataDir: string, persist: boolean): string {
   if (existsSync(file)) return readFileSync(file, 'utf8').trim();
   const made = randomBytes(32).toString('hex');
   if (persist) {
-    mkdirSync(dataDir, { recursive: true });
+    // The data folder holds the database, this secret and the mail folder: the owner's alone.
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     writeFileSync(file, made + '\n', { mode: 0o600 });
   }
   return made;

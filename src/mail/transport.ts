@@ -78,7 +78,8 @@ export class FileTransport implements MailTransport {
     // sees half a message, and a retry simply replaces the earlier copy.
     const tmp = join(this.dir, `.${randomBytes(6).toString('hex')}.tmp`);
     try {
-      await mkdir(this.dir, { recursive: true });
+      // The files hold temporary passwords: the folder is the owner's alone when mwauth makes it.
+      await mkdir(this.dir, { recursive: true, mode: 0o700 });
       await writeFile(tmp, msg.raw, { flag: 'wx', mode: 0o600 });
       await rename(tmp, target);
     } catch (err) {
