@@ -17,6 +17,7 @@ import { loadPerformer } from '../src/accounts/performer.js';
 import { createPasswordHasher, DEFAULT_PBKDF2_ITERATIONS } from '../src/auth/passwords.js';
 import { loadConfig } from '../src/config.js';
 import { Outbox } from '../src/mail/outbox.js';
+import { MailSeal } from '../src/mail/seal.js';
 import { parseSmtpUrl } from '../src/mail/settings.js';
 import { classifySmtpError, SmtpTransport, type MailTransport } from '../src/mail/transport.js';
 import { DeliveryWorker } from '../src/mail/worker.js';
@@ -100,7 +101,7 @@ const fmtMs = (ms: number | null) => (ms === null ? '-' : ms < 10_000 ? `${Math.
 async function throughput(sinkPort: number): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'mwauth-bench-'));
   const handle = await openDatabase({ databaseUrl: null, dataDir: dir });
-  const outbox = new Outbox({ db: handle.db, clock: systemClock, random: cryptoRandom, from: 'wiki@bench.test', fromName: 'Bench Wiki', domain: 'bench.test' });
+  const outbox = new Outbox({ db: handle.db, clock: systemClock, random: cryptoRandom, from: 'wiki@bench.test', fromName: 'Bench Wiki', domain: 'bench.test', seal: new MailSeal('bench-secret-0123456789') });
   const fill = async () => {
     await handle.db.deleteFrom('outbox').execute();
     const t0 = performance.now();

@@ -14,6 +14,7 @@ import type { Config } from './config.js';
 import { createI18n, type I18n } from './i18n/index.js';
 import { SqlCounters, type Counters } from './limits/counters.js';
 import { Outbox } from './mail/outbox.js';
+import { MailSeal } from './mail/seal.js';
 import { createTransport, type MailTransport } from './mail/transport.js';
 import { DeliveryWorker } from './mail/worker.js';
 import { RecoveryService } from './recovery/service.js';
@@ -122,6 +123,7 @@ export async function createServices(config: Config, o: ServiceOverrides = {}): 
     passwordChanges: { change: (...a) => passwordChanges.change(...a) },
   });
   const transport = o.transport ?? createTransport({ smtp: config.mail.smtp, mailDir: config.mailDir, dkim: config.mail.dkim });
+  const seal = new MailSeal(config.secret);
   const outbox = new Outbox({
     db,
     clock,
@@ -129,9 +131,10 @@ export async function createServices(config: Config, o: ServiceOverrides = {}): 
     from: config.passwordSender,
     fromName: config.sitename,
     domain: config.passwordSender.split('@')[1]!,
+    seal,
   });
   const delivery = new DeliveryWorker({
-    db, clock, transport, logger, random, metrics: outbox.metrics, maxAttempts: config.mail.maxAttempts,
+    db, clock, transport, logger, random, seal, metrics: outbox.metrics, maxAttempts: config.mail.maxAttempts,
     onOutcome: auditMailOutcome(audit),
   });
   const passwordChanges = new PasswordChanges({
@@ -185,6 +188,8 @@ export async function createServices(config: Config, o: ServiceOverrides = {}): 
     startWorkers() {
       if (started) return;
       started = true;
+      // Mail queued by an older version with its secret in the clear is sealed (or, once sent, emptied).
+      void outbox.sealOlderRows().catch((err: Error) => logger.error({ err: err.message }, 'older outbox rows not sealed'));
       delivery.start(1000);
       // Picks up requests left pending by a crash, and expired rows.
       void recoveryWorker.kick().catch(() => {});
