@@ -36,7 +36,8 @@ export interface PasswordChangeDeps {
   audit: AuditLog;
   i18n: I18n;
   clock: Clock;
-  config: { server: string; articlePath: string; language: string };
+  /** The site the notice speaks for; null: unknown (a command line before any server ran), so no notice. */
+  config: { server: string; articlePath: string; language: string } | null;
   /** Called when a mail was queued (wakes the delivery worker). */
   onQueued?: () => void;
 }
@@ -85,7 +86,8 @@ export class PasswordChanges {
     const via = ctx.via ?? 'other';
     // The slow and the non-transactional reads first: nothing waits on an open transaction.
     const hash = await d.hasher.hash(password);
-    const lang = d.i18n.resolve((await d.users.options(user.id)).language) ?? d.config.language;
+    const site = d.config;
+    const lang = d.i18n.resolve((await d.users.options(user.id)).language) ?? site?.language ?? 'en';
     const bots = (await d.botPasswords.list(user.id)).filter((b) => b.valid).length;
     let mailed = false;
     await d.db.transaction().execute(async (trx) => {
@@ -97,8 +99,8 @@ export class PasswordChanges {
         { type: 'password.changed', ...who, details: { via, temporaryCleared: current.newPassword !== '', botsInvalidated: bots } },
         trx,
       );
-      if (current.email) {
-        const mail = passwordChangedMail(d.i18n, d.config, { userId: user.id, userName: current.name, to: current.email, lang, time: d.clock.now(), ip });
+      if (current.email && site) {
+        const mail = passwordChangedMail(d.i18n, site, { userId: user.id, userName: current.name, to: current.email, lang, time: d.clock.now(), ip });
         const outbox = await d.outbox.enqueue(trx, mail);
         await d.audit.record({ type: 'mail.queued', ...who, details: { kind: mail.kind, outbox } }, trx);
         mailed = true;

@@ -92,6 +92,15 @@ export class FileTransport implements MailTransport {
   async close(): Promise<void> {}
 }
 
+/** The transport of a command-line run: it sends nothing, since mail is the server's to deliver. */
+export class NoDelivery implements MailTransport {
+  async send(): Promise<void> {
+    throw new TransportError('mail is delivered by the server (mwauth serve), not by a command-line run', true, undefined, { scope: 'transport' });
+  }
+
+  async close(): Promise<void> {}
+}
+
 // Failures of the way out, not of the message: retried even when the server gave a 5xx (a 535
 // bad-credentials reply must not fail every queued reset mail), and they pause the worker.
 const TRANSPORT_CODES = new Set([
