@@ -13,6 +13,7 @@ import { createPasswordHasher, type PasswordHasher } from './auth/passwords.js';
 import type { Config } from './config.js';
 import { createI18n, type I18n } from './i18n/index.js';
 import { SqlCounters, type Counters } from './limits/counters.js';
+import { AddressLimit } from './mail/limits.js';
 import { Outbox } from './mail/outbox.js';
 import { MailSeal } from './mail/seal.js';
 import { readSiteSettings, recordSiteSettings, siteSettingsOf, type SiteSettings } from './mail/site.js';
@@ -70,6 +71,8 @@ export interface Services {
   recovery: RecoveryService;
   recoveryWorker: RecoveryWorker;
   outbox: Outbox;
+  /** Every mail counts against its address (MWAUTH_RESET_ADDRESS_LIMIT); a command line counts, never refuses. */
+  addressLimit: AddressLimit;
   transport: MailTransport;
   delivery: DeliveryWorker;
   modules: ModuleRegistry;
@@ -168,11 +171,13 @@ export async function createServices(config: Config, o: ServiceOverrides = {}): 
     db, clock, transport, logger, random, seal, metrics: outbox.metrics, maxAttempts: config.mail.maxAttempts,
     onOutcome: auditMailOutcome(audit),
   });
+  const addressLimit = new AddressLimit(counters, config.resetAddressLimit, role === 'server');
   const passwordChanges = new PasswordChanges({
     db, users, botPasswords, hasher, sessions, outbox, audit, i18n, clock,
     // Without a recorded site (a command line before any server ran) there is nothing to compose a notice from.
     config: site ? { server: site.server, articlePath: site.articlePath, language: site.language } : null,
     onQueued: () => delivery.kick(),
+    addressLimit,
   });
   const recoveryWorker = new RecoveryWorker({
     db,
@@ -193,6 +198,8 @@ export async function createServices(config: Config, o: ServiceOverrides = {}): 
       accountLimit: config.resetAccountLimit,
       addressLimit: config.resetAddressLimit,
       mailBudget: config.mailBudget,
+      networkBudget: config.mailBudgetPerNetwork,
+      maxAccounts: config.resetMaxAccounts,
       notifyUnknownAddress: config.notifyUnknownAddress,
     },
     // A reset's mail goes out at a random moment within a second, not at once: the delivery's work then
@@ -217,7 +224,7 @@ export async function createServices(config: Config, o: ServiceOverrides = {}): 
   let started = false;
   return {
     config, role, site, db, dialect: handle.dialect, clock, random, logger, i18n, hasher, counters, users, blocks, botPasswords,
-    auth, sessions, recovery, recoveryWorker, outbox, transport, delivery, modules: createRegistry(), passwordChanges, audit,
+    auth, sessions, recovery, recoveryWorker, outbox, addressLimit, transport, delivery, modules: createRegistry(), passwordChanges, audit,
     startWorkers() {
       if (role !== 'server') throw new Error('a command-line run starts no workers: mail is the server\'s to send');
       if (started) return;

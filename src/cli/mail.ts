@@ -211,6 +211,8 @@ export function registerMailCommands(program: Command, withServices: WithService
         // The mail is the server's, composed from what it recorded and sent by it: what is tested is the server.
         const site = s.site;
         if (!site) throw new CliError('no server has run on this database yet: start "mwauth serve" (it sends the mail), then test again');
+        // Counted against the address like every mail (an operator's test is never refused).
+        await s.addressLimit.take(address);
         const id = await s.outbox.enqueue(s.db, {
           kind: 'test',
           userId: 0,
