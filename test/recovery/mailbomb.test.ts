@@ -147,3 +147,16 @@ test('"password changed" notices count against the address: past twice its limit
   await s.passwordChanges.change((await s.users.byId(rae.id))!, 'Rae-pass-new-long', { ip: '198.51.100.20', via: 'forced' });
   assert.deepEqual((await mailsTo(s, 'rae@example.org')).map((m) => m[0]), ['password-reset', 'password-reset', 'password-reset', 'password-changed']);
 });
+
+test('the notice to an address that no account uses counts against that address too', async (t) => {
+  const { s } = await setup(t, { MWAUTH_NOTIFY_UNKNOWN_ADDRESS: 'true', MWAUTH_RESET_ADDRESS_LIMIT: '1/86400' });
+  await reset(s, '198.51.100.1', { email: 'stranger@example.org' });
+  await s.recoveryWorker.kick();
+  assert.deepEqual(await mailsTo(s, 'stranger@example.org'), [['reset-unknown-address', 0]]);
+  // The address's one mail of the day is spent: a reset for an account made with it afterwards sends nothing.
+  await s.users.create({ name: 'Sam', email: 'stranger@example.org', passwordHash: 'x' });
+  await reset(s, '198.51.100.2', { user: 'Sam' });
+  await s.recoveryWorker.kick();
+  assert.equal((await mailsTo(s, 'stranger@example.org')).length, 1);
+  assert.deepEqual((await s.audit.query({ user: 'Sam', type: 'reset.outcome' }))[0]!.details, { request: 2, outcome: 'limited', limit: 'address' });
+});
