@@ -167,6 +167,7 @@ async function burst(sinkPort: number): Promise<void> {
     // The burst comes from one address and exceeds the site's default hourly mail budget on purpose.
     MWAUTH_RESET_IP_LIMIT: '100000000/3600',
     MWAUTH_MAIL_BUDGET: '100000000/3600',
+    MWAUTH_MAIL_BUDGET_PER_NETWORK: '100000000/3600',
   });
   // Problems (a failed request, a mail that could not be sent) are printed; routine lines are not.
   const quiet = () => {};
