@@ -77,7 +77,7 @@ const BOTS = [
 /** Both sides answer "throttled" once a sixth login of one account and address is in flight. */
 const LOGIN_THROTTLE = 5;
 const UNKNOWN = 'NoSuchUserBench';
-// Per-IP limit, cooldown and the silent per-account, per-address and site-wide mail limits lifted, so
+// Per-IP limit, cooldown and the silent per-account, per-address, per-network and site-wide mail limits lifted, so
 // every reset takes the full path (MediaWiki has only the first two); logging stays at its default.
 const MWAUTH_ENV = {
   MWAUTH_RESET_IP_LIMIT: '1000000000/3600',
@@ -85,6 +85,7 @@ const MWAUTH_ENV = {
   MWAUTH_RESET_ACCOUNT_LIMIT: '1000000000/86400',
   MWAUTH_RESET_ADDRESS_LIMIT: '1000000000/86400',
   MWAUTH_MAIL_BUDGET: '1000000000/3600',
+  MWAUTH_MAIL_BUDGET_PER_NETWORK: '1000000000/3600',
   MWAUTH_LOG_LEVEL: args['log-level']!,
 };
 const overridePhp = (lines: string) => `<?php

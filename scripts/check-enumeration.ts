@@ -355,13 +355,14 @@ async function main(): Promise<void> {
   const loginUsers = Array.from({ length: N }, (_, i) => ({ name: `Login-E-${pad(i)}`, email: `l${pad(i)}@enum.example` }));
   const probeUsers = Array.from({ length: PROBES }, (_, i) => ({ name: `Probe-E-${pad(i)}`, email: `p${pad(i)}@enum.example` }));
   // Every limit high, so that each request for an existing account makes the worker do its full work
-  // (a temporary password and a mail): the per-IP limit, and the per-account, per-address and site-wide
-  // mail limits of the reset worker.
+  // (a temporary password and a mail): the per-IP limit, and the per-account, per-address, per-network and
+  // site-wide mail limits of the reset worker.
   const highLimits = {
     MWAUTH_RESET_IP_LIMIT: '1000000/3600',
     MWAUTH_RESET_ACCOUNT_LIMIT: '1000000/3600',
     MWAUTH_RESET_ADDRESS_LIMIT: '1000000/3600',
     MWAUTH_MAIL_BUDGET: '1000000/3600',
+    MWAUTH_MAIL_BUDGET_PER_NETWORK: '1000000/3600',
   };
   const high = await startServer('high', highLimits, [...resetUser, ...resetMail, ...loginUsers, ...probeUsers]);
   console.log(`server: ${high.url} (child process ${high.proc.pid}), ${Object.entries(highLimits).map(([k, v]) => `${k}=${v}`).join(' ')}, ${resetUser.length + resetMail.length + loginUsers.length + probeUsers.length} accounts`);

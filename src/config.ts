@@ -40,10 +40,17 @@ export interface Config {
   resetIpLimit: [number, number];
   /** Reset mails per account, [count, seconds] (MWAUTH_RESET_ACCOUNT_LIMIT; applied by the worker). */
   resetAccountLimit: [number, number];
-  /** Reset mails per receiving address, [count, seconds] (MWAUTH_RESET_ADDRESS_LIMIT). */
+  /**
+   * Mails per receiving address, every kind counted, [count, seconds] (MWAUTH_RESET_ADDRESS_LIMIT): reset
+   * mail up to the count, the "password changed" notice up to twice it.
+   */
   resetAddressLimit: [number, number];
+  /** The most accounts one reset request by address mails (MWAUTH_RESET_MAX_ACCOUNTS): the oldest ones. */
+  resetMaxAccounts: number;
   /** Mails the reset worker may send site-wide, [count, seconds] (MWAUTH_MAIL_BUDGET). */
   mailBudget: [number, number];
+  /** The share of the budget the requests of one network may spend, [count, seconds] (MWAUTH_MAIL_BUDGET_PER_NETWORK). */
+  mailBudgetPerNetwork: [number, number];
   /** Tell an address that matches no account about a reset asked for it (MWAUTH_NOTIFY_UNKNOWN_ADDRESS). */
   notifyUnknownAddress: boolean;
   loginThrottle: Array<{ count: number; seconds: number }>;
@@ -147,7 +154,8 @@ function secret(env: Env, dataDir: string, persist: boolean): string {
   if (existsSync(file)) return readFileSync(file, 'utf8').trim();
   const made = randomBytes(32).toString('hex');
   if (persist) {
-    mkdirSync(dataDir, { recursive: true });
+    // The data folder holds the database, this secret and the mail folder: the owner's alone.
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     writeFileSync(file, made + '\n', { mode: 0o600 });
   }
   return made;
@@ -210,7 +218,9 @@ export function loadConfig(env: Env = process.env, opts: { persistSecret?: boole
     resetIpLimit: limit(env, 'MWAUTH_RESET_IP_LIMIT', [5, 3600]),
     resetAccountLimit: limit(env, 'MWAUTH_RESET_ACCOUNT_LIMIT', [3, 86400]),
     resetAddressLimit: limit(env, 'MWAUTH_RESET_ADDRESS_LIMIT', [5, 86400]),
+    resetMaxAccounts: int(env, 'MWAUTH_RESET_MAX_ACCOUNTS', 5, 1, 1000),
     mailBudget: limit(env, 'MWAUTH_MAIL_BUDGET', [1000, 3600]),
+    mailBudgetPerNetwork: limit(env, 'MWAUTH_MAIL_BUDGET_PER_NETWORK', [100, 3600]),
     notifyUnknownAddress: bool(env, 'MWAUTH_NOTIFY_UNKNOWN_ADDRESS', false),
     loginThrottle: [
       { count: 5, seconds: 300 },

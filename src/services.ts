@@ -13,8 +13,11 @@ import { createPasswordHasher, type PasswordHasher } from './auth/passwords.js';
 import type { Config } from './config.js';
 import { createI18n, type I18n } from './i18n/index.js';
 import { SqlCounters, type Counters } from './limits/counters.js';
+import { AddressLimit } from './mail/limits.js';
 import { Outbox } from './mail/outbox.js';
-import { createTransport, type MailTransport } from './mail/transport.js';
+import { MailSeal } from './mail/seal.js';
+import { readSiteSettings, recordSiteSettings, siteSettingsOf, type SiteSettings } from './mail/site.js';
+import { createTransport, NoDelivery, type MailTransport } from './mail/transport.js';
 import { DeliveryWorker } from './mail/worker.js';
 import { RecoveryService } from './recovery/service.js';
 import { RecoveryWorker } from './recovery/worker.js';
@@ -34,8 +37,21 @@ export interface Logger {
 
 export const silentLogger: Logger = { info() {}, warn() {}, error() {} };
 
+/**
+ * 'server': `mwauth serve` (and tests standing in for it): it runs the reset worker and delivers mail, and
+ * records its site settings for command-line runs. 'cli': a one-shot command: it may queue mail, composed
+ * from the settings the server recorded, but runs no worker and delivers nothing.
+ */
+export type ServicesRole = 'server' | 'cli';
+
 export interface Services {
   config: Config;
+  role: ServicesRole;
+  /**
+   * The site mail is composed for: the server's own settings; in a command-line run, those the server
+   * recorded (null when no server has run on this database yet: then no mail can be composed).
+   */
+  site: SiteSettings | null;
   db: Db;
   dialect: 'sqlite' | 'postgres';
   clock: Clock;
@@ -55,10 +71,12 @@ export interface Services {
   recovery: RecoveryService;
   recoveryWorker: RecoveryWorker;
   outbox: Outbox;
+  /** Every mail counts against its address (MWAUTH_RESET_ADDRESS_LIMIT); a command line counts, never refuses. */
+  addressLimit: AddressLimit;
   transport: MailTransport;
   delivery: DeliveryWorker;
   modules: ModuleRegistry;
-  /** Starts the background workers (the CLI's one-shot commands do not). */
+  /** Starts the background workers (a server only: the CLI's one-shot commands have none). */
   startWorkers(): void;
   /** Lets queued work finish within `graceMs`, then closes every backend. */
   close(graceMs?: number): Promise<void>;
@@ -72,6 +90,8 @@ export interface ServiceOverrides {
   hasher?: PasswordHasher;
   /** How often the periodic maintenance (sweeps, audit retention) looks for work; default ten minutes. */
   maintenanceIntervalMs?: number;
+  /** Default 'server'. */
+  role?: ServicesRole;
 }
 
 export async function createServices(config: Config, o: ServiceOverrides = {}): Promise<Services> {
@@ -86,7 +106,21 @@ export async function createServices(config: Config, o: ServiceOverrides = {}): 
     throw err;
   });
   const db = handle.db;
-  const i18n = createI18n({ sitename: config.sitename });
+  const role = o.role ?? 'server';
+  let site: SiteSettings | null;
+  try {
+    if (role === 'server') {
+      site = siteSettingsOf(config);
+      await recordSiteSettings(db, site, clock.now());
+    } else site = (await readSiteSettings(db))?.site ?? null;
+  } catch (err) {
+    await handle.close();
+    await shared?.close();
+    throw err;
+  }
+  // What mail says and where it comes from: the server's settings, whichever process composes it.
+  const mailSite = site ?? siteSettingsOf(config);
+  const i18n = createI18n({ sitename: mailSite.sitename });
   const hasher = o.hasher ?? createPasswordHasher({ random });
   const counters = shared?.counters ?? new SqlCounters(db, clock);
   const audit = new AuditLog({ db, clock, onError: (err) => logger.error({ err: err.message }, 'audit event not recorded') });
@@ -121,23 +155,29 @@ export async function createServices(config: Config, o: ServiceOverrides = {}): 
     audit,
     passwordChanges: { change: (...a) => passwordChanges.change(...a) },
   });
-  const transport = o.transport ?? createTransport({ smtp: config.mail.smtp, mailDir: config.mailDir, dkim: config.mail.dkim });
+  // A command-line run never sends: not with the shell's SMTP settings, nor into the shell's mail folder.
+  const transport = role === 'cli' ? new NoDelivery() : (o.transport ?? createTransport({ smtp: config.mail.smtp, mailDir: config.mailDir, dkim: config.mail.dkim }));
+  const seal = new MailSeal(config.secret);
   const outbox = new Outbox({
     db,
     clock,
     random,
-    from: config.passwordSender,
-    fromName: config.sitename,
-    domain: config.passwordSender.split('@')[1]!,
+    from: mailSite.sender,
+    fromName: mailSite.sitename,
+    domain: mailSite.sender.split('@')[1]!,
+    seal,
   });
   const delivery = new DeliveryWorker({
-    db, clock, transport, logger, random, metrics: outbox.metrics, maxAttempts: config.mail.maxAttempts,
+    db, clock, transport, logger, random, seal, metrics: outbox.metrics, maxAttempts: config.mail.maxAttempts,
     onOutcome: auditMailOutcome(audit),
   });
+  const addressLimit = new AddressLimit(counters, config.resetAddressLimit, role === 'server');
   const passwordChanges = new PasswordChanges({
     db, users, botPasswords, hasher, sessions, outbox, audit, i18n, clock,
-    config: { server: config.server, articlePath: config.articlePath, language: config.language },
+    // Without a recorded site (a command line before any server ran) there is nothing to compose a notice from.
+    config: site ? { server: site.server, articlePath: site.articlePath, language: site.language } : null,
     onQueued: () => delivery.kick(),
+    addressLimit,
   });
   const recoveryWorker = new RecoveryWorker({
     db,
@@ -149,15 +189,17 @@ export async function createServices(config: Config, o: ServiceOverrides = {}): 
     random,
     logger,
     config: {
-      server: config.server,
-      articlePath: config.articlePath,
-      language: config.language,
+      server: mailSite.server,
+      articlePath: mailSite.articlePath,
+      language: mailSite.language,
       tempPasswordLength: config.tempPasswordLength,
       newPasswordExpiry: config.newPasswordExpiry,
       resendHours: config.passwordReminderResendTime,
       accountLimit: config.resetAccountLimit,
       addressLimit: config.resetAddressLimit,
       mailBudget: config.mailBudget,
+      networkBudget: config.mailBudgetPerNetwork,
+      maxAccounts: config.resetMaxAccounts,
       notifyUnknownAddress: config.notifyUnknownAddress,
     },
     // A reset's mail goes out at a random moment within a second, not at once: the delivery's work then
@@ -171,8 +213,9 @@ export async function createServices(config: Config, o: ServiceOverrides = {}): 
     counters,
     clock,
     config: { enableEmail: config.enableEmail, routes: config.resetRoutes, ipLimit: config.resetIpLimit },
-    // After the response: the request path never waits for the lookup or the mail.
-    onRecorded: () => setImmediate(() => void recoveryWorker.kick().catch(() => {})),
+    // After the response: the request path never waits for the lookup or the mail. A request recorded by a
+    // command-line run waits for the server's worker.
+    onRecorded: role === 'server' ? () => setImmediate(() => void recoveryWorker.kick().catch(() => {})) : undefined,
     audit,
   });
 
@@ -180,11 +223,14 @@ export async function createServices(config: Config, o: ServiceOverrides = {}): 
   const timers: NodeJS.Timeout[] = [];
   let started = false;
   return {
-    config, db, dialect: handle.dialect, clock, random, logger, i18n, hasher, counters, users, blocks, botPasswords,
-    auth, sessions, recovery, recoveryWorker, outbox, transport, delivery, modules: createRegistry(), passwordChanges, audit,
+    config, role, site, db, dialect: handle.dialect, clock, random, logger, i18n, hasher, counters, users, blocks, botPasswords,
+    auth, sessions, recovery, recoveryWorker, outbox, addressLimit, transport, delivery, modules: createRegistry(), passwordChanges, audit,
     startWorkers() {
+      if (role !== 'server') throw new Error('a command-line run starts no workers: mail is the server\'s to send');
       if (started) return;
       started = true;
+      // Mail queued by an older version with its secret in the clear is sealed (or, once sent, emptied).
+      void outbox.sealOlderRows().catch((err: Error) => logger.error({ err: err.message }, 'older outbox rows not sealed'));
       delivery.start(1000);
       // Picks up requests left pending by a crash, and expired rows.
       void recoveryWorker.kick().catch(() => {});
@@ -205,7 +251,7 @@ export async function createServices(config: Config, o: ServiceOverrides = {}): 
       for (const t of timers) clearInterval(t);
       await retention.stop();
       // Requests still due are handled for at most the grace time; the rest wait in the table for the next start.
-      await recoveryWorker.stop(graceMs);
+      if (role === 'server') await recoveryWorker.stop(graceMs);
       if (started) await delivery.stop(graceMs);
       await transport.close();
       await hasher.close();

@@ -14,6 +14,8 @@ export const AUDIT_TYPES = [
   'reset.outcome',
   'reset.failed',
   'mail.queued',
+  /** A mail not sent because its address had had its share (the "password changed" notice). */
+  'mail.limited',
   'mail.sent',
   'mail.failed',
   'login.success',

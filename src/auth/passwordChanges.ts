@@ -3,11 +3,13 @@
 // `mwauth user set-password`. In one transaction: the new hash; the temporary password, the reset
 // cooldown and the user_token go (remembered logins and every other session stop being valid); bot
 // passwords are invalidated; the audit event; and a "your password was changed" mail to the account's
-// address through the outbox. After the commit the other sessions' rows are deleted.
+// address through the outbox, counted against that address like every mail (past twice its limit the
+// notice is not sent: see src/mail/limits.ts). After the commit the other sessions' rows are deleted.
 import type { User, UserStore } from '../accounts/users.js';
 import type { AuditLog } from '../audit/log.js';
 import type { I18n } from '../i18n/index.js';
 import type { OutgoingMail } from '../mail/compose.js';
+import { NOTICE_HEADROOM, type AddressLimit } from '../mail/limits.js';
 import type { Outbox } from '../mail/outbox.js';
 import { passwordResetUrl } from '../recovery/mail.js';
 import type { Db } from '../storage/db.js';
@@ -36,9 +38,12 @@ export interface PasswordChangeDeps {
   audit: AuditLog;
   i18n: I18n;
   clock: Clock;
-  config: { server: string; articlePath: string; language: string };
+  /** The site the notice speaks for; null: unknown (a command line before any server ran), so no notice. */
+  config: { server: string; articlePath: string; language: string } | null;
   /** Called when a mail was queued (wakes the delivery worker). */
   onQueued?: () => void;
+  /** Where the notice counts against its address; without it notices are not counted. */
+  addressLimit?: AddressLimit;
 }
 
 /** The time as the mail shows it: the language's long date and short time, in UTC, Latin digits. */
@@ -85,25 +90,39 @@ export class PasswordChanges {
     const via = ctx.via ?? 'other';
     // The slow and the non-transactional reads first: nothing waits on an open transaction.
     const hash = await d.hasher.hash(password);
-    const lang = d.i18n.resolve((await d.users.options(user.id)).language) ?? d.config.language;
+    const site = d.config;
+    const lang = d.i18n.resolve((await d.users.options(user.id)).language) ?? site?.language ?? 'en';
     const bots = (await d.botPasswords.list(user.id)).filter((b) => b.valid).length;
+    // The notice counts against its address before the transaction (the counters are not part of it) and
+    // is given back if nothing is queued after all.
+    const address = (await d.users.byId(user.id))?.email ?? user.email;
+    const allowance = address && site && d.addressLimit ? await d.addressLimit.take(address, { headroom: NOTICE_HEADROOM }) : null;
     let mailed = false;
-    await d.db.transaction().execute(async (trx) => {
-      const current = (await d.users.byId(user.id, trx)) ?? user;
-      await d.users.setPassword(user.id, hash, trx);
-      await d.botPasswords.invalidateAll(user.id, trx);
-      const who = { userId: user.id, userName: current.name, ip };
-      await d.audit.record(
-        { type: 'password.changed', ...who, details: { via, temporaryCleared: current.newPassword !== '', botsInvalidated: bots } },
-        trx,
-      );
-      if (current.email) {
-        const mail = passwordChangedMail(d.i18n, d.config, { userId: user.id, userName: current.name, to: current.email, lang, time: d.clock.now(), ip });
-        const outbox = await d.outbox.enqueue(trx, mail);
-        await d.audit.record({ type: 'mail.queued', ...who, details: { kind: mail.kind, outbox } }, trx);
-        mailed = true;
-      }
-    });
+    try {
+      await d.db.transaction().execute(async (trx) => {
+        const current = (await d.users.byId(user.id, trx)) ?? user;
+        await d.users.setPassword(user.id, hash, trx);
+        await d.botPasswords.invalidateAll(user.id, trx);
+        const who = { userId: user.id, userName: current.name, ip };
+        await d.audit.record(
+          { type: 'password.changed', ...who, details: { via, temporaryCleared: current.newPassword !== '', botsInvalidated: bots } },
+          trx,
+        );
+        if (current.email && site && allowance && !allowance.admitted) {
+          // Silent for whoever changed it, recorded for operators.
+          await d.audit.record({ type: 'mail.limited', ...who, details: { kind: 'password-changed', limit: 'address' } }, trx);
+        } else if (current.email && site) {
+          const mail = passwordChangedMail(d.i18n, site, { userId: user.id, userName: current.name, to: current.email, lang, time: d.clock.now(), ip });
+          const outbox = await d.outbox.enqueue(trx, mail);
+          await d.audit.record({ type: 'mail.queued', ...who, details: { kind: mail.kind, outbox } }, trx);
+          mailed = true;
+        }
+      });
+    } catch (err) {
+      await allowance?.release().catch(() => {});
+      throw err;
+    }
+    if (!mailed) await allowance?.release();
     // The rows of the other sessions: they already stopped working at the commit (user_token and the
     // bot passwords' tokens changed); this removes them.
     const ended = await d.sessions.endAllFor(user.id, ctx.keepSessionId ?? undefined);

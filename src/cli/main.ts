@@ -13,15 +13,14 @@ const stdio: Io = { out: (l) => process.stdout.write(l + '\n'), err: (l) => proc
 
 export async function main(argv: string[], io: Io = stdio, env = process.env): Promise<number> {
   let exit = 0;
+  // A command reads and changes the database, and may queue mail (composed from the settings the server
+  // recorded); it never runs the reset worker nor delivers: that is the server's work, with its settings.
   const withServices: WithServices = async (fn) => {
     const config = loadConfig(env);
     const { createServices } = await import('../services.js');
-    const services = await createServices(config);
+    const services = await createServices(config, { role: 'cli' });
     try {
       await fn(services);
-      // Work the command queued (a reset request, a mail) is handed to the workers before exit.
-      await services.recoveryWorker.kick();
-      await services.delivery.runOnce();
     } finally {
       await services.close(0);
     }

@@ -91,6 +91,10 @@ export function registerUserCommands(program: Command, withServices: WithService
         if (problem) throw new CliError(s.i18n.text('en', problem.key, ...problem.params));
         await s.passwordChanges.change(u, password, { ip: null, via: 'cli' });
         io.out(`password of "${u.name}" changed`);
+        if (u.email && !s.site) {
+          // The notice is composed with the server's address and name, which only a server that ran records.
+          io.err('mwauth: no "password changed" mail was queued: no server has run on this database yet, so the site\'s address and name are unknown');
+        }
       }),
     );
 

@@ -4,13 +4,16 @@
 // Columns: ob_status is queued → sending → sent, or failed; ob_attempts counts sends started;
 // ob_next_attempt is when a queued mail is due (for a failed mail: when it failed); ob_lease_until
 // is how long the worker sending it holds it; ob_last_error is the latest failure, in the
-// server's words; ob_created and ob_sent are when it was queued and accepted.
+// server's words; ob_created and ob_sent are when it was queued and accepted. ob_raw is the message
+// as it is sent, except for a message with secrets (a temporary password): sealed (see seal.ts) until it
+// is sent, then emptied; its masked copy in outbox_masked is what stays.
 import type { ExpressionBuilder, Kysely, Selectable } from 'kysely';
 import type { Database, OutboxTable } from '../storage/schema.js';
 import { randomHex, type Clock, type Random } from '../util/clock.js';
 import { composeMessage, maskMail, type OutgoingMail } from './compose.js';
 import { maskedView, type ParsedMessage } from './inspect.js';
 import { MailMetrics, type MailStats } from './metrics.js';
+import { MailSeal } from './seal.js';
 import { OUTBOX_STATUSES, type OutboxStatus } from './schema.js';
 
 export { OUTBOX_STATUSES, type OutboxStatus };
@@ -36,6 +39,8 @@ export interface OutboxDeps {
   domain: string;
   /** Where the mail counters are kept; one is made when not given. */
   metrics?: MailMetrics;
+  /** Seals the messages that carry secrets; the delivery worker opens them with the same key. */
+  seal: MailSeal;
 }
 
 export interface ListOptions {
@@ -59,7 +64,10 @@ export interface ComposedMail {
   mail: OutgoingMail;
   created: number;
   messageId: string;
+  /** The message as it will be sent (in memory only when it carries a secret). */
   raw: string;
+  /** What the outbox row keeps until it is sent: the message, or it sealed when it carries a secret. */
+  stored: string;
   masked: string | null;
 }
 
@@ -93,7 +101,8 @@ export class Outbox {
     const raw = await composeMessage(mail, opts);
     const secrets = (mail.secrets ?? []).filter((s) => s.length > 0);
     const masked = secrets.length > 0 ? await composeMessage(maskMail(mail), opts) : null;
-    return { mail, created: now, messageId, raw, masked };
+    const stored = secrets.length > 0 ? this.deps.seal.seal(raw, { messageId, to: mail.to }) : raw;
+    return { mail, created: now, messageId, raw, stored, masked };
   }
 
   /** Queues a composed mail; returns its ob_id. */
@@ -107,7 +116,7 @@ export class Outbox {
         ob_to: c.mail.to,
         ob_subject: c.mail.subject,
         ob_message_id: c.messageId,
-        ob_raw: c.raw,
+        ob_raw: c.stored,
         ob_status: 'queued',
         ob_attempts: 0,
         ob_next_attempt: c.created,
@@ -122,6 +131,27 @@ export class Outbox {
     return id;
   }
 
+  /**
+   * Rows queued before messages with secrets were sealed hold them in the clear: a sent one keeps only
+   * its masked copy, the others are sealed. Run by the server at start; returns how many rows changed.
+   */
+  async sealOlderRows(): Promise<number> {
+    const rows = await this.deps.db
+      .selectFrom('outbox')
+      .innerJoin('outbox_masked', 'om_outbox', 'ob_id')
+      .select(['ob_id', 'ob_status', 'ob_raw', 'ob_message_id', 'ob_to'])
+      .where('ob_raw', '!=', '')
+      .where('ob_raw', 'not like', 'mwauth-sealed:%')
+      .execute();
+    let n = 0;
+    for (const r of rows) {
+      const ob_raw = r.ob_status === 'sent' ? '' : this.deps.seal.seal(r.ob_raw, { messageId: r.ob_message_id, to: r.ob_to });
+      const u = await this.deps.db.updateTable('outbox').set({ ob_raw }).where('ob_id', '=', r.ob_id).where('ob_raw', '=', r.ob_raw).executeTakeFirst();
+      n += Number(u.numUpdatedRows);
+    }
+    return n;
+  }
+
   /** Newest first, without message bodies. */
   async list(opts: ListOptions = {}): Promise<OutboxSummary[]> {
     let q = this.deps.db.selectFrom('outbox').select(SUMMARY_COLUMNS).orderBy('ob_id', 'desc');
@@ -131,7 +161,7 @@ export class Outbox {
     return q.limit(Math.max(1, Math.min(opts.limit ?? 50, 100_000))).execute();
   }
 
-  /** One row including the raw message (which may contain a temporary password). */
+  /** One row including the stored message (sealed, or emptied once sent, when it carries a secret). */
   async get(id: number): Promise<OutboxRow | undefined> {
     return this.deps.db.selectFrom('outbox').selectAll().where('ob_id', '=', id).executeTakeFirst();
   }

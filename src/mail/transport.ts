@@ -78,7 +78,8 @@ export class FileTransport implements MailTransport {
     // sees half a message, and a retry simply replaces the earlier copy.
     const tmp = join(this.dir, `.${randomBytes(6).toString('hex')}.tmp`);
     try {
-      await mkdir(this.dir, { recursive: true });
+      // The files hold temporary passwords: the folder is the owner's alone when mwauth makes it.
+      await mkdir(this.dir, { recursive: true, mode: 0o700 });
       await writeFile(tmp, msg.raw, { flag: 'wx', mode: 0o600 });
       await rename(tmp, target);
     } catch (err) {
@@ -86,6 +87,15 @@ export class FileTransport implements MailTransport {
       // A full disk or a permission problem can be fixed by the operator: retry later.
       throw new TransportError(`cannot write ${target}: ${(err as Error).message}`, true, undefined, { cause: err, scope: 'transport' });
     }
+  }
+
+  async close(): Promise<void> {}
+}
+
+/** The transport of a command-line run: it sends nothing, since mail is the server's to deliver. */
+export class NoDelivery implements MailTransport {
+  async send(): Promise<void> {
+    throw new TransportError('mail is delivered by the server (mwauth serve), not by a command-line run', true, undefined, { scope: 'transport' });
   }
 
   async close(): Promise<void> {}

@@ -7,6 +7,7 @@ import type { ExpressionBuilder, Kysely, Updateable } from 'kysely';
 import type { Database, OutboxTable } from '../storage/schema.js';
 import { cryptoRandom, type Clock, type Random } from '../util/clock.js';
 import { MailMetrics } from './metrics.js';
+import { MailSeal, SealError } from './seal.js';
 import { TransportError, type MailTransport } from './transport.js';
 
 export interface WorkerLogger {
@@ -49,6 +50,8 @@ export interface DeliveryWorkerDeps {
   random?: Random;
   /** Envelope sender; by default the address in the message's From header. */
   envelopeFrom?: string;
+  /** Opens the messages the outbox sealed (those that carry a secret); without it they fail. */
+  seal?: MailSeal;
   /** Called after each attempt's outcome is recorded (an audit trail, say); must not throw. */
   onOutcome?: (o: DeliveryOutcome) => void;
   /** Deprecated: rows are now claimed as sending slots free up. Ignored. */
@@ -266,14 +269,32 @@ export class DeliveryWorker {
       return;
     }
 
+    // A message with a secret is opened here, in memory, just before it leaves.
+    const sealed = MailSeal.isSealed(row.ob_raw);
+    let raw = row.ob_raw;
+    if (sealed) {
+      try {
+        if (!this.deps.seal) throw new SealError('this worker has no key to open sealed messages');
+        raw = this.deps.seal.open(row.ob_raw, { messageId: row.ob_message_id, to: row.ob_to });
+      } catch (err) {
+        // Another key sealed it: no attempt can succeed here. `mwauth mail retry` once the secret is right.
+        const reason = (err as Error).message;
+        await finish({ ob_status: 'failed', ob_lease_until: null, ob_next_attempt: clock.now(), ob_last_error: reason });
+        this.metrics.count('failed');
+        this.logger.warn({ ...ctx, error: reason }, 'mail delivery failed permanently');
+        this.outcome(ctx, 'failed', reason);
+        return;
+      }
+    }
+
     this.metrics.count('attempts');
     const renewal = setInterval(() => void this.renew(id, state).catch(() => {}), Math.max(10, Math.floor(this.leaseMs / 3)));
     renewal.unref();
     try {
       await transport.send({
-        from: this.deps.envelopeFrom ?? headerFromAddress(row.ob_raw),
+        from: this.deps.envelopeFrom ?? headerFromAddress(raw),
         to: row.ob_to,
-        raw: row.ob_raw,
+        raw,
         messageId: row.ob_message_id,
       });
     } catch (err) {
@@ -301,10 +322,11 @@ export class DeliveryWorker {
     this.transportFailures = 0;
     this.pausedUntil = 0;
     const sentAt = clock.now();
-    // Recorded even if the lease was lost or given back meanwhile: the message did go out.
+    // Recorded even if the lease was lost or given back meanwhile: the message did go out. A sent message
+    // with a secret keeps only its masked copy: the secret leaves the database with it.
     await db
       .updateTable('outbox')
-      .set({ ob_status: 'sent', ob_sent: sentAt, ob_lease_until: null })
+      .set({ ob_status: 'sent', ob_sent: sentAt, ob_lease_until: null, ...(sealed ? { ob_raw: '' } : {}) })
       .where('ob_id', '=', id)
       .execute();
     this.metrics.count('sent');

@@ -1,28 +1,34 @@
 // The reset limits the worker applies once it knows the targets (the request path never learns them):
-// per account, per receiving address, and the site's hourly mail budget. Silent: a request over a limit
-// ends as 'limited' and sends nothing; nothing here touches an account, a password or a login.
+// per account, per receiving address (every mail counts against its address, whatever its kind), the
+// share of the mail budget one requesting network may spend, and the site's mail budget. Silent: a request
+// over a limit ends as 'limited' and sends nothing; nothing here touches an account, a password or a login.
 //
 // Each limit is a fixed-window counter hit by one atomic upsert, so concurrent workers cannot overshoot.
 // A request refused by any limit gives back every hit it made, so refused requests (an attacker's while
-// the budget is spent, say) never use up an account's or an address's allowance.
-import { createHash } from 'node:crypto';
+// the budget is spent, say) never use up an account's, an address's or a network's allowance.
+import { isIPv4, isIPv6 } from 'node:net';
 import type { Counters } from '../limits/counters.js';
+import { addressKey, type Limit } from '../mail/limits.js';
 
-/** [count, seconds] */
-export type Limit = [number, number];
+export type { Limit };
 
 export interface ResetLimitConfig {
   /** Reset mails per account (on top of the cooldown, which a password change ends). */
   account?: Limit;
-  /** Reset mails per receiving address, whichever route named it. */
+  /** Mails per receiving address, every kind counted (a reset request's mails all fit or none is sent). */
   address?: Limit;
   /** Mails of the reset worker per window, for the whole site. */
   budget?: Limit;
+  /**
+   * Mails of the reset worker per window for the requests of one network (IPv4 /24, IPv6 /48): the most
+   * of the budget one requester can spend, whatever it asks for, so that the rest stays for everyone else.
+   */
+  network?: Limit;
   /** "No account uses this address" mails per address. */
   unknownAddress?: Limit;
 }
 
-export type LimitName = 'account' | 'address' | 'budget' | 'unknown-address';
+export type LimitName = 'account' | 'address' | 'network' | 'budget' | 'unknown-address';
 
 /** The outcome of take(): the first limit broken (nothing was kept then), and a way to give the hits back. */
 export interface Taken {
@@ -31,11 +37,16 @@ export interface Taken {
   release(): Promise<void>;
 }
 
-export const ADDRESS_KEY_PREFIX = 'reset:address:';
-
-/** Counter key of an address: hashed, so the key is short and the counter table holds no address. */
-export function addressKey(prefix: string, email: string): string {
-  return prefix + createHash('sha256').update(email.trim().toLowerCase()).digest('hex');
+/** IPv4 per /24, IPv6 per /48 (a site's usual allocation); anything else (not an address) as it is. */
+export function networkKey(ip: string): string {
+  const v4 = ip.replace(/^::ffff:/i, '');
+  if (isIPv4(v4)) return `${v4.split('.').slice(0, 3).join('.')}.0/24`;
+  if (!isIPv6(ip)) return ip;
+  const [head, tail] = ip.toLowerCase().split('::') as [string, string | undefined];
+  const h = head ? head.split(':') : [];
+  const t = tail ? tail.split(':') : [];
+  const groups = tail === undefined ? h : [...h, ...new Array<string>(Math.max(0, 8 - h.length - t.length)).fill('0'), ...t];
+  return `${groups.slice(0, 3).map((g) => g.replace(/^0+(?=.)/, '')).join(':')}::/48`;
 }
 
 export class ResetLimits {
@@ -45,29 +56,34 @@ export class ResetLimits {
   ) {}
 
   /**
-   * Counts a request that would mail `accounts` (ids) at `addresses`, `mails` mails in all; `kind`
-   * 'unknown-address' counts the notice to an address that no account uses instead.
+   * Counts a request that would mail `accounts` (ids), one mail to each of `addresses` (an address
+   * repeated once per mail to it), asked from `requesterIp`; `kind` 'unknown-address' counts the notice
+   * to an address that no account uses instead.
    */
-  async take(t: { accounts: number[]; addresses: string[]; mails: number; kind?: 'reset' | 'unknown-address' }): Promise<Taken> {
+  async take(t: { accounts: number[]; addresses: string[]; requesterIp?: string | null; kind?: 'reset' | 'unknown-address' }): Promise<Taken> {
     const hits: Array<{ key: string; amount: number }> = [];
     const release = async () => {
       for (const h of hits.splice(0)) await this.counters.release(h.key, h.amount);
     };
     const hit = async (key: string, limit: Limit | undefined, amount = 1): Promise<boolean> => {
-      if (!limit) return true;
+      if (!limit || amount === 0) return true;
       const n = await this.counters.hit(key, limit[1], amount);
       hits.push({ key, amount });
       return n <= limit[0];
     };
+    const mails = t.addresses.length;
+    const perAddress = new Map<string, number>();
+    for (const a of t.addresses) perAddress.set(a.trim().toLowerCase(), (perAddress.get(a.trim().toLowerCase()) ?? 0) + 1);
     const steps: Array<[LimitName, () => Promise<boolean>]> = [];
     if (t.kind === 'unknown-address') {
-      for (const a of unique(t.addresses)) steps.push(['unknown-address', () => hit(addressKey('reset:unknown:', a), this.cfg.unknownAddress)]);
+      for (const a of perAddress.keys()) steps.push(['unknown-address', () => hit(addressKey(a, 'reset:unknown:'), this.cfg.unknownAddress)]);
     } else {
-      for (const id of unique(t.accounts)) steps.push(['account', () => hit(`reset:account:${id}`, this.cfg.account)]);
-      for (const a of unique(t.addresses)) steps.push(['address', () => hit(addressKey(ADDRESS_KEY_PREFIX, a), this.cfg.address)]);
+      for (const id of new Set(t.accounts)) steps.push(['account', () => hit(`reset:account:${id}`, this.cfg.account)]);
     }
-    // Narrowest first: the site-wide budget is the last thing spent.
-    steps.push(['budget', () => hit('reset:mail-budget', this.cfg.budget, t.mails)]);
+    for (const [a, n] of perAddress) steps.push(['address', () => hit(addressKey(a), this.cfg.address, n)]);
+    // Narrowest first: the requester's share, then the site-wide budget, are the last things spent.
+    if (t.requesterIp) steps.push(['network', () => hit(`reset:network:${networkKey(t.requesterIp!)}`, this.cfg.network, mails)]);
+    steps.push(['budget', () => hit('reset:mail-budget', this.cfg.budget, mails)]);
     for (const [name, step] of steps) {
       let ok: boolean;
       try {
@@ -89,13 +105,10 @@ export class ResetLimits {
    * nothing: a request that mails nobody costs the same as one that does, and uses up no allowance.
    */
   async standIn(): Promise<void> {
-    const { account, address, budget } = this.cfg;
+    const { account, address, network, budget } = this.cfg;
     if (account) await this.counters.hit('reset:stand-in:account', account[1]);
     if (address) await this.counters.hit('reset:stand-in:address', address[1]);
+    if (network) await this.counters.hit('reset:stand-in:network', network[1]);
     if (budget) await this.counters.hit('reset:stand-in:budget', budget[1]);
   }
-}
-
-function unique<T>(xs: T[]): T[] {
-  return [...new Set(xs.map((x) => (typeof x === 'string' ? (x.toLowerCase() as T) : x)))];
 }

@@ -25,10 +25,17 @@ export interface RecoveryWorkerConfig {
   resendHours: number;
   /** [count, seconds] reset mails per account (needs `counters`). */
   accountLimit?: Limit;
-  /** [count, seconds] reset mails per receiving address. */
+  /** [count, seconds] mails per receiving address (every kind counts against it). */
   addressLimit?: Limit;
   /** [count, seconds] mails of this worker for the whole site. */
   mailBudget?: Limit;
+  /** [count, seconds] mails of this worker for the requests of one network (IPv4 /24, IPv6 /48). */
+  networkBudget?: Limit;
+  /**
+   * The most accounts one request by address mails (default: no cap): the oldest accounts, since
+   * accounts an attacker adds with someone's address are always newer than that person's own.
+   */
+  maxAccounts?: number;
   /** Tell an address that no account uses that someone asked for a reset with it. */
   notifyUnknownAddress?: boolean;
   /** [count, seconds] such notices per address (default one a day). */
@@ -98,6 +105,7 @@ export class RecoveryWorker {
           account: c.accountLimit,
           address: c.addressLimit,
           budget: c.mailBudget,
+          network: c.networkBudget,
           unknownAddress: c.unknownAddressLimit ?? [1, 86400],
         })
       : null;
@@ -263,17 +271,28 @@ export class RecoveryWorker {
     return v === '1' || v === 'true';
   }
 
-  private async targets(rr: Selectable<ResetRequestTable>): Promise<User[]> {
+  /** The accounts the request mails; `capped`: more use the address than maxAccounts lets it mail. */
+  private async targets(rr: Selectable<ResetRequestTable>): Promise<{ users: User[]; capped: boolean }> {
     if (rr.rr_username) {
       const u = await this.d.users.byName(rr.rr_username);
-      if (!u || !u.email) return [];
-      if ((await this.requiresEmail(u)) && (rr.rr_email ?? '').toLowerCase() !== u.email.toLowerCase()) return [];
-      return [u];
+      if (!u || !u.email) return { users: [], capped: false };
+      if ((await this.requiresEmail(u)) && (rr.rr_email ?? '').toLowerCase() !== u.email.toLowerCase()) return { users: [], capped: false };
+      return { users: [u], capped: false };
     }
-    if (!rr.rr_email) return [];
-    const out: User[] = [];
-    for (const u of await this.d.users.byEmail(rr.rr_email)) if (u.email && !(await this.requiresEmail(u))) out.push(u);
-    return out;
+    if (!rr.rr_email) return { users: [], capped: false };
+    // Oldest first: whoever adds accounts with someone else's address adds them after that person's own,
+    // so a request the cap stops still reaches the address's owner.
+    const all = (await this.d.users.byEmail(rr.rr_email)).sort((a, b) => a.registration - b.registration || a.id - b.id);
+    // Never more than one fresh address allowance holds: a capped request always fits under it.
+    const c = this.d.config;
+    const cap = Math.max(1, Math.min(c.maxAccounts ?? Infinity, c.addressLimit?.[0] ?? Infinity));
+    const users: User[] = [];
+    for (const u of all) {
+      if (!u.email || (await this.requiresEmail(u))) continue;
+      if (users.length === cap) return { users, capped: true };
+      users.push(u);
+    }
+    return { users, capped: false };
   }
 
   /** The reset mail for `user`; for no account, a stand-in of the same shape that is never queued. */
@@ -292,7 +311,7 @@ export class RecoveryWorker {
 
   private async process(rr: Selectable<ResetRequestTable>, lease: number): Promise<ResetOutcome> {
     const id = Number(rr.rr_id);
-    const targets = await this.targets(rr);
+    const { users: targets, capped } = await this.targets(rr);
     const now = this.d.clock.now();
     const cooldownMs = this.d.config.resendHours * 3600_000;
     let outcome: ResetOutcome = 'queued';
@@ -303,7 +322,7 @@ export class RecoveryWorker {
     else if (targets.some((u) => u.newPassTime !== null && now < u.newPassTime + cooldownMs)) outcome = 'cooldown';
     else if (this.limits) {
       // After the cooldown, so requests the cooldown already stops use up no allowance.
-      taken = await this.limits.take({ accounts: targets.map((u) => u.id), addresses: targets.map((u) => u.email), mails: targets.length });
+      taken = await this.limits.take({ accounts: targets.map((u) => u.id), addresses: targets.map((u) => u.email), requesterIp: rr.rr_performer_ip });
       if (taken.limited) {
         outcome = 'limited';
         limited = taken.limited;
@@ -325,7 +344,7 @@ export class RecoveryWorker {
           });
         }
       } else if (outcome === 'nomatch' && !rr.rr_username && rr.rr_email && this.d.config.notifyUnknownAddress && this.limits) {
-        taken = await this.limits.take({ accounts: [], addresses: [rr.rr_email], mails: 1, kind: 'unknown-address' });
+        taken = await this.limits.take({ accounts: [], addresses: [rr.rr_email], requesterIp: rr.rr_performer_ip, kind: 'unknown-address' });
         if (!taken.limited) {
           notified = true;
           const notice = unknownAddressMail(this.d.i18n, this.d.config, { to: rr.rr_email, lang: this.d.config.language });
@@ -369,7 +388,7 @@ export class RecoveryWorker {
         const audit = this.d.audit;
         if (audit) {
           // Per account, so `mwauth audit --user NAME` shows what became of the requests naming it.
-          const base = { request: id, outcome, ...(limited ? { limit: limited } : {}) };
+          const base = { request: id, outcome, ...(limited ? { limit: limited } : {}), ...(capped ? { capped: true } : {}) };
           if (targets.length === 0) await audit.record({ type: 'reset.outcome', details: { ...base, notified } }, trx);
           for (const u of targets) await audit.record({ type: 'reset.outcome', userId: u.id, userName: u.name, details: base }, trx);
           for (const q of queued) {

@@ -1,5 +1,5 @@
 // Opens the database named by the configuration and brings its schema up to date.
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { CompiledQuery, Kysely, Migrator, PostgresDialect, SqliteDialect, SqliteDriver, type DatabaseConnection, type Driver } from 'kysely';
 import type { Database } from './schema.js';
@@ -32,9 +32,30 @@ class ImmediateSqliteDialect extends SqliteDialect {
   }
 }
 
+/**
+ * The database file holds password hashes, sessions' keys and mail: it is made readable by its owner
+ * alone before SQLite opens it (SQLite gives the -wal and -shm files it creates the mode of the database
+ * file), in a folder only the owner may enter. A database made by an older version is tightened too.
+ */
+function ownerOnly(file: string): void {
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  try {
+    closeSync(openSync(file, 'wx', 0o600));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
+  for (const f of [file, `${file}-wal`, `${file}-shm`, `${file}-journal`]) {
+    try {
+      chmodSync(f, 0o600);
+    } catch {
+      // Not there (the usual case for -wal and -shm when no process has the database open), or not ours.
+    }
+  }
+}
+
 async function openSqlite(file: string): Promise<DbHandle> {
   const { default: SQLite } = await import('better-sqlite3');
-  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+  if (file !== ':memory:') ownerOnly(file);
   const native = new SQLite(file);
   native.pragma('journal_mode = WAL');
   native.pragma('synchronous = NORMAL');

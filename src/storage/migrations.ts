@@ -161,11 +161,24 @@ const m0011: Migration = {
   },
 };
 
+// What the server records for command-line runs: the site's links, name and sender, and how it sends mail.
+const m0030: Migration = {
+  async up(db: AnyDb) {
+    await db.schema
+      .createTable('site_settings')
+      .addColumn('ss_name', 'varchar(64)', (c) => c.primaryKey())
+      .addColumn('ss_value', 'text', (c) => c.notNull())
+      .addColumn('ss_updated', time, (c) => c.notNull())
+      .execute();
+  },
+};
+
 export const migrations: Record<string, Migration> = {
   '0001_initial': m0001,
   '0002_outbox_masked': m0002,
   '0010_audit': m0010,
   '0011_reset_attempts': m0011,
+  '0030_site_settings': m0030,
 };
 
 export const migrationProvider: MigrationProvider = {

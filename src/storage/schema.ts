@@ -117,6 +117,13 @@ export interface OutboxMaskedTable {
   om_raw: string;
 }
 
+/** Settings the server records for other processes (see src/mail/site.ts): one JSON value per name. */
+export interface SiteSettingsTable {
+  ss_name: string;
+  ss_value: string;
+  ss_updated: number;
+}
+
 export interface Database {
   user: UserTable;
   user_groups: UserGroupTable;
@@ -129,4 +136,5 @@ export interface Database {
   outbox: OutboxTable;
   outbox_masked: OutboxMaskedTable;
   audit_event: AuditEventTable;
+  site_settings: SiteSettingsTable;
 }

@@ -61,11 +61,13 @@ test('set-password ends everything else and tells the address; `mwauth audit` sh
     assert.equal((await new Client(api).login('Tess@app', PW32)).result, 'Failed');
     assert.equal((await new Client(api).login('Tess', temp)).result, 'Failed', 'temporary password void');
     assert.equal((await new Client(api).login('Tess', 'Cli-Pass-22')).result, 'Success');
+    // The command queued its notice; the server sends it.
+    await waitForMails(join(dir, 'mail'), 2);
   } finally {
     await server.close();
   }
 
-  // The CLI delivered its notice before exiting: the administrator wording, no IP address.
+  // The administrator wording, no IP address.
   const notice = (await readMails(join(dir, 'mail'))).find((m) => m.subject === 'Your TestWiki password was changed');
   assert.ok(notice, 'a notice');
   assert.match(notice.to, /tess@example\.org/);

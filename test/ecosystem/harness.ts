@@ -116,6 +116,7 @@ export async function startServer(label: string, accounts: Account[], bots: BotP
     MWAUTH_RESET_IP_LIMIT: '1000/3600',
     MWAUTH_RESET_ACCOUNT_LIMIT: '1000/3600',
     MWAUTH_RESET_ADDRESS_LIMIT: '1000/3600',
+    MWAUTH_MAIL_BUDGET_PER_NETWORK: '1000/3600',
     ...extraEnv,
   };
   let server: ServeProcess | null = null;

@@ -8,6 +8,7 @@ import { SMTPServer, type SMTPServerOptions, type SMTPServerSession } from 'smtp
 import { openDatabase, type DbHandle } from '../../src/storage/db.js';
 import { ManualClock, cryptoRandom, type Clock } from '../../src/util/clock.js';
 import { Outbox } from '../../src/mail/outbox.js';
+import { MailSeal } from '../../src/mail/seal.js';
 import type { OutgoingMail } from '../../src/mail/compose.js';
 import { createPostgresDatabase } from '../helpers/services.js';
 
@@ -179,6 +180,9 @@ export async function memoryDb(): Promise<DbHandle & { url?: string }> {
   };
 }
 
+/** The key of makeOutbox's outboxes: give it to a DeliveryWorker that sends mail with secrets. */
+export const TEST_SEAL = new MailSeal('test-secret-for-the-mail-tests');
+
 export function makeOutbox(handle: DbHandle, clock: Clock = new ManualClock()): Outbox {
   return new Outbox({
     db: handle.db,
@@ -187,6 +191,7 @@ export function makeOutbox(handle: DbHandle, clock: Clock = new ManualClock()): 
     from: 'wiki@example.org',
     fromName: 'Example Wiki',
     domain: 'example.org',
+    seal: TEST_SEAL,
   });
 }
 

@@ -8,7 +8,7 @@ import { DeliveryWorker } from '../../src/mail/worker.js';
 import { TransportError, type MailTransport } from '../../src/mail/transport.js';
 import { ManualClock, cryptoRandom } from '../../src/util/clock.js';
 import { Outbox } from '../../src/mail/outbox.js';
-import { TEMP_PASSWORD, makeOutbox, memoryDb, resetMail } from './helpers.js';
+import { TEMP_PASSWORD, TEST_SEAL, makeOutbox, memoryDb, resetMail } from './helpers.js';
 
 const ARABIC_TEXT = 'طلب شخص ما كلمة مرور جديدة.\nاسم المستخدم: مستخدم\nكلمة المرور المؤقتة: k3v9a0b1c2\nانتهى.';
 
@@ -66,7 +66,10 @@ test('a mail enqueued with secrets keeps a masked copy: the view never holds the
       outbox.enqueue(trx, resetMail({ text: `Your code is ${odd} (keep it).\nTemporary password: ${TEMP_PASSWORD}`, secrets: [odd, TEMP_PASSWORD] })),
     );
     const row = await outbox.get(id);
-    assert.ok(row!.ob_raw.includes(TEMP_PASSWORD), 'the message sent still carries the password');
+    // Stored sealed: neither secret is in the row; the server's key opens the message that will be sent.
+    assert.ok(!row!.ob_raw.includes(TEMP_PASSWORD) && !row!.ob_raw.includes(odd));
+    assert.match(row!.ob_raw, /^mwauth-sealed:v1:/);
+    assert.ok(TEST_SEAL.open(row!.ob_raw, { messageId: row!.ob_message_id, to: row!.ob_to }).includes(TEMP_PASSWORD), 'the message sent carries the password');
     const view = (await outbox.view(id))!;
     assert.equal(view.secretsRecorded, true);
     const shown = JSON.stringify(view);
@@ -187,7 +190,7 @@ test('purge removes the masked copies with their mail', async () => {
     const clock = new ManualClock();
     const outbox = makeOutbox(handle, clock);
     const id = await outbox.enqueue(handle.db, resetMail({ secrets: [TEMP_PASSWORD] }));
-    await new DeliveryWorker({ db: handle.db, clock, transport: okTransport() }).runOnce();
+    await new DeliveryWorker({ db: handle.db, clock, transport: okTransport(), seal: TEST_SEAL }).runOnce();
     clock.advance(1000);
     assert.equal(await outbox.purge({ sent: true, before: clock.now() }), 1);
     const left = await handle.db.withTables<{ outbox_masked: { om_outbox: number } }>().selectFrom('outbox_masked').selectAll().execute();
@@ -203,7 +206,7 @@ test('counters in one place: process counts, queue figures, latency, Prometheus 
   try {
     const clock = new ManualClock();
     const metrics = new MailMetrics();
-    const outbox = new Outbox({ db: handle.db, clock, random: cryptoRandom, from: 'w@example.org', fromName: 'W', domain: 'example.org', metrics });
+    const outbox = new Outbox({ db: handle.db, clock, random: cryptoRandom, from: 'w@example.org', fromName: 'W', domain: 'example.org', metrics, seal: TEST_SEAL });
     const shared = outbox;
     assert.equal(shared.metrics, metrics);
     let fail = 1;

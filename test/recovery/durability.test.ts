@@ -61,6 +61,7 @@ test('SIGKILL in the middle of a reset burst: after a restart every account gets
     MWAUTH_SERVER: 'http://wiki.test',
     MWAUTH_PASSWORD_SENDER: 'wiki@wiki.test',
     MWAUTH_RESET_IP_LIMIT: '100000/3600',
+    MWAUTH_MAIL_BUDGET_PER_NETWORK: '100000/3600',
     MWAUTH_LOG_LEVEL: 'warn',
   };
   let server: ServeProcess | null = null;

@@ -99,13 +99,13 @@ test('per address: two accounts on one address share its limit, whichever route 
   await burst(s, (i) => ({ user: i % 2 ? 'Ann' : 'Ben', email: null }));
   assert.deepEqual(await outcomes(s), { queued: 4, limited: 46 });
   assert.equal((await outbox(s)).length, 4);
-  // By address: both accounts in one request, one more count of the address.
-  const { s: s2 } = await setup(t, { MWAUTH_RESET_COOLDOWN_HOURS: '0', MWAUTH_RESET_ADDRESS_LIMIT: '2/86400' });
+  // By address: both accounts in one request, two mails counted against the address.
+  const { s: s2 } = await setup(t, { MWAUTH_RESET_COOLDOWN_HOURS: '0', MWAUTH_RESET_ADDRESS_LIMIT: '4/86400' });
   await s2.users.create({ name: 'Ann', email: 'shared@example.org', passwordHash: 'x' });
   await s2.users.create({ name: 'Ben', email: 'shared@example.org', passwordHash: 'x' });
   await burst(s2, () => ({ user: null, email: 'shared@example.org' }));
   assert.deepEqual(await outcomes(s2), { queued: 2, limited: 48 });
-  assert.equal((await outbox(s2)).length, 4, 'each admitted request mails both accounts');
+  assert.equal((await outbox(s2)).length, 4, 'each admitted request mails both accounts: 4 mails in all');
 });
 
 test('the mail budget: 50 parallel requests for 50 accounts against 7 per hour queue exactly 7; the next hour has 7 more', async (t) => {
@@ -167,13 +167,13 @@ test('a request rolled back after taking its allowance gives it back', async (t)
   const { s } = await setup(t, { MWAUTH_RESET_COOLDOWN_HOURS: '0', MWAUTH_RESET_ACCOUNT_LIMIT: '1/86400' });
   await s.users.create({ name: 'Gus', email: 'gus@example.org', passwordHash: 'x' });
   const limits = new ResetLimits(s.counters, { account: [1, 86400], address: [5, 86400], budget: [10, 3600] });
-  const taken = await limits.take({ accounts: [1], addresses: ['gus@example.org'], mails: 1 });
+  const taken = await limits.take({ accounts: [1], addresses: ['gus@example.org'] });
   assert.equal(taken.limited, null);
-  assert.equal((await limits.take({ accounts: [1], addresses: ['gus@example.org'], mails: 1 })).limited, 'account');
+  assert.equal((await limits.take({ accounts: [1], addresses: ['gus@example.org'] })).limited, 'account');
   await taken.release();
   assert.equal(await s.counters.peek('reset:account:1'), 0);
   assert.equal(await s.counters.peek('reset:mail-budget'), 0);
-  assert.equal((await limits.take({ accounts: [1], addresses: ['gus@example.org'], mails: 1 })).limited, null);
+  assert.equal((await limits.take({ accounts: [1], addresses: ['gus@example.org'] })).limited, null);
 });
 
 // Several server processes on one database: the limits are counted in the database, not per process.
@@ -183,7 +183,7 @@ import { SqlCounters } from './src/limits/counters.ts';
 import { ResetLimits } from './src/recovery/limits.ts';
 const handle = await openDatabase({ databaseUrl: null, dataDir: process.env.DIR });
 const limits = new ResetLimits(new SqlCounters(handle.db, { now: () => Date.now() }), { account: [1000, 3600], address: [1000, 3600], budget: [Number(process.env.N), 3600] });
-const got = await Promise.all(Array.from({ length: 25 }, (_, i) => limits.take({ accounts: [i], addresses: ['a' + i + '@example.org'], mails: 1 })));
+const got = await Promise.all(Array.from({ length: 25 }, (_, i) => limits.take({ accounts: [i], addresses: ['a' + i + '@example.org'] })));
 await handle.close();
 process.stdout.write(String(got.filter((g) => g.limited === null).length));
 `;
@@ -255,6 +255,18 @@ test('configuration: the three limits read COUNT/SECONDS, with defaults', () => 
   const d = loadConfig({ ...base, MWAUTH_RESET_ACCOUNT_LIMIT: '2/60', MWAUTH_RESET_ADDRESS_LIMIT: ' 4 / 120 ', MWAUTH_MAIL_BUDGET: '50/600', MWAUTH_NOTIFY_UNKNOWN_ADDRESS: 'yes' }, { persistSecret: false });
   assert.deepEqual([d.resetAccountLimit, d.resetAddressLimit, d.mailBudget, d.notifyUnknownAddress], [[2, 60], [4, 120], [50, 600], true]);
   assert.throws(() => loadConfig({ ...base, MWAUTH_MAIL_BUDGET: 'lots' }, { persistSecret: false }), /MWAUTH_MAIL_BUDGET must look like COUNT\/SECONDS/);
+});
+
+test('configuration: the cap of accounts per request and the share of the budget per network, with defaults', () => {
+  const base = { MWAUTH_DATA_DIR: tmpdir() };
+  const c = loadConfig(base, { persistSecret: false });
+  assert.deepEqual([c.resetMaxAccounts, c.mailBudgetPerNetwork], [5, [100, 3600]]);
+  const d = loadConfig({ ...base, MWAUTH_RESET_MAX_ACCOUNTS: '2', MWAUTH_MAIL_BUDGET_PER_NETWORK: '30/600' }, { persistSecret: false });
+  assert.deepEqual([d.resetMaxAccounts, d.mailBudgetPerNetwork], [2, [30, 600]]);
+  for (const bad of ['0', 'many', '1001']) {
+    assert.throws(() => loadConfig({ ...base, MWAUTH_RESET_MAX_ACCOUNTS: bad }, { persistSecret: false }), (e: unknown) => e instanceof ConfigError && /^MWAUTH_RESET_MAX_ACCOUNTS must be /.test(e.message), bad);
+  }
+  assert.throws(() => loadConfig({ ...base, MWAUTH_MAIL_BUDGET_PER_NETWORK: '30' }, { persistSecret: false }), /MWAUTH_MAIL_BUDGET_PER_NETWORK must look like COUNT\/SECONDS/);
 });
 
 test('configuration: MWAUTH_AUDIT_RETENTION_DAYS is whole days, 90 by default, 0 keeping events forever', () => {

@@ -228,17 +228,49 @@ test('stop(): the request being handled finishes, the rest stay pending for the 
 test('a request that mails nobody counts stand-in limit counters, which limit nothing, instead of the real ones', async (t) => {
   const { s, clock, hasher } = await setup(t);
   await s.users.create({ name: 'Ann', email: 'ann@example.org', passwordHash: await hasher.hash('Ann-pass-1') });
-  const limited = { ...config, accountLimit: [1, 3600] as [number, number], addressLimit: [1, 3600] as [number, number], mailBudget: [1, 3600] as [number, number] };
+  const limited = {
+    ...config,
+    accountLimit: [1, 3600] as [number, number], addressLimit: [1, 3600] as [number, number], mailBudget: [1, 3600] as [number, number], networkBudget: [1, 3600] as [number, number],
+  };
   const worker = new RecoveryWorker({ db: s.db, users: s.users, hasher, outbox: s.outbox, i18n: s.i18n, clock, random: s.random, config: limited, counters: s.counters });
   for (let i = 0; i < 3; i++) await pending(s, clock, { user: `Nobody${i}` });
   assert.equal(await worker.runOnce(), 3);
   assert.deepEqual(
-    [await s.counters.peek('reset:stand-in:account'), await s.counters.peek('reset:stand-in:address'), await s.counters.peek('reset:stand-in:budget')],
-    [3, 3, 3],
+    await Promise.all(['account', 'address', 'network', 'budget'].map((k) => s.counters.peek(`reset:stand-in:${k}`))),
+    [3, 3, 3, 3],
   );
   assert.equal(await s.counters.peek('reset:mail-budget'), 0, 'the mail budget is untouched');
+  assert.equal(await s.counters.peek('reset:network:192.0.2.0/24'), 0, 'and the requester\'s share of it');
   // With a budget of one mail, Ann's reset still goes out: the stand-ins used up nothing.
   const ann = await pending(s, clock, { user: 'Ann' });
   assert.equal(await worker.runOnce(), 1);
   assert.equal((await s.db.selectFrom('reset_request').select('rr_status').where('rr_id', '=', ann).executeTakeFirstOrThrow()).rr_status, 'queued');
+});
+
+test('a request that mails one account and one that mails nobody make the same counter calls, with the same windows', async (t) => {
+  const { s, clock, hasher } = await setup(t);
+  await s.users.create({ name: 'Ann', email: 'ann@example.org', passwordHash: await hasher.hash('Ann-pass-1') });
+  const calls: string[] = [];
+  const counters: typeof s.counters = {
+    hit: (key, windowSeconds, amount) => (calls.push(`hit ${windowSeconds} ${amount ?? 1}`), s.counters.hit(key, windowSeconds, amount)),
+    release: (key, amount) => (calls.push(`release ${amount ?? 1}`), s.counters.release(key, amount)),
+    peek: (key) => s.counters.peek(key),
+    clear: (key) => s.counters.clear(key),
+  };
+  const limited = {
+    ...config,
+    accountLimit: [3, 86400] as [number, number], addressLimit: [5, 86400] as [number, number], mailBudget: [1000, 3600] as [number, number], networkBudget: [100, 3600] as [number, number],
+  };
+  const worker = new RecoveryWorker({ db: s.db, users: s.users, hasher, outbox: s.outbox, i18n: s.i18n, clock, random: s.random, config: limited, counters });
+  const run = async (req: { user?: string; email?: string }) => {
+    calls.length = 0;
+    await pending(s, clock, req);
+    await worker.runOnce();
+    return [...calls].sort();
+  };
+  const sent = await run({ user: 'Ann' });
+  assert.equal((await s.db.selectFrom('outbox').select('ob_id').execute()).length, 1);
+  assert.deepEqual(sent, ['hit 3600 1', 'hit 3600 1', 'hit 86400 1', 'hit 86400 1'], 'account, address, network, budget');
+  assert.deepEqual(await run({ user: 'Nobody' }), sent);
+  assert.deepEqual(await run({ email: 'nobody@example.org' }), sent);
 });

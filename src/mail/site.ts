@@ -1,0 +1,54 @@
+// The site a mail speaks for — its links, its name, its sender — and how the server sends it. Every
+// `mwauth serve` records its own at start in the database; a command-line run composes the mail it
+// queues (the "password changed" notice of `mwauth user set-password`, `mwauth mail test`) from that
+// record, never from the shell's environment, and only the server ever delivers.
+import type { Config } from '../config.js';
+import type { Db } from '../storage/db.js';
+
+export interface SiteSettings {
+  /** MWAUTH_SERVER: the only source of links in mail. */
+  server: string;
+  scriptPath: string;
+  articlePath: string;
+  sitename: string;
+  /** The site's language: mail to an account without a language preference. */
+  language: string;
+  /** MWAUTH_PASSWORD_SENDER: From address and envelope sender. */
+  sender: string;
+  /** How the server sends, safe to print: "by SMTP to smtp://user:***@host:587" or "to the folder …". */
+  transport: string;
+  /** Attempts before the server gives a mail up (MWAUTH_MAIL_MAX_ATTEMPTS). */
+  maxAttempts: number;
+}
+
+const NAME = 'mail';
+
+export function siteSettingsOf(config: Config): SiteSettings {
+  return {
+    server: config.server,
+    scriptPath: config.scriptPath,
+    articlePath: config.articlePath,
+    sitename: config.sitename,
+    language: config.language,
+    sender: config.passwordSender,
+    transport: config.mail.smtp ? `by SMTP to ${config.mail.smtp.display}` : `to the folder ${config.mailDir}`,
+    maxAttempts: config.mail.maxAttempts,
+  };
+}
+
+/** The server's own settings, replacing what an earlier start (or another node) recorded. */
+export async function recordSiteSettings(db: Db, site: SiteSettings, now: number): Promise<void> {
+  const value = JSON.stringify(site);
+  await db
+    .insertInto('site_settings')
+    .values({ ss_name: NAME, ss_value: value, ss_updated: now })
+    .onConflict((oc) => oc.column('ss_name').doUpdateSet({ ss_value: value, ss_updated: now }))
+    .execute();
+}
+
+/** What the server last recorded; null when no server has run on this database yet. */
+export async function readSiteSettings(db: Db): Promise<{ site: SiteSettings; updated: number } | null> {
+  const row = await db.selectFrom('site_settings').select(['ss_value', 'ss_updated']).where('ss_name', '=', NAME).executeTakeFirst();
+  if (!row) return null;
+  return { site: JSON.parse(row.ss_value) as SiteSettings, updated: Number(row.ss_updated) };
+}
