@@ -65,6 +65,7 @@ const FREE_TEXT: RegExp[] = [
   /^(clientlogin|createaccount)\.requests\[\]\.fields\.[^.]+\.(label|help)$/,
   /^query\.authmanagerinfo\.requests\[\]\.provider$/,
   /^query\.authmanagerinfo\.requests\[\]\.fields\.[^.]+\.(label|help)$/,
+  /^(query\.authmanagerinfo|clientlogin|createaccount)\.fields\.[^.]+\.(label|help)$/,
   /^query\.userinfo\.blockedtimestampformatted$/,
 ];
 

@@ -47,6 +47,11 @@ export interface Config {
   /** Tell an address that matches no account about a reset asked for it (MWAUTH_NOTIFY_UNKNOWN_ADDRESS). */
   notifyUnknownAddress: boolean;
   loginThrottle: Array<{ count: number; seconds: number }>;
+  /**
+   * Seconds after a login with a password during which a session counts as freshly authenticated
+   * (meta=authmanagerinfo's securitysensitiveoperationstatus "ok"; MediaWiki's $wgReauthenticateTime).
+   */
+  reauthenticateSeconds: number;
   sessionIdleSeconds: number;
   cookieExpiration: number;
   extendedLoginCookieExpiration: number;
@@ -216,6 +221,7 @@ export function loadConfig(env: Env = process.env, opts: { persistSecret?: boole
       { count: 5, seconds: 300 },
       { count: 150, seconds: 172800 },
     ],
+    reauthenticateSeconds: 3600,
     sessionIdleSeconds: int(env, 'MWAUTH_SESSION_IDLE', 3600, 60),
     cookieExpiration: 30 * 86400,
     extendedLoginCookieExpiration: 180 * 86400,

@@ -1,28 +1,25 @@
 // Shared shape of clientlogin and createaccount responses: status, message in the asked format, requests.
 import type { Msg } from '../../util/errors.js';
 import type { ApiContext } from '../module.js';
-import { mergeFields } from './authrequests.js';
 import { codeForKey } from '../errors.js';
+import { formatAuthMessage, formatRequests, type AuthRequest } from './authrequests.js';
 
-export const MESSAGE_FORMATS = ['html', 'wikitext', 'raw', 'none'] as const;
+/** Values of *messageformat, in the order paraminfo lists them. */
+export const MESSAGE_FORMATS = ['html', 'none', 'raw', 'wikitext'] as const;
 
 export function authMessage(ctx: ApiContext, format: string, m: Msg): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  const text = ctx.services.i18n.text(ctx.lang, m.key, ...m.params);
-  if (format === 'wikitext') out.message = text;
-  else if (format === 'html') out.message = text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\n/g, '<br />');
-  else if (format === 'raw') out.message = { key: m.key, params: m.params };
+  const message = formatAuthMessage(ctx, format, m);
+  if (message !== undefined) out.message = message;
   out.messagecode = codeForKey(m.key);
   return out;
 }
 
 export function uiResponse(
   ctx: ApiContext,
-  opts: { format: string; merge: boolean; message: Msg; requests: Array<Record<string, unknown>> },
+  opts: { format: string; merge: boolean; message: Msg; requests: AuthRequest[] },
 ): Record<string, unknown> {
-  const out: Record<string, unknown> = { status: 'UI', requests: opts.requests };
-  if (opts.merge) out.fields = mergeFields(opts.requests);
-  return { ...out, ...authMessage(ctx, opts.format, opts.message) };
+  return { status: 'UI', ...formatRequests(ctx, opts.requests, opts.format, opts.merge), ...authMessage(ctx, opts.format, opts.message) };
 }
 
 export function failResponse(ctx: ApiContext, format: string, m: Msg): Record<string, unknown> {
