@@ -66,6 +66,7 @@ const FREE_TEXT: RegExp[] = [
   /^query\.authmanagerinfo\.requests\[\]\.provider$/,
   /^query\.authmanagerinfo\.requests\[\]\.fields\.[^.]+\.(label|help)$/,
   /^(query\.authmanagerinfo|clientlogin|createaccount)\.fields\.[^.]+\.(label|help)$/,
+  /^validatepassword\.validitymessages\[\]\.(text|html|\*)$/,
   /^query\.userinfo\.blockedtimestampformatted$/,
 ];
 
