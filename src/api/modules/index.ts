@@ -1,6 +1,7 @@
 // Every API module this server offers, by name.
 import type { ModuleDef } from '../module.js';
 import { changeAuthDataModule } from './changeauthenticationdata.js';
+import { checkTokenModule } from './checktoken.js';
 import { clientLoginModule } from './clientlogin.js';
 import { createAccountModule } from './createaccount.js';
 import { helpModule } from './help.js';
@@ -18,7 +19,7 @@ export interface ModuleRegistry {
 
 export function createRegistry(): ModuleRegistry {
   const actions = [
-    changeAuthDataModule, clientLoginModule, createAccountModule, helpModule, loginModule, logoutModule,
+    changeAuthDataModule, checkTokenModule, clientLoginModule, createAccountModule, helpModule, loginModule, logoutModule,
     paramInfoModule, queryModule, resetPasswordModule, validatePasswordModule,
   ];
   return {
