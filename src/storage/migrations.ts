@@ -161,11 +161,19 @@ const m0011: Migration = {
   },
 };
 
+// The account's real name (MediaWiki's user_real_name), given when the account is created.
+const m0012: Migration = {
+  async up(db: AnyDb) {
+    await db.schema.alterTable('user').addColumn('user_real_name', 'text', (c) => c.notNull().defaultTo('')).execute();
+  },
+};
+
 export const migrations: Record<string, Migration> = {
   '0001_initial': m0001,
   '0002_outbox_masked': m0002,
   '0010_audit': m0010,
   '0011_reset_attempts': m0011,
+  '0012_user_real_name': m0012,
 };
 
 export const migrationProvider: MigrationProvider = {
