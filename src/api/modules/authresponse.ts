@@ -25,3 +25,18 @@ export function uiResponse(
 export function failResponse(ctx: ApiContext, format: string, m: Msg): Record<string, unknown> {
   return { status: 'FAIL', ...authMessage(ctx, format, m), canpreservestate: false };
 }
+
+// $wgUrlProtocols: the schemes a return URL may have. "//host" (no scheme of its own) is refused too.
+const URL_SCHEMES = new Set([
+  'bitcoin', 'ftp', 'ftps', 'geo', 'git', 'gopher', 'http', 'https', 'irc', 'ircs', 'magnet', 'mailto', 'matrix', 'mms',
+  'news', 'nntp', 'redis', 'sftp', 'sip', 'sips', 'sms', 'ssh', 'svn', 'tel', 'telnet', 'urn', 'worldwind', 'xmpp',
+]);
+
+/** Whether a *returnurl is a URL MediaWiki would take: a known scheme, and an address after "//" when there is one. */
+export function validReturnUrl(value: string): boolean {
+  const m = /^([a-z][a-z0-9+.-]*):(.*)$/is.exec(value);
+  if (!m || !URL_SCHEMES.has(m[1]!.toLowerCase())) return false;
+  const rest = m[2]!;
+  if (rest.startsWith('//')) return /^\/\/[^/?#\s]/.test(rest);
+  return rest.length > 0;
+}
