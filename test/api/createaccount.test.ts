@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Client, ManualClock, addUser, readMails, startTestServer, type TestServer } from '../helpers/harness.js';
 import { assertError, deliverAll, msg } from '../helpers/api.js';
-import { REDIS_URL, keysUnder, redisClient, redisPrefix, skipUnless } from '../helpers/services.js';
+import { REDIS_URL, keysUnder, postgresDatabase, redisClient, redisPrefix, skipUnless } from '../helpers/services.js';
 
 const RU = 'http://wiki.test/';
 const PW = 'Some-Good-Pass-1';
@@ -362,6 +362,29 @@ describe('the throttle on shared Redis counters', { skip: await skipUnless('redi
       assert.ok(keys.some((k) => k.includes('acctcreate')), keys.join(', '));
     } finally {
       await Promise.all([a.close(), b.close()]);
+    }
+  });
+});
+
+describe('on PostgreSQL', { skip: await skipUnless('postgres') }, () => {
+  test('the real name, the address and a mailed temporary password are stored as on SQLite', async (t) => {
+    const url = await postgresDatabase(t, 'mwauth_createaccount');
+    const srv = await startTestServer({ env: { MWAUTH_DATABASE_URL: url } });
+    try {
+      assert.equal(srv.services.dialect, 'postgres');
+      await addUser(srv.services, 'Admin', 'Admin-Pass-123', { groups: ['sysop'] });
+      const c = new Client(srv.api);
+      assert.equal((await create(c, { username: 'Pg User', password: PW, retype: PW, email: 'pg@example.org', realname: 'Postgre Ess', createreturnurl: RU })).text, pass('Pg User'));
+      const u = (await srv.services.users.byName('Pg User'))!;
+      assert.deepEqual([u.email, u.realName, u.newPassword, u.newPassTime], ['pg@example.org', 'Postgre Ess', '', null]);
+      const admin = new Client(srv.api);
+      assert.equal((await admin.login('Admin', 'Admin-Pass-123')).result, 'Success');
+      assert.equal((await create(admin, { username: 'Pg Mailed', mailpassword: '1', email: 'pgm@example.org', createreturnurl: RU })).text, pass('Pg Mailed'));
+      const m = (await srv.services.users.byName('Pg Mailed'))!;
+      assert.ok(m.newPassword.startsWith(':pbkdf2:'));
+      assert.equal(typeof m.newPassTime, 'number');
+    } finally {
+      await srv.close();
     }
   });
 });
