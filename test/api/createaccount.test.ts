@@ -147,6 +147,8 @@ describe('without the throttle', () => {
       assertError(r, 'badurl_createreturnurl');
       assert.equal(r.json.error.info, msg(srv, 'apierror-badurl', 'createreturnurl', url));
     }
+    const raw = await create(c, { username: 'Errs', password: PW, retype: PW, createreturnurl: 'foo', errorformat: 'raw' });
+    assert.deepEqual(raw.json.errors[0], { code: 'badurl_createreturnurl', key: 'apierror-badurl', params: ['createreturnurl', 'foo'], module: 'createaccount' });
     for (const url of ['https://app.example/done', 'mailto:a@example.org', 'HTTP://X.ORG/']) {
       assert.equal((await create(c, { username: 'Alice', password: PW, retype: PW, createreturnurl: url })).json.createaccount.messagecode, 'userexists', url);
     }

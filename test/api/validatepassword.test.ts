@@ -66,6 +66,8 @@ test('"user": a free name is judged as a new account; a taken name, an id, an un
   assertError(at, 'baduser_user');
   assert.equal(at.json.error.info, msg(srv, 'apierror-baduser', 'user', 'A@b'));
   assertError(await validate(c, { password: 'x', user: 'Bob:x' }), 'baduser_user');
+  const raw = await validate(c, { password: 'x', user: 'a@b', errorformat: 'raw' });
+  assert.deepEqual(raw.json.errors[0], { code: 'baduser_user', key: 'apierror-baduser', params: ['user', 'A@b'], module: 'validatepassword' });
   for (const user of ['1.2.3.4', '', '#abc', 'a|b']) assertError(await validate(c, { password: 'x', user }), 'baduser', null);
 });
 

@@ -64,7 +64,7 @@ export const createAccountModule = defineModule({
       throw apiError('apierror-missingparam-at-least-one-of', ['"createcontinue", "createreturnurl"', 2]);
     }
     if (p.returnurl !== null && !validReturnUrl(p.returnurl as string)) {
-      throw new ApiError('badurl_createreturnurl', 'apierror-badurl', [{ plaintext: 'createreturnurl' }, { plaintext: p.returnurl as string }]);
+      throw new ApiError('badurl_createreturnurl', 'apierror-badurl', ['createreturnurl', p.returnurl as string]);
     }
     const format = p.messageformat as string;
     const fail = (m: ReturnType<typeof msg>) => ({ createaccount: failResponse(ctx, format, m) });

@@ -7,8 +7,6 @@ import { ErrorFormatter } from '../format.js';
 import { defineModule, type ApiContext } from '../module.js';
 import { param } from '../params.js';
 
-const pt = (text: string) => ({ plaintext: text });
-
 /** The account the password is for: a new one named by `user` (which must be free), or the caller's. */
 async function subject(ctx: ApiContext, user: string | null): Promise<{ name: string; groups: readonly string[] }> {
   if (user === null) return { name: ctx.performer.name, groups: ctx.performer.groups };
@@ -17,7 +15,7 @@ async function subject(ctx: ApiContext, user: string | null): Promise<{ name: st
   if (existing) throw apiError('userexists');
   // "#id" of nobody, or a name no account may be created with.
   if (user.startsWith('#') || !isCreatableName(user)) {
-    throw new ApiError('baduser_user', 'apierror-baduser', [pt('user'), pt(user)]);
+    throw new ApiError('baduser_user', 'apierror-baduser', ['user', user]);
   }
   return { name: user, groups: ['*'] };
 }
