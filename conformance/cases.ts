@@ -11,6 +11,8 @@
 // - Alice's password: the temporary-password flow at the end sets it back to the fixture password,
 //   so a run leaves the accounts as it found them (limits and cooldowns aside: see --fresh-reference).
 
+import { accountCases } from './cases-accounts.js';
+
 export const USER_PASSWORD = 'Oracle-User-Pass-1!';
 export const ADMIN_PASSWORD = 'Oracle-Admin-Pass-1!';
 export const BOT_PASSWORD = 'botpassbotpassbotpassbotpassbot1';
@@ -354,5 +356,7 @@ post('clientlogin.alice.rememberme.pass.fv2', 'cl-remember', {
   action: 'clientlogin', username: 'Alice', password: USER_PASSWORD, rememberMe: '1', loginreturnurl: 'http://127.0.0.1/', logintoken: '{{login:cl-remember}}', ...fv(2),
 });
 get('userinfo.rememberme.fv1', 'cl-remember', { action: 'query', meta: 'userinfo', ...fv(1) });
+
+list.push(...accountCases());
 
 export const CASES: readonly Case[] = list;

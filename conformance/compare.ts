@@ -65,6 +65,8 @@ const FREE_TEXT: RegExp[] = [
   /^(clientlogin|createaccount)\.requests\[\]\.fields\.[^.]+\.(label|help)$/,
   /^query\.authmanagerinfo\.requests\[\]\.provider$/,
   /^query\.authmanagerinfo\.requests\[\]\.fields\.[^.]+\.(label|help)$/,
+  /^(query\.authmanagerinfo|clientlogin|createaccount)\.fields\.[^.]+\.(label|help)$/,
+  /^validatepassword\.validitymessages\[\]\.(text|html|\*)$/,
   /^query\.userinfo\.blockedtimestampformatted$/,
 ];
 

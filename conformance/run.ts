@@ -39,11 +39,13 @@ interface Mail {
   tempPassword: string | null;
 }
 
-/** The temporary password in a reset mail: a 10-character [0-9a-v] word ending a line (not a link). */
+/**
+ * The temporary password in a mail: a 10-character [0-9a-v] word ending a line without a link, or one
+ * in double quotes (MediaWiki's "account created for you" mail puts it mid-sentence, after a link).
+ */
 export function findTempPassword(text: string): string | null {
   for (const line of text.split(/\r?\n/)) {
-    if (/https?:/.test(line)) continue;
-    const m = /(?:^|[\s:])([0-9a-v]{10})\s*$/.exec(line);
+    const m = (/https?:/.test(line) ? null : /(?:^|[\s:])([0-9a-v]{10})\s*$/.exec(line)) ?? /"([0-9a-v]{10})"/.exec(line);
     if (m) return m[1]!;
   }
   return null;

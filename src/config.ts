@@ -54,6 +54,16 @@ export interface Config {
   /** Tell an address that matches no account about a reset asked for it (MWAUTH_NOTIFY_UNKNOWN_ADDRESS). */
   notifyUnknownAddress: boolean;
   loginThrottle: Array<{ count: number; seconds: number }>;
+  /**
+   * Accounts one IP address (IPv6: one /64) may create per window, each condition on its own
+   * (MWAUTH_ACCOUNT_CREATION_THROTTLE; MediaWiki's $wgAccountCreationThrottle). Empty: no limit.
+   */
+  accountCreationThrottle: Array<{ count: number; seconds: number }>;
+  /**
+   * Seconds after a login with a password during which a session counts as freshly authenticated
+   * (meta=authmanagerinfo's securitysensitiveoperationstatus "ok"; MediaWiki's $wgReauthenticateTime).
+   */
+  reauthenticateSeconds: number;
   sessionIdleSeconds: number;
   cookieExpiration: number;
   extendedLoginCookieExpiration: number;
@@ -133,6 +143,29 @@ function limit(env: Env, name: string, dflt: [number, number]): [number, number]
   const m = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(raw);
   if (!m) throw new ConfigError(`${name} must look like COUNT/SECONDS, got "${raw}"`);
   return [Number(m[1]), Number(m[2])];
+}
+
+/**
+ * MWAUTH_ACCOUNT_CREATION_THROTTLE: "COUNT/SECONDS" conditions separated by commas ("6/86400,100/2592000"),
+ * a bare COUNT per day ("6", as MediaWiki's old integer form), or "0" (or "none") for no limit.
+ */
+function accountCreationThrottle(env: Env): Array<{ count: number; seconds: number }> {
+  const name = 'MWAUTH_ACCOUNT_CREATION_THROTTLE';
+  const raw = env[name]?.trim();
+  if (raw === undefined || raw === '') return [{ count: 6, seconds: 86400 }];
+  if (raw === 'none') return [];
+  const out: Array<{ count: number; seconds: number }> = [];
+  for (const part of raw.split(',').map((p) => p.trim())) {
+    const m = /^(\d+)(?:\s*\/\s*(\d+))?$/.exec(part);
+    if (!m) throw new ConfigError(`${name} takes COUNT/SECONDS conditions separated by commas (or a count per day, or "none"), got "${raw}"`);
+    const count = Number(m[1]);
+    const seconds = m[2] === undefined ? 86400 : Number(m[2]);
+    if (m[2] !== undefined && seconds < 1) throw new ConfigError(`${name}: a window must be at least one second, got "${part}"`);
+    if (!Number.isSafeInteger(count) || !Number.isSafeInteger(seconds)) throw new ConfigError(`${name}: "${part}" is out of range`);
+    // A count of 0 turns a condition off, as in MediaWiki.
+    if (count > 0) out.push({ count, seconds });
+  }
+  return out;
 }
 
 function trustedProxies(env: Env): string[] {
@@ -226,6 +259,8 @@ export function loadConfig(env: Env = process.env, opts: { persistSecret?: boole
       { count: 5, seconds: 300 },
       { count: 150, seconds: 172800 },
     ],
+    accountCreationThrottle: accountCreationThrottle(env),
+    reauthenticateSeconds: 3600,
     sessionIdleSeconds: int(env, 'MWAUTH_SESSION_IDLE', 3600, 60),
     cookieExpiration: 30 * 86400,
     extendedLoginCookieExpiration: 180 * 86400,

@@ -1,6 +1,7 @@
 // The composition root: every backend is built here from the configuration and handed down.
 // Nothing else reaches for a global.
 import { BlockStore } from './accounts/blocks.js';
+import { AccountCreation } from './accounts/create.js';
 import { UserStore } from './accounts/users.js';
 import { createRegistry, type ModuleRegistry } from './api/modules/index.js';
 import { AuditLog } from './audit/log.js';
@@ -66,6 +67,8 @@ export interface Services {
   auth: Authenticator;
   /** The one place a password changes (with its invalidations, audit event and notice mail). */
   passwordChanges: PasswordChanges;
+  /** The one door for new accounts (API, Special:CreateAccount, `mwauth user add`). */
+  accountCreation: AccountCreation;
   audit: AuditLog;
   sessions: SessionManager;
   recovery: RecoveryService;
@@ -179,6 +182,19 @@ export async function createServices(config: Config, o: ServiceOverrides = {}): 
     onQueued: () => delivery.kick(),
     addressLimit,
   });
+  const accountCreation = new AccountCreation({
+    db, users, hasher, counters, clock, random, audit, outbox, i18n,
+    config: {
+      server: mailSite.server,
+      articlePath: mailSite.articlePath,
+      language: mailSite.language,
+      enableEmail: config.enableEmail,
+      throttle: config.accountCreationThrottle,
+      tempPasswordLength: config.tempPasswordLength,
+      newPasswordExpiry: config.newPasswordExpiry,
+    },
+    onQueued: () => delivery.kick(),
+  });
   const recoveryWorker = new RecoveryWorker({
     db,
     users,
@@ -224,7 +240,7 @@ export async function createServices(config: Config, o: ServiceOverrides = {}): 
   let started = false;
   return {
     config, role, site, db, dialect: handle.dialect, clock, random, logger, i18n, hasher, counters, users, blocks, botPasswords,
-    auth, sessions, recovery, recoveryWorker, outbox, addressLimit, transport, delivery, modules: createRegistry(), passwordChanges, audit,
+    auth, sessions, recovery, recoveryWorker, outbox, addressLimit, transport, delivery, modules: createRegistry(), passwordChanges, accountCreation, audit,
     startWorkers() {
       if (role !== 'server') throw new Error('a command-line run starts no workers: mail is the server\'s to send');
       if (started) return;

@@ -8,6 +8,8 @@ export interface User {
   name: string;
   email: string;
   emailAuthenticated: number | null;
+  /** The real name given at creation ("" when none). */
+  realName: string;
   registration: number;
   password: string;
   newPassword: string;
@@ -20,6 +22,7 @@ type Row = {
   user_name: string;
   user_email: string;
   user_email_authenticated: number | null;
+  user_real_name: string;
   user_registration: number;
   user_password: string;
   user_newpassword: string;
@@ -33,6 +36,7 @@ function toUser(r: Row): User {
     name: r.user_name,
     email: r.user_email,
     emailAuthenticated: r.user_email_authenticated === null ? null : Number(r.user_email_authenticated),
+    realName: r.user_real_name,
     registration: Number(r.user_registration),
     password: r.user_password,
     newPassword: r.user_newpassword,
@@ -80,7 +84,14 @@ export class UserStore {
     return Number(r.n);
   }
 
-  async create(input: { name: string; email?: string; passwordHash: string }, db: Db = this.db): Promise<User> {
+  /**
+   * A new account. `temporaryPasswordHash` gives it a temporary password (issued now) besides the
+   * main one, for an account made with a mailed password.
+   */
+  async create(
+    input: { name: string; email?: string; realName?: string; passwordHash: string; temporaryPasswordHash?: string },
+    db: Db = this.db,
+  ): Promise<User> {
     const email = input.email ?? '';
     const r = await db
       .insertInto('user')
@@ -89,9 +100,10 @@ export class UserStore {
         user_email: email,
         user_email_lc: email.toLowerCase(),
         user_email_authenticated: null,
+        user_real_name: input.realName ?? '',
         user_password: input.passwordHash,
-        user_newpassword: '',
-        user_newpass_time: null,
+        user_newpassword: input.temporaryPasswordHash ?? '',
+        user_newpass_time: input.temporaryPasswordHash ? this.clock.now() : null,
         user_token: randomHex(this.random, 32),
         user_registration: this.clock.now(),
       })

@@ -19,6 +19,8 @@ export interface ParamSpec {
   /** Token type of a "token" parameter, for paraminfo. */
   tokentype?: string;
   deprecated?: boolean;
+  /** For "user": the forms accepted, "name" (the default) and "id" ("#123", returned as is for the module to look up). */
+  subtypes?: ReadonlyArray<'name' | 'id'>;
 }
 
 export type ParamValue = string | number | boolean | string[] | null;
@@ -68,6 +70,8 @@ export function validateParam(req: ApiRequest, name: string, spec: ParamSpec, wa
     case 'string':
     case 'text':
     case 'password':
+      // A required text given empty is as good as missing (MediaWiki's StringDef).
+      if (value === '' && spec.required) throw new ApiError('missingparam', 'paramvalidator-missingparam', [pt(name)]);
       if (spec.max !== undefined && Buffer.byteLength(value) > spec.max) {
         throw new ApiError('maxbytes', 'paramvalidator-maxbytes', [pt(name), spec.max]);
       }
@@ -86,6 +90,7 @@ export function validateParam(req: ApiRequest, name: string, spec: ParamSpec, wa
       return n;
     }
     case 'user': {
+      if (spec.subtypes?.includes('id') && /^#\d+$/.test(value)) return value;
       const canonical = canonicalUserName(value);
       if (canonical === null) throw new ApiError('baduser', 'paramvalidator-baduser', [pt(name), pt(value)]);
       return canonical;

@@ -28,6 +28,10 @@ export const AUDIT_TYPES = [
   /** Other sessions of the account ended (after a password change). */
   'sessions.revoked',
   'logout',
+  /** An account was made (API, page or command line): by whom, why, and whether its password was mailed. */
+  'account.created',
+  /** An address went over the account-creation throttle (once per window). */
+  'account.throttled',
 ] as const;
 
 export type AuditType = (typeof AUDIT_TYPES)[number];

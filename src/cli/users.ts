@@ -59,11 +59,14 @@ export function registerUserCommands(program: Command, withServices: WithService
         for (const g of opts.group) if (!ASSIGNABLE_GROUPS.includes(g)) throw new CliError(`unknown group "${g}"`);
         const email = checkEmail(opts.email ?? '');
         const password = choosePassword(s, opts, io);
-        const problem = s.auth.validateNewPassword({ name } as User, opts.group, password, null);
-        if (problem) throw new CliError(s.i18n.text('en', problem.key, ...problem.params));
-        const created = await s.users.create({ name, email, passwordHash: await s.hasher.hash(password) });
-        for (const g of opts.group) await s.users.addGroup(created.id, g);
-        io.out(`created user "${created.name}" (id ${created.id})`);
+        // The same door as the API and the page (policy, audit event); the operator needs no rights.
+        const r = await s.accountCreation.create(
+          'operator',
+          { username: name, password: { password, retype: password }, email, realname: null, reason: null, mailPassword: false, groups: opts.group },
+          'cli',
+        );
+        if (r.status === 'FAIL') throw new CliError(r.message.key === 'userexists' ? `the user "${name}" already exists` : s.i18n.text('en', r.message.key, ...r.message.params));
+        io.out(`created user "${r.user.name}" (id ${r.user.id})`);
       }),
     );
 

@@ -17,7 +17,9 @@ export type MessageParam =
   | { key: string; params: MessageParam[] }
   | { plaintext: string }
   | { list: Record<string, string>; type: 'comma' }
-  | { duration: number };
+  | { duration: number }
+  /** A number shown in the language's digits (MediaWiki's numParam; raw: `{"num": n}`). */
+  | { num: number };
 
 /** The message that renders a duration in seconds: the largest whole unit. */
 export function durationMessage(seconds: number): { key: string; params: MessageParam[] } {
@@ -88,6 +90,7 @@ export function createI18n(opts: { sitename: string }): I18n {
         if (typeof p !== 'object') return p;
         if ('plaintext' in p) return p.plaintext;
         if ('list' in p) return Object.values(p.list).join(this.text(lang, 'comma-separator'));
+        if ('num' in p) return p.num;
         if ('duration' in p) {
           const d = durationMessage(p.duration);
           return this.text(lang, d.key, ...d.params);

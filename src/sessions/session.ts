@@ -118,6 +118,7 @@ export class Session {
       this.data.bot = opts.bot;
     } else {
       this.kind = 'cookie';
+      this.data.authenticated = now;
       this.mgr.loginCookies(this, user, opts.remember);
     }
     this.dirty = true;

@@ -17,6 +17,11 @@ export interface SessionData {
   /** A login waiting for the forced password change (clientlogin / Special:UserLogin). */
   pendingLogin?: { userId: number; messageKey: string; returnUrl: string; created: number; remember: boolean };
   created: number;
+  /**
+   * When this session last proved who it is with a password (a login here, not a "remember me" cookie
+   * nor a bot password): meta=authmanagerinfo's securitysensitiveoperationstatus reads it.
+   */
+  authenticated?: number;
   /** When the session was last written (its expiry slides from there). */
   touched?: number;
 }

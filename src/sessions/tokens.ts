@@ -20,6 +20,17 @@ export function matchToken(token: string, secret: string, salt: string): boolean
   return safeEqual(makeToken(secret, salt, t), token);
 }
 
+/**
+ * The UNIX time a well-formed token was made at (its hex part after the 32 HMAC digits), or null when
+ * the value is not shaped like a token ("+\\" alone, wrong characters, no suffix).
+ */
+export function tokenTimestamp(token: string): number | null {
+  if (token.length <= 34 || !token.endsWith(TOKEN_SUFFIX)) return null;
+  const body = token.slice(0, -2);
+  if (!/^[0-9a-f]+$/.test(body)) return null;
+  return parseInt(body.slice(32), 16);
+}
+
 export function safeEqual(a: string, b: string): boolean {
   const ab = Buffer.from(a);
   const bb = Buffer.from(b);

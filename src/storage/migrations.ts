@@ -161,8 +161,15 @@ const m0011: Migration = {
   },
 };
 
+// The account's real name (MediaWiki's user_real_name), given when the account is created.
+const m0012: Migration = {
+  async up(db: AnyDb) {
+    await db.schema.alterTable('user').addColumn('user_real_name', 'text', (c) => c.notNull().defaultTo('')).execute();
+  },
+};
+
 // What the server records for command-line runs: the site's links, name and sender, and how it sends mail.
-const m0030: Migration = {
+const m0013: Migration = {
   async up(db: AnyDb) {
     await db.schema
       .createTable('site_settings')
@@ -178,7 +185,8 @@ export const migrations: Record<string, Migration> = {
   '0002_outbox_masked': m0002,
   '0010_audit': m0010,
   '0011_reset_attempts': m0011,
-  '0030_site_settings': m0030,
+  '0012_user_real_name': m0012,
+  '0013_site_settings': m0013,
 };
 
 export const migrationProvider: MigrationProvider = {

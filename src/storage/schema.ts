@@ -8,6 +8,8 @@ export interface UserTable {
   /** Lower-cased address, so lookups by email ignore case on every database. */
   user_email_lc: string;
   user_email_authenticated: number | null;
+  /** The name of the person behind the account, as given at creation ("" when none). */
+  user_real_name: Generated<string>;
   user_password: string;
   user_newpassword: string;
   user_newpass_time: number | null;

@@ -3,7 +3,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { checkNewPassword, commonPasswords, minimumLength } from '../../src/auth/policy.js';
+import { checkNewPassword, commonPasswords, minimumLength, passwordProblems } from '../../src/auth/policy.js';
 import { Client, addUser, startTestServer, type TestServer } from '../helpers/harness.js';
 
 const PW_REQ = 'MediaWiki\\Auth\\PasswordAuthenticationRequest';
@@ -49,9 +49,26 @@ test('the common list: the 100,000 most common passwords MediaWiki refuses, in a
   assert.equal(checkNewPassword('sunshine1', 'Admin', ['sysop'])?.key, 'passwordtooshort');
 });
 
+test('every broken rule, in MediaWiki\'s order, fatal only when the password cannot be used at all', () => {
+  const keys = (pw: string, name: string, groups: string[] = []) => passwordProblems(pw, name, groups).map((p) => `${p.message.key}${p.fatal ? '!' : ''}`);
+  assert.deepEqual(keys('Strong-Unlisted-Pass-9', 'Zed'), []);
+  assert.deepEqual(keys('password', 'Password1'), ['password-substring-username-match', 'passwordincommonlist']);
+  assert.deepEqual(keys('short', 'Admin', ['sysop']), ['passwordtooshort', 'passwordincommonlist']);
+  assert.deepEqual(keys('a'.repeat(4097), 'Zed'), ['passwordtoolong!']);
+  // An empty password: too short for anyone, and for a privileged group no login at all.
+  assert.deepEqual(keys('', 'Admin', ['sysop']), ['passwordtooshort', 'passwordtooshort!']);
+  assert.deepEqual(keys('', 'Zed'), ['passwordtooshort']);
+  // MediaWiki's documentation example and the default logins of old test setups.
+  assert.deepEqual(keys('ExamplePassword', 'Zed'), ['password-login-forbidden']);
+  assert.deepEqual(keys('testpass', 'Apitestuser'), ['password-login-forbidden', 'passwordincommonlist']);
+  assert.deepEqual(keys('testpass', 'Zed'), ['passwordincommonlist'], 'only with that user name');
+  assert.equal(checkNewPassword('ExamplePassword', 'Zed', [])?.key, 'password-login-forbidden');
+});
+
 let srv: TestServer;
 before(async () => {
-  srv = await startTestServer();
+  // Many accounts from one address: the creation throttle (test/api/createaccount.test.ts) is off here.
+  srv = await startTestServer({ env: { MWAUTH_ACCOUNT_CREATION_THROTTLE: 'none' } });
   await addUser(srv.services, 'Admin', 'Admin-Pass-1234', { groups: ['sysop'] });
 });
 after(() => srv.close());

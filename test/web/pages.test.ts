@@ -258,7 +258,8 @@ describe('configuration', () => {
       await srv.services.blocks.add({ userId: 0, target: '127.0.0.1', by: 'Admin', reason: 'spam', createAccount: true });
       const r = await new PageClient(srv.url).get('/wiki/Special:CreateAccount');
       assert.equal(r.status, 403);
-      assert.ok(r.html.includes(srv.services.i18n.text('en', 'cantcreateaccount-text', 'Admin', 'spam')));
+      const [block] = await srv.services.blocks.list();
+      assert.ok(r.html.includes(srv.services.i18n.text('en', 'blockedtext', 'Admin', 'spam', '127.0.0.1', 'Admin', block!.id)), 'the same refusal as action=createaccount');
       assert.doesNotMatch(r.html, /<form/);
     } finally {
       await srv.close();

@@ -1,30 +1,42 @@
 // Shared shape of clientlogin and createaccount responses: status, message in the asked format, requests.
 import type { Msg } from '../../util/errors.js';
 import type { ApiContext } from '../module.js';
-import { mergeFields } from './authrequests.js';
 import { codeForKey } from '../errors.js';
+import { formatAuthMessage, formatRequests, type AuthRequest } from './authrequests.js';
 
-export const MESSAGE_FORMATS = ['html', 'wikitext', 'raw', 'none'] as const;
+/** Values of *messageformat, in the order paraminfo lists them. */
+export const MESSAGE_FORMATS = ['html', 'none', 'raw', 'wikitext'] as const;
 
 export function authMessage(ctx: ApiContext, format: string, m: Msg): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  const text = ctx.services.i18n.text(ctx.lang, m.key, ...m.params);
-  if (format === 'wikitext') out.message = text;
-  else if (format === 'html') out.message = text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\n/g, '<br />');
-  else if (format === 'raw') out.message = { key: m.key, params: m.params };
+  const message = formatAuthMessage(ctx, format, m);
+  if (message !== undefined) out.message = message;
   out.messagecode = codeForKey(m.key);
   return out;
 }
 
 export function uiResponse(
   ctx: ApiContext,
-  opts: { format: string; merge: boolean; message: Msg; requests: Array<Record<string, unknown>> },
+  opts: { format: string; merge: boolean; message: Msg; requests: AuthRequest[] },
 ): Record<string, unknown> {
-  const out: Record<string, unknown> = { status: 'UI', requests: opts.requests };
-  if (opts.merge) out.fields = mergeFields(opts.requests);
-  return { ...out, ...authMessage(ctx, opts.format, opts.message) };
+  return { status: 'UI', ...formatRequests(ctx, opts.requests, opts.format, opts.merge), ...authMessage(ctx, opts.format, opts.message) };
 }
 
 export function failResponse(ctx: ApiContext, format: string, m: Msg): Record<string, unknown> {
   return { status: 'FAIL', ...authMessage(ctx, format, m), canpreservestate: false };
+}
+
+// $wgUrlProtocols: the schemes a return URL may have. "//host" (no scheme of its own) is refused too.
+const URL_SCHEMES = new Set([
+  'bitcoin', 'ftp', 'ftps', 'geo', 'git', 'gopher', 'http', 'https', 'irc', 'ircs', 'magnet', 'mailto', 'matrix', 'mms',
+  'news', 'nntp', 'redis', 'sftp', 'sip', 'sips', 'sms', 'ssh', 'svn', 'tel', 'telnet', 'urn', 'worldwind', 'xmpp',
+]);
+
+/** Whether a *returnurl is a URL MediaWiki would take: a known scheme, and an address after "//" when there is one. */
+export function validReturnUrl(value: string): boolean {
+  const m = /^([a-z][a-z0-9+.-]*):(.*)$/is.exec(value);
+  if (!m || !URL_SCHEMES.has(m[1]!.toLowerCase())) return false;
+  const rest = m[2]!;
+  if (rest.startsWith('//')) return /^\/\/[^/?#\s]/.test(rest);
+  return rest.length > 0;
 }

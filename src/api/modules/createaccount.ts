@@ -1,10 +1,40 @@
-// action=createaccount: a new account with a password (the account creator stays who they were).
-import { canonicalUserName, isCreatableName, isValidEmail } from '../../accounts/names.js';
+// action=createaccount: the API's way into the account door (src/accounts/create.ts). The parameters a
+// client sends are read as MediaWiki's authentication requests are: a request counts only when all of its
+// required fields are there, and only the fields of the requests on offer are recognized.
+import { ApiError, apiError } from '../errors.js';
+import { defineModule, type ApiContext } from '../module.js';
+import { param, splitMulti } from '../params.js';
 import { msg } from '../../util/errors.js';
-import { apiError } from '../errors.js';
-import { defineModule } from '../module.js';
-import { param } from '../params.js';
-import { MESSAGE_FORMATS, failResponse } from './authresponse.js';
+import { REQUEST_IDS, authRequests, fieldNames, filterRequests, sensitiveFieldNames, type AuthRequest } from './authrequests.js';
+import { MESSAGE_FORMATS, failResponse, validReturnUrl } from './authresponse.js';
+import type { NewAccountInput } from '../../accounts/create.js';
+
+/** Whether a request was filled in: each of its fields sent, and not empty unless it is a checkbox or optional. */
+function filledIn(ctx: ApiContext, req: AuthRequest): boolean {
+  return Object.entries(req.fields).every(([name, f]) => {
+    const v = ctx.req.params.get(name);
+    return v !== undefined && (f.type === 'checkbox' || f.optional || v !== '');
+  });
+}
+
+/** The door's input from the requests the client filled in. */
+function readInput(ctx: ApiContext, reqs: AuthRequest[]): NewAccountInput {
+  const got = new Set(reqs.filter((r) => filledIn(ctx, r)).map((r) => r.id));
+  const value = (name: string) => ctx.req.params.get(name) ?? null;
+  const has = (id: string) => got.has(id);
+  const username = has(REQUEST_IDS.password) || has(REQUEST_IDS.username) ? value('username') : null;
+  // Each of email and realname stands on its own (MediaWiki 1.39 reads them only when both are sent).
+  const offered = (id: string) => reqs.some((r) => r.id === id);
+  const userData = offered(REQUEST_IDS.userData);
+  return {
+    username,
+    password: has(REQUEST_IDS.password) ? { password: value('password')!, retype: value('retype')! } : null,
+    email: userData ? value('email') : null,
+    realname: userData ? value('realname') : null,
+    reason: has(REQUEST_IDS.reason) ? value('reason') : null,
+    mailPassword: has(REQUEST_IDS.temporaryPassword),
+  };
+}
 
 export const createAccountModule = defineModule({
   name: 'createaccount',
@@ -22,38 +52,33 @@ export const createAccountModule = defineModule({
     returnurl: param.string(),
     continue: param.bool(),
   },
+  examples: [
+    {
+      query: 'action=createaccount&username=Example&password=ExamplePassword&retype=ExamplePassword&createreturnurl=http://example.org/&createtoken=123ABC',
+      description: 'Start the process of creating user Example with the password ExamplePassword.',
+    },
+  ],
   helpUrl: 'https://www.mediawiki.org/wiki/Special:MyLanguage/API:Account_creation',
   async execute(ctx, p) {
-    if (!p.continue && !p.returnurl) {
+    if (!p.continue && p.returnurl === null) {
       throw apiError('apierror-missingparam-at-least-one-of', ['"createcontinue", "createreturnurl"', 2]);
     }
-    const format = p.messageformat as string;
-    const fail = (key: string, ...params: Array<string | number>) => ({ createaccount: failResponse(ctx, format, msg(key, ...params)) });
-    const s = ctx.services;
-    if (p.continue) return fail('authmanager-create-not-in-progress');
-    if (!ctx.performer.can('createaccount')) return fail('badaccess-groups');
-    const block = await ctx.performer.block();
-    if (block?.createAccount) return fail('cantcreateaccount-text', block.by, block.reason);
-
-    const rawName = ctx.req.get('username') ?? '';
-    const password = ctx.req.get('password') ?? '';
-    const retype = ctx.req.get('retype');
-    const email = (ctx.req.get('email') ?? '').trim();
-    ctx.req.get('realname');
-    ctx.req.get('reason');
-    const name = canonicalUserName(rawName);
-    if (!name || !isCreatableName(name)) return fail('noname');
-    if (await s.users.byName(name)) return fail('userexists');
-    if (email && !isValidEmail(email)) return fail('invalidemailaddress');
-    if (!password) return fail('authmanager-authn-no-primary');
-    const problem = s.auth.validateNewPassword({ name } as never, [], password, retype ?? password);
-    if (problem) return fail(problem.key, ...(problem.params as Array<string | number>));
-    try {
-      await s.users.create({ name, email, passwordHash: await s.hasher.hash(password) });
-    } catch {
-      // Two requests raced for the same name; the unique index let one win.
-      return fail('userexists');
+    if (p.returnurl !== null && !validReturnUrl(p.returnurl as string)) {
+      throw new ApiError('badurl_createreturnurl', 'apierror-badurl', ['createreturnurl', p.returnurl as string]);
     }
-    return { createaccount: { status: 'PASS', username: name } };
+    const format = p.messageformat as string;
+    const fail = (m: ReturnType<typeof msg>) => ({ createaccount: failResponse(ctx, format, m) });
+    // Account creation never stops half-way here (no step asks for more), so there is nothing to continue.
+    if (p.continue) return fail(msg('authmanager-create-not-in-progress'));
+
+    const wanted = p.requests === null ? null : splitMulti(p.requests as string);
+    const reqs = filterRequests(authRequests(ctx, 'create'), wanted);
+    for (const name of fieldNames(reqs)) ctx.req.get(name);
+    const inQuery = ctx.req.inQuery(sensitiveFieldNames(reqs));
+    if (inQuery.length) throw apiError('apierror-mustpostparams', [inQuery.join(', '), inQuery.length]);
+
+    const r = await ctx.services.accountCreation.create({ performer: ctx.performer }, readInput(ctx, reqs), 'api');
+    if (r.status === 'FAIL') return fail(r.message);
+    return { createaccount: { status: 'PASS', username: r.user.name } };
   },
 });

@@ -1,6 +1,7 @@
 // Every API module this server offers, by name.
 import type { ModuleDef } from '../module.js';
 import { changeAuthDataModule } from './changeauthenticationdata.js';
+import { checkTokenModule } from './checktoken.js';
 import { clientLoginModule } from './clientlogin.js';
 import { createAccountModule } from './createaccount.js';
 import { helpModule } from './help.js';
@@ -9,6 +10,7 @@ import { logoutModule } from './logout.js';
 import { paramInfoModule } from './paraminfo.js';
 import { META_MODULES, queryModule } from './query.js';
 import { resetPasswordModule } from './resetpassword.js';
+import { validatePasswordModule } from './validatepassword.js';
 
 export interface ModuleRegistry {
   actions: Map<string, ModuleDef>;
@@ -17,8 +19,8 @@ export interface ModuleRegistry {
 
 export function createRegistry(): ModuleRegistry {
   const actions = [
-    changeAuthDataModule, clientLoginModule, createAccountModule, helpModule, loginModule, logoutModule,
-    paramInfoModule, queryModule, resetPasswordModule,
+    changeAuthDataModule, checkTokenModule, clientLoginModule, createAccountModule, helpModule, loginModule, logoutModule,
+    paramInfoModule, queryModule, resetPasswordModule, validatePasswordModule,
   ];
   return {
     actions: new Map(actions.map((m) => [m.name, m])),

@@ -14,7 +14,7 @@ function describeParam(spec: ParamSpec, name: string, index: number): Record<str
     out.limit = MULTI_LIMIT;
     if (spec.allowAll) out.allspecifier = '*';
   }
-  if (spec.type === 'user') out.subtypes = ['name'];
+  if (spec.type === 'user') out.subtypes = [...(spec.subtypes ?? ['name'])];
   if (spec.tokentype) out.tokentype = spec.tokentype;
   if (spec.min !== undefined) out.min = spec.min;
   if (spec.max !== undefined) out.max = spec.max;

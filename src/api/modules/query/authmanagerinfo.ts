@@ -1,7 +1,27 @@
-// meta=authmanagerinfo: what clientlogin and createaccount will ask for.
-import { defineModule } from '../../module.js';
+// meta=authmanagerinfo: what this session can do now, and what clientlogin and createaccount ask for.
+import { defineModule, type ApiContext } from '../../module.js';
 import { param } from '../../params.js';
-import { authRequests, mergeFields, type AuthPurpose } from '../authrequests.js';
+import { AUTH_ACTIONS, authRequests, formatRequests, type AuthAction } from '../authrequests.js';
+import { MESSAGE_FORMATS } from '../authresponse.js';
+
+/**
+ * MediaWiki's securitySensitiveOperationStatus: "reauth" for an anonymous session or one whose last
+ * login with a password is older than the reauthentication time (or that came back from a "remember
+ * me" cookie), "ok" right after a login. A bot-password session cannot log in again, and is let
+ * through ("ok"), as MediaWiki's $wgAllowSecuritySensitiveOperationIfCannotReauthenticate allows.
+ */
+export function securitySensitiveStatus(ctx: ApiContext): 'ok' | 'reauth' | 'fail' {
+  if (ctx.performer.anon) return canAuthenticateNow(ctx) ? 'reauth' : 'fail';
+  if (!canAuthenticateNow(ctx)) return 'ok';
+  const at = ctx.session.data.authenticated;
+  const fresh = at !== undefined && ctx.services.clock.now() - at <= ctx.services.config.reauthenticateSeconds * 1000;
+  return fresh ? 'ok' : 'reauth';
+}
+
+/** A bot-password session holds its account by the bot password alone: it cannot log in as someone. */
+function canAuthenticateNow(ctx: ApiContext): boolean {
+  return ctx.session.kind !== 'bot';
+}
 
 export const authManagerInfoModule = defineModule({
   name: 'authmanagerinfo',
@@ -11,27 +31,30 @@ export const authManagerInfoModule = defineModule({
   readMode: false,
   params: {
     securitysensitiveoperation: param.string(),
-    requestsfor: param.enum(['login', 'login-continue', 'create', 'create-continue', 'link', 'link-continue', 'change', 'remove', 'unlink']),
+    requestsfor: param.enum(AUTH_ACTIONS),
     mergerequestfields: param.bool(),
-    messageformat: param.enum(['html', 'wikitext', 'raw', 'none'], { default: 'wikitext' }),
+    messageformat: param.enum(MESSAGE_FORMATS, { default: 'wikitext' }),
   },
+  examples: [
+    { query: 'action=query&meta=authmanagerinfo&amirequestsfor=login', description: 'Fetch the requests that may be used when beginning a login.' },
+    { query: 'action=query&meta=authmanagerinfo&amirequestsfor=login&amimergerequestfields=1', description: 'Fetch the requests that may be used when beginning a login, with form fields merged.' },
+    { query: 'action=query&meta=authmanagerinfo&amisecuritysensitiveoperation=foo', description: 'Test whether authentication is sufficient for action foo.' },
+  ],
   helpUrl: 'https://www.mediawiki.org/wiki/Special:MyLanguage/API:Authmanagerinfo',
   async execute(ctx, p) {
     const info: Record<string, unknown> = {
-      canauthenticatenow: ctx.performer.anon,
+      canauthenticatenow: canAuthenticateNow(ctx),
       cancreateaccounts: true,
       canlinkaccounts: false,
-      haspreservedstate: false,
-      hasprimarypreservedstate: false,
-      preservedusername: '',
     };
-    const purpose = p.requestsfor as string | null;
-    if (purpose && ['login', 'login-continue', 'create', 'change'].includes(purpose)) {
-      const requests = authRequests(ctx, purpose as AuthPurpose);
-      info.requests = requests;
-      if (p.mergerequestfields) info.fields = mergeFields(requests);
-    } else if (purpose) {
-      info.requests = [];
+    if (p.securitysensitiveoperation !== null) info.securitysensitiveoperationstatus = securitySensitiveStatus(ctx);
+    const action = p.requestsfor as AuthAction | null;
+    if (action) {
+      // No login here is ever turned into an account creation, so there is never preserved state.
+      info.haspreservedstate = false;
+      info.hasprimarypreservedstate = false;
+      info.preservedusername = '';
+      Object.assign(info, formatRequests(ctx, authRequests(ctx, action), p.messageformat as string, p.mergerequestfields as boolean));
     }
     return { authmanagerinfo: info };
   },

@@ -98,7 +98,7 @@ export const userInfoModule = defineModule({
     if (props.has('editcount')) info.editcount = 0;
     if (props.has('ratelimits')) info.ratelimits = perf.can('noratelimit') ? {} : rateLimits(ctx);
     if (props.has('theoreticalratelimits')) info.theoreticalratelimits = rateLimits(ctx);
-    if (props.has('realname')) info.realname = '';
+    if (props.has('realname')) info.realname = user?.realName ?? '';
     // The address is private: a bot password without the "privateinfo" grant does not see it.
     if (props.has('email') && perf.can('viewmyprivateinfo')) {
       info.email = user?.email ?? '';
