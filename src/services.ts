@@ -9,6 +9,7 @@ import { AuditRetention } from './audit/retention.js';
 import { BotPasswordStore } from './auth/botpasswords.js';
 import { PasswordChanges } from './auth/passwordChanges.js';
 import { Authenticator } from './auth/login.js';
+import { LoginFlow } from './auth/loginFlow.js';
 import { createPasswordHasher, type PasswordHasher } from './auth/passwords.js';
 import type { Config } from './config.js';
 import { createI18n, type I18n } from './i18n/index.js';
@@ -48,6 +49,8 @@ export interface Services {
   blocks: BlockStore;
   botPasswords: BotPasswordStore;
   auth: Authenticator;
+  /** The login flow and every other step that gives a session a privilege or changes it. */
+  loginFlow: LoginFlow;
   /** The one place a password changes (with its invalidations, audit event and notice mail). */
   passwordChanges: PasswordChanges;
   audit: AuditLog;
@@ -176,12 +179,14 @@ export async function createServices(config: Config, o: ServiceOverrides = {}): 
     audit,
   });
 
+  const loginFlow = new LoginFlow({ auth, users, passwordChanges, audit, clock });
+
   const retention = new AuditRetention({ audit, clock, days: config.auditRetentionDays, logger });
   const timers: NodeJS.Timeout[] = [];
   let started = false;
   return {
     config, db, dialect: handle.dialect, clock, random, logger, i18n, hasher, counters, users, blocks, botPasswords,
-    auth, sessions, recovery, recoveryWorker, outbox, transport, delivery, modules: createRegistry(), passwordChanges, audit,
+    auth, loginFlow, sessions, recovery, recoveryWorker, outbox, transport, delivery, modules: createRegistry(), passwordChanges, audit,
     startWorkers() {
       if (started) return;
       started = true;

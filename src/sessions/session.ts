@@ -126,7 +126,7 @@ export class Session {
   /** Logs out: the stored session goes, the login cookies are cleared. */
   logOut(): void {
     if (this.id) {
-      this.retiredId = this.id;
+      this.retiredId ??= this.id;
       this.mgr.logoutCookies(this, this.kind === 'bot');
     }
     this.id = null;
@@ -135,16 +135,37 @@ export class Session {
     this.kind = 'cookie';
   }
 
-  /** Keeps this session logged in after the account's user_token changed (password change). */
-  refreshUser(user: { id: number; name: string; token: string }): void {
+  /**
+   * A login waiting for the forced password change (after a temporary password). The session gets a
+   * new id: whoever held the old one (planted it, copied it) has no part in the change.
+   */
+  beginForcedChange(pending: NonNullable<SessionData['pendingLogin']>): void {
+    this.rotate();
+    this.data.pendingLogin = pending;
+    this.dirty = true;
+  }
+
+  /** Drops a forced change that can no longer finish (expired, or its temporary password is void). */
+  endForcedChange(): void {
+    if (!this.data.pendingLogin) return;
+    delete this.data.pendingLogin;
+    this.dirty = true;
+  }
+
+  /**
+   * Keeps this session logged in after its own password change (the account's user_token changed): a
+   * new id, so a copy of the old one is worth nothing, and the login cookies again.
+   */
+  passwordChanged(user: { id: number; name: string; token: string }): void {
+    this.rotate();
     this.data.userToken = user.token;
     this.dirty = true;
-    this.persist();
     if (this.kind === 'cookie') this.mgr.loginCookies(this, user, this.data.remember ?? false);
   }
 
+  /** A new id for the same data; the stored data under the old id goes when the session is saved. */
   private rotate(): void {
-    if (this.id) this.retiredId = this.id;
+    if (this.id && this.retiredId === null) this.retiredId = this.id;
     this.id = this.mgr.newId();
   }
 }

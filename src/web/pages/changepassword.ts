@@ -29,11 +29,12 @@ export const changePasswordPage: PageHandler = async (ctx) => {
   if (ctx.method !== 'POST') return render(ctx);
   const refused = guardPost(ctx, { writes: true });
   if (refused) return render(ctx, { '': refused }, 400);
-  const s = ctx.services;
-  const password = ctx.form.wpNewPassword ?? '';
-  const problem = s.auth.validateNewPassword(user, ctx.performer.groups, password, ctx.form.wpRetype ?? '');
+  const problem = await ctx.services.loginFlow.changePassword(ctx.session, user, ctx.performer.groups, {
+    password: ctx.form.wpNewPassword ?? '',
+    retype: ctx.form.wpRetype ?? '',
+    ip: ctx.ip,
+    via: 'web',
+  });
   if (problem) return render(ctx, { [problem.key === 'badretype' ? 'wpRetype' : 'wpNewPassword']: messageText(ctx, problem) });
-  const updated = await s.passwordChanges.change(user, password, { ip: ctx.ip, via: 'web', keepSessionId: ctx.session.id });
-  ctx.session.refreshUser(updated);
   return { heading, body: html`${notice(ctx.t('web-changepassword-done'), 'success')}<p><a href="${ctx.link('Main_Page')}">${ctx.t('web-mainpage-title')}</a></p>` };
 };

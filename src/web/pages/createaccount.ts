@@ -48,7 +48,7 @@ export const createAccountPage: PageHandler = async (ctx) => {
   });
   if (r.status === 'FAIL') return render(ctx, { [r.field ? FIELDS[r.field] : '']: messageText(ctx, r.message) });
   if (p.anon) {
-    ctx.session.logIn(r.user, { remember: false });
+    await ctx.services.loginFlow.logInCreated(ctx.session, r.user);
     return { redirect: ctx.link('Main_Page') };
   }
   return { heading, body: html`${notice(ctx.t('web-createaccount-done', r.user.name), 'success')}<p><a href="${ctx.link(TITLE)}">${ctx.t('web-createaccount-another')}</a></p>` };
