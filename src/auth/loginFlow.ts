@@ -42,8 +42,20 @@ export interface LoginFlowDeps {
   clock: Clock;
 }
 
+/** What a bot-password session is told when it tries to log in (MediaWiki: userlogin-cannot-login). */
+export const CANNOT_LOGIN = msg('userlogin-cannot-login');
+
 export class LoginFlow {
   constructor(private readonly d: LoginFlowDeps) {}
+
+  /**
+   * Whether this session may log in at all. A bot-password session may not, with any credentials: a
+   * credential limited to its grants must never become a session of the whole account (MediaWiki
+   * refuses it too). Such a client logs out first, or uses a new session.
+   */
+  canLogIn(session: Session): boolean {
+    return session.kind !== 'bot';
+  }
 
   /**
    * The first step: a name and a password. PASS logs the session in; UI (a temporary password) holds
@@ -54,6 +66,7 @@ export class LoginFlow {
     session: Session,
     input: { name: string; password: string; remember: boolean; returnUrl: string; ip: string; interactive?: boolean },
   ): Promise<LoginStep> {
+    if (!this.canLogIn(session)) return { status: 'FAIL', message: CANNOT_LOGIN };
     const r = await this.d.auth.login(input.name, input.password, input.ip);
     if (r.status === 'FAIL') return r;
     if (r.status === 'PASS') {
@@ -94,6 +107,7 @@ export class LoginFlow {
    * logged in under a new id. `returnUrl` is the one given to begin().
    */
   async continue(session: Session, input: { password: string; retype: string; ip: string }): Promise<LoginStep & { returnUrl?: string }> {
+    if (!this.canLogIn(session)) return { status: 'FAIL', message: CANNOT_LOGIN };
     const pending = await this.pending(session);
     if (!pending) return { status: 'FAIL', message: msg('authmanager-authn-not-in-progress') };
     const user = pending.user;
@@ -106,6 +120,7 @@ export class LoginFlow {
 
   /** action=login with a bot password: a session limited to the bot password's grants. */
   async botLogin(session: Session, input: { name: string; appId: string; password: string; ip: string }): Promise<BotLoginStep> {
+    if (!this.canLogIn(session)) return { status: 'FAIL', message: CANNOT_LOGIN, fatal: true };
     const r = await this.d.auth.loginBot(input.name, input.appId, input.password, input.ip);
     if (r.status === 'FAIL') return r;
     session.logIn(r.user, { remember: false, bot: { appId: r.bot.appId, grants: r.bot.grants, token: r.bot.token } });
@@ -128,6 +143,8 @@ export class LoginFlow {
     groups: readonly string[],
     input: { password: string; retype: string; ip: string; via: PasswordChangeVia },
   ): Promise<Msg | null> {
+    // A bot password is for tools: it may not replace the account's own password.
+    if (session.kind === 'bot') return msg('apierror-botpasswords-cannot-change');
     const problem = this.d.auth.validateNewPassword(user, groups, input.password, input.retype);
     if (problem) return problem;
     const updated = await this.d.passwordChanges.change(user, input.password, { ip: input.ip, via: input.via, keepSessionId: session.id });

@@ -193,13 +193,17 @@ export class SessionManager {
     return id;
   }
 
-  /** The session a request carries; `anonymous` ignores every credential (JSONP, origin=*). */
-  async load(cookieHeader: string | undefined, opts: { anonymous?: boolean } = {}): Promise<Session> {
+  /**
+   * The session a request carries; `anonymous` ignores every credential (JSONP, origin=*).
+   * `botPasswordSessions: false` ignores the bot-password session cookie: those sessions are the API's
+   * only (as in MediaWiki), so a page never acts with one.
+   */
+  async load(cookieHeader: string | undefined, opts: { anonymous?: boolean; botPasswordSessions?: boolean } = {}): Promise<Session> {
     const now = this.clock.now();
     if (opts.anonymous) return new Session(null, newData(now), this);
     const cookies = parseCookies(cookieHeader);
 
-    const bpId = cookies[this.botCookieName];
+    const bpId = opts.botPasswordSessions === false ? undefined : cookies[this.botCookieName];
     if (bpId && ID_PATTERN.test(bpId)) {
       const data = await this.store.get(bpId);
       if (data?.bot && (await this.validBot(data))) return new Session(bpId, data, this, 'bot', true);

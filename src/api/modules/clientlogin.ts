@@ -3,7 +3,7 @@ import { loadPerformer } from '../../accounts/performer.js';
 import { apiError } from '../errors.js';
 import { defineModule, type ApiContext } from '../module.js';
 import { param } from '../params.js';
-import type { LoginStep } from '../../auth/loginFlow.js';
+import { CANNOT_LOGIN, type LoginStep } from '../../auth/loginFlow.js';
 import { authRequests } from './authrequests.js';
 import { MESSAGE_FORMATS, failResponse, uiResponse } from './authresponse.js';
 
@@ -30,6 +30,8 @@ export const clientLoginModule = defineModule({
     }
     const format = p.messageformat as string;
     const merge = p.mergerequestfields as boolean;
+    // Refused before the credentials are read (they are then "unrecognized"), as MediaWiki does.
+    if (!ctx.services.loginFlow.canLogIn(ctx.session)) return { clientlogin: failResponse(ctx, format, CANNOT_LOGIN) };
     const out = p.continue ? await continueLogin(ctx, format, merge) : await beginLogin(ctx, format, merge, p.returnurl as string);
     return { clientlogin: out };
   },

@@ -6,6 +6,9 @@ import { apiError } from '../errors.js';
 import { defineModule, type ApiContext } from '../module.js';
 import { param } from '../params.js';
 
+/** How MediaWiki names the bot-password session provider in api-login-fail-badsessionprovider. */
+const BOT_SESSION_PROVIDER = 'MediaWiki\\Session\\BotPasswordSessionProvider sessions';
+
 function result(data: Record<string, unknown>) {
   return { login: data };
 }
@@ -33,6 +36,10 @@ export const loginModule = defineModule({
 
     const session = ctx.session;
     session.persist();
+    // A bot-password session cannot log in again, whatever it sends (MediaWiki: "Aborted" before the token).
+    if (!ctx.services.loginFlow.canLogIn(session)) {
+      return result({ result: 'Aborted', reason: ctx.message('api-login-fail-badsessionprovider', BOT_SESSION_PROVIDER) });
+    }
     const token = p.token as string | null;
     if (token === null) {
       ctx.deprecated('login', 'apiwarn-deprecation-login-token', 'action=login&!lgtoken');

@@ -24,8 +24,6 @@ export const changePasswordPage: PageHandler = async (ctx) => {
   const user = ctx.performer.user;
   if (!user) return { redirect: ctx.link('Special:UserLogin', { returnto: TITLE }) };
   const heading = ctx.t('web-changepassword-title');
-  // A bot password is for tools: it may not replace the account's own password.
-  if (ctx.performer.bot) return { status: 403, heading, body: notice(ctx.t('apierror-botpasswords-cannot-change'), 'warning') };
   if (ctx.method !== 'POST') return render(ctx);
   const refused = guardPost(ctx, { writes: true });
   if (refused) return render(ctx, { '': refused }, 400);
