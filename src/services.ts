@@ -19,6 +19,7 @@ import { createTransport, type MailTransport } from './mail/transport.js';
 import { DeliveryWorker } from './mail/worker.js';
 import { RecoveryService } from './recovery/service.js';
 import { RecoveryWorker } from './recovery/worker.js';
+import { RememberTokens } from './sessions/rememberTokens.js';
 import { SessionManager } from './sessions/session.js';
 import { SqlSessionStore } from './sessions/store.js';
 import { openDatabase, type Db } from './storage/db.js';
@@ -103,7 +104,9 @@ export async function createServices(config: Config, o: ServiceOverrides = {}): 
       userToken: async (id) => (await users.byId(id))?.token ?? null,
       botPasswordToken: (id, app) => botPasswords.token(id, app),
     },
+    new RememberTokens(db, clock, random, config.secret),
     {
+      secret: config.secret,
       cookiePrefix: config.cookiePrefix,
       secure: config.server.startsWith('https:'),
       idleSeconds: config.sessionIdleSeconds,
@@ -179,7 +182,7 @@ export async function createServices(config: Config, o: ServiceOverrides = {}): 
     audit,
   });
 
-  const loginFlow = new LoginFlow({ auth, users, passwordChanges, audit, clock });
+  const loginFlow = new LoginFlow({ auth, users, sessions, passwordChanges, audit, clock });
 
   const retention = new AuditRetention({ audit, clock, days: config.auditRetentionDays, logger });
   const timers: NodeJS.Timeout[] = [];
@@ -199,6 +202,7 @@ export async function createServices(config: Config, o: ServiceOverrides = {}): 
       timers.push(
         setInterval(() => {
           void sessionStore.sweep().catch(() => {});
+          void sessions.sweep().catch(() => {});
           void counters.sweep().catch(() => {});
           // Handled reset requests are kept a day (the audit trail says what became of them), then removed.
           void recoveryWorker.purgeHandled(clock.now() - 86400_000).catch((err: Error) => logger.error({ err: err.message }, 'reset requests not purged'));

@@ -37,6 +37,7 @@ export interface PendingChange {
 export interface LoginFlowDeps {
   auth: Authenticator;
   users: UserStore;
+  sessions: { endAllFor(userId: number, exceptId?: string): Promise<number> };
   passwordChanges: { change(user: User, password: string, ctx: { ip: string | null; via: PasswordChangeVia; keepSessionId: string | null }): Promise<User> };
   audit: AuditLog;
   clock: Clock;
@@ -160,7 +161,10 @@ export class LoginFlow {
     const userId = session.userId;
     const wasBot = session.kind === 'bot';
     session.logOut();
-    if (userId > 0 && !wasBot) await this.d.users.rotateToken(userId);
+    if (userId > 0 && !wasBot) {
+      await this.d.users.rotateToken(userId);
+      await this.d.sessions.endAllFor(userId);
+    }
     if (userId > 0) await this.d.audit.record({ type: 'logout', userId, userName: who.name, ip: who.ip, details: { bot: wasBot } });
   }
 }

@@ -1,8 +1,10 @@
 // Sessions of one request: loaded from cookies, changed by the request, saved before the response.
 import type { Clock, Random } from '../util/clock.js';
 import { randomHex } from '../util/clock.js';
+import { createHmac } from 'node:crypto';
 import { ANON_TOKEN, TOKEN_TYPES, makeToken, matchToken, safeEqual } from './tokens.js';
 import { serializeCookie, parseCookies } from './cookies.js';
+import type { RememberTokens } from './rememberTokens.js';
 import type { SessionData, SessionStore } from './store.js';
 
 const ID_PATTERN = /^[a-zA-Z0-9_-]{32,}$/;
@@ -11,12 +13,15 @@ const BASE32 = '0123456789abcdefghijklmnopqrstuv';
 const PAGE_TOKEN_KEY = 'web';
 
 export interface SessionUserSource {
-  /** The account's current user_token, or null when the account is gone. */
+  /** The account's current user_token (its session generation), or null when the account is gone. */
   userToken(userId: number): Promise<string | null>;
+  /** The bot password's current bp_token (its session generation), or null when it is gone. */
   botPasswordToken(userId: number, appId: string): Promise<string | null>;
 }
 
 export interface SessionConfig {
+  /** The server secret: keys the hashes sessions and remember tokens are stored under. */
+  secret: string;
   cookiePrefix: string;
   secure: boolean;
   idleSeconds: number;
@@ -36,6 +41,8 @@ export class Session {
   retiredId: string | null = null;
   /** The id the client's cookie already holds: the cookie is sent only when the id differs. */
   cookieId: string | null;
+  /** A "remember me" token given out in this request's Token cookie, recorded when the session is saved. */
+  newRememberToken: string | null = null;
 
   constructor(
     public id: string | null,
@@ -109,13 +116,17 @@ export class Session {
   }
 
   /** Logs in: a new session id, new token secrets, and the login cookies. */
-  logIn(user: { id: number; name: string; token: string }, opts: { remember: boolean; bot?: SessionData['bot'] }): void {
+  logIn(
+    user: { id: number; name: string; token: string },
+    opts: { remember: boolean; bot?: { appId: string; grants: string[]; token: string } },
+  ): void {
     this.rotate();
     const now = this.mgr.clock.now();
-    this.data = { ...newData(now), userId: user.id, userToken: user.token, remember: opts.remember };
+    this.data = { ...newData(now), userId: user.id, userGen: this.mgr.generation(user.token), remember: opts.remember };
     if (opts.bot) {
       this.kind = 'bot';
-      this.data.bot = opts.bot;
+      this.data.bot = { appId: opts.bot.appId, grants: opts.bot.grants, generation: this.mgr.generation(opts.bot.token) };
+      this.data.remember = false;
     } else {
       this.kind = 'cookie';
       this.mgr.loginCookies(this, user, opts.remember);
@@ -158,7 +169,7 @@ export class Session {
    */
   passwordChanged(user: { id: number; name: string; token: string }): void {
     this.rotate();
-    this.data.userToken = user.token;
+    this.data.userGen = this.mgr.generation(user.token);
     this.dirty = true;
     if (this.kind === 'cookie') this.mgr.loginCookies(this, user, this.data.remember ?? false);
   }
@@ -174,10 +185,19 @@ export class SessionManager {
   constructor(
     private readonly store: SessionStore,
     private readonly users: SessionUserSource,
+    private readonly remembered: RememberTokens,
     private readonly cfg: SessionConfig,
     readonly clock: Clock,
     readonly random: Random,
   ) {}
+
+  /**
+   * What a session keeps of a user_token or bp_token: a keyed hash (HMAC with the server secret), enough to
+   * see that it changed, and nothing a client could present.
+   */
+  generation(value: string): string {
+    return createHmac('sha256', this.cfg.secret).update(`session-generation\0${value}`).digest('hex');
+  }
 
   get cookieName(): string {
     return `${this.cfg.cookiePrefix}_session`;
@@ -225,13 +245,15 @@ export class SessionManager {
       }
     }
 
-    // "Remember me": the UserID and Token cookies bring back a login whose session expired.
+    // "Remember me": the UserID and Token cookies bring back a login whose session expired, while the
+    // token is known, unexpired, the account's, and made under its current user_token.
     const uid = Number(cookies[`${this.cfg.cookiePrefix}UserID`]);
     const token = cookies[`${this.cfg.cookiePrefix}Token`];
     if (Number.isSafeInteger(uid) && uid > 0 && token) {
-      const current = await this.users.userToken(uid);
-      if (current && safeEqual(current, token)) {
-        const session = new Session(this.newId(), { ...newData(now), userId: uid, userToken: current }, this);
+      const made = await this.remembered.generation(uid, token);
+      const current = made === null ? null : await this.users.userToken(uid);
+      if (made !== null && current !== null && safeEqual(made, this.generation(current))) {
+        const session = new Session(this.newId(), { ...newData(now), userId: uid, userGen: made, remember: true }, this);
         session.dirty = true;
         return session;
       }
@@ -241,13 +263,13 @@ export class SessionManager {
 
   private async validUser(data: SessionData): Promise<boolean> {
     const current = await this.users.userToken(data.userId);
-    return current !== null && data.userToken !== undefined && safeEqual(current, data.userToken);
+    return current !== null && data.userGen !== undefined && safeEqual(this.generation(current), data.userGen);
   }
 
   private async validBot(data: SessionData): Promise<boolean> {
-    if (!data.bot) return false;
+    if (!data.bot?.generation) return false;
     const token = await this.users.botPasswordToken(data.userId, data.bot.appId);
-    return token !== null && safeEqual(token, data.bot.token);
+    return token !== null && safeEqual(this.generation(token), data.bot.generation);
   }
 
   /** Stores the session and collects its cookies; call before the response is sent. */
@@ -256,6 +278,11 @@ export class SessionManager {
       await this.store.delete(session.retiredId);
       session.retiredId = null;
     }
+    if (session.newRememberToken && session.data.userId > 0 && session.data.userGen) {
+      const expires = this.clock.now() + this.cfg.extendedLoginCookieExpiration * 1000;
+      await this.remembered.add(session.data.userId, session.newRememberToken, session.data.userGen, expires);
+    }
+    session.newRememberToken = null;
     if (session.id && session.dirty) {
       session.data.touched = this.clock.now();
       await this.store.put(session.id, session.data.userId, session.data, this.clock.now() + this.cfg.idleSeconds * 1000);
@@ -268,8 +295,18 @@ export class SessionManager {
     return session.setCookies;
   }
 
+  /**
+   * Ends every session of the account but one (the caller's, when it stays logged in) and forgets its
+   * remembered logins; returns how many sessions ended. (They already stopped working when the
+   * account's user_token changed; this removes them.)
+   */
   async endAllFor(userId: number, exceptId?: string): Promise<number> {
+    await this.remembered.removeAll(userId);
     return this.store.deleteForUser(userId, exceptId);
+  }
+
+  async sweep(): Promise<void> {
+    await this.remembered.sweep();
   }
 
   cookie(name: string, value: string, maxAge?: number): string {
@@ -280,7 +317,11 @@ export class SessionManager {
     const p = this.cfg.cookiePrefix;
     const age = remember ? this.cfg.extendedLoginCookieExpiration : this.cfg.cookieExpiration;
     session.setCookies.push(this.cookie(`${p}UserID`, String(user.id), age), this.cookie(`${p}UserName`, user.name, age));
-    if (remember) session.setCookies.push(this.cookie(`${p}Token`, user.token, age));
+    if (remember) {
+      // A token of this login's own, recorded (as a keyed hash) when the session is saved.
+      session.newRememberToken = this.remembered.newToken();
+      session.setCookies.push(this.cookie(`${p}Token`, session.newRememberToken, age));
+    }
   }
 
   logoutCookies(session: Session, bot = false): void {

@@ -6,12 +6,16 @@ import type { Clock } from '../util/clock.js';
 export interface SessionData {
   /** 0 for an anonymous session. */
   userId: number;
-  /** The account's user_token when the session logged in: a later change ends the session. */
-  userToken?: string;
+  /**
+   * A keyed hash of the account's user_token when the session logged in: a later change (password
+   * change, logout) ends the session. Only a hash, so a stored session holds nothing that works as a
+   * "remember me" Token cookie.
+   */
+  userGen?: string;
   /** The login asked to be remembered ("Token" cookie). */
   remember?: boolean;
-  /** Set when the session came from a bot password. */
-  bot?: { appId: string; grants: string[]; token: string };
+  /** Set when the session came from a bot password; `generation` is a keyed hash of its bp_token. */
+  bot?: { appId: string; grants: string[]; generation: string };
   /** Token secrets by key ("default", "login", "createaccount"). */
   secrets: Record<string, string>;
   /** A login waiting for the forced password change (clientlogin / Special:UserLogin). */
