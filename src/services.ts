@@ -17,7 +17,7 @@ import { SqlCounters, type Counters } from './limits/counters.js';
 import { Outbox } from './mail/outbox.js';
 import { createTransport, type MailTransport } from './mail/transport.js';
 import { DeliveryWorker } from './mail/worker.js';
-import { RecoveryService } from './recovery/service.js';
+import { RecoveryService, ipLimitKey } from './recovery/service.js';
 import { RecoveryWorker } from './recovery/worker.js';
 import { RememberTokens } from './sessions/rememberTokens.js';
 import { SessionManager } from './sessions/session.js';
@@ -99,12 +99,18 @@ export async function createServices(config: Config, o: ServiceOverrides = {}): 
   const botPasswords = new BotPasswordStore(db, hasher, clock, random);
   const sessionStore = shared?.sessions ?? new SqlSessionStore(db, clock, config.secret);
   const sessions = new SessionManager(
-    sessionStore,
     {
-      userToken: async (id) => (await users.byId(id))?.token ?? null,
-      botPasswordToken: (id, app) => botPasswords.token(id, app),
+      store: sessionStore,
+      users: {
+        userToken: async (id) => (await users.byId(id))?.token ?? null,
+        botPasswordToken: (id, app) => botPasswords.token(id, app),
+      },
+      remembered: new RememberTokens(db, clock, random, config.secret),
+      counters,
+      addressKey: ipLimitKey,
+      clock,
+      random,
     },
-    new RememberTokens(db, clock, random, config.secret),
     {
       secret: config.secret,
       cookiePrefix: config.cookiePrefix,
@@ -112,9 +118,8 @@ export async function createServices(config: Config, o: ServiceOverrides = {}): 
       idleSeconds: config.sessionIdleSeconds,
       cookieExpiration: config.cookieExpiration,
       extendedLoginCookieExpiration: config.extendedLoginCookieExpiration,
+      ipLimit: config.sessionIpLimit,
     },
-    clock,
-    random,
   );
   const auth = new Authenticator({
     users,

@@ -37,7 +37,11 @@ export interface PendingChange {
 export interface LoginFlowDeps {
   auth: Authenticator;
   users: UserStore;
-  sessions: { endAllFor(userId: number, exceptId?: string): Promise<number> };
+  sessions: {
+    endAllFor(userId: number, exceptId?: string): Promise<number>;
+    admit(session: Session, ip: string): Promise<boolean>;
+    overLimit(session: Session, ip: string): Promise<boolean>;
+  };
   passwordChanges: { change(user: User, password: string, ctx: { ip: string | null; via: PasswordChangeVia; keepSessionId: string | null }): Promise<User> };
   audit: AuditLog;
   clock: Clock;
@@ -45,6 +49,8 @@ export interface LoginFlowDeps {
 
 /** What a bot-password session is told when it tries to log in (MediaWiki: userlogin-cannot-login). */
 export const CANNOT_LOGIN = msg('userlogin-cannot-login');
+/** Over the limit of stored sessions one address may start (MediaWiki's rate-limit message, "ratelimited"). */
+export const SESSION_LIMIT = msg('actionthrottledtext');
 
 export class LoginFlow {
   constructor(private readonly d: LoginFlowDeps) {}
@@ -68,8 +74,12 @@ export class LoginFlow {
     input: { name: string; password: string; remember: boolean; returnUrl: string; ip: string; interactive?: boolean },
   ): Promise<LoginStep> {
     if (!this.canLogIn(session)) return { status: 'FAIL', message: CANNOT_LOGIN };
+    // Over the address's session limit nothing is checked (a password check costs time), nothing counted.
+    if (await this.d.sessions.overLimit(session, input.ip)) return { status: 'FAIL', message: SESSION_LIMIT };
     const r = await this.d.auth.login(input.name, input.password, input.ip);
     if (r.status === 'FAIL') return r;
+    const stores = r.status === 'PASS' || input.interactive !== false;
+    if (stores && !(await this.d.sessions.admit(session, input.ip))) return { status: 'FAIL', message: SESSION_LIMIT };
     if (r.status === 'PASS') {
       session.logIn(r.user, { remember: input.remember });
       return r;
@@ -122,15 +132,22 @@ export class LoginFlow {
   /** action=login with a bot password: a session limited to the bot password's grants. */
   async botLogin(session: Session, input: { name: string; appId: string; password: string; ip: string }): Promise<BotLoginStep> {
     if (!this.canLogIn(session)) return { status: 'FAIL', message: CANNOT_LOGIN, fatal: true };
+    if (await this.d.sessions.overLimit(session, input.ip)) return { status: 'FAIL', message: SESSION_LIMIT, fatal: true };
     const r = await this.d.auth.loginBot(input.name, input.appId, input.password, input.ip);
     if (r.status === 'FAIL') return r;
+    if (!(await this.d.sessions.admit(session, input.ip))) return { status: 'FAIL', message: SESSION_LIMIT, fatal: true };
     session.logIn(r.user, { remember: false, bot: { appId: r.bot.appId, grants: r.bot.grants, token: r.bot.token } });
     return { status: 'PASS', user: r.user };
   }
 
-  /** An anonymous visitor who just created an account is logged in to it (Special:CreateAccount). */
-  async logInCreated(session: Session, user: User): Promise<void> {
+  /**
+   * An anonymous visitor who just created an account is logged in to it (Special:CreateAccount); false
+   * when the address's session limit is reached (the account exists, the visitor logs in later).
+   */
+  async logInCreated(session: Session, user: User, ip: string): Promise<boolean> {
+    if (!(await this.d.sessions.admit(session, ip))) return false;
     session.logIn(user, { remember: false });
+    return true;
   }
 
   /**

@@ -79,7 +79,7 @@ export async function pageContext(services: Services, request: FastifyRequest, t
   const query = strings(request.query);
   const form = request.method === 'POST' ? strings(request.body) : {};
   // Bot-password sessions are for the API only: on a page their cookie is ignored, as in MediaWiki.
-  const session = await services.sessions.load(request.headers.cookie, { botPasswordSessions: false });
+  const session = await services.sessions.load(request.headers.cookie, { botPasswordSessions: false, ip: request.clientIp });
   const performer = await loadPerformer(services, session.userId, request.clientIp, session.data.bot ?? null);
   const header = request.headers['accept-language'];
   const lang = await pickLanguage(services, query.uselang, performer, Array.isArray(header) ? header[0] : header);

@@ -184,18 +184,26 @@ test('a changed user_token (password change, logout elsewhere) logs the session 
   }
 });
 
-test('a session stored before sessions kept only a hash of the user_token (Redis keeps them up to an hour) is logged out and removed', async (t) => {
+test('a session stored before this version (it held the user_token; Redis keeps them up to an hour) logs nobody in, and goes', async (t) => {
   const { s, mgr, clock, user } = await setup(t);
   const { SqlSessionStore } = await import('../../src/sessions/store.js');
   const store = new SqlSessionStore(s.db, clock, s.config.secret);
-  const id = 'legacy0legacy0legacy0legacy0leg1';
-  await store.put(id, user.id, { userId: user.id, userToken: user.token, secrets: {}, created: clock.now() } as never, clock.now() + 3600_000);
+  const legacy = (extra: object) => ({ userId: user.id, secrets: {}, created: clock.now(), ...extra }) as never;
+  // Its id is of the old form (no HMAC part): not one of ours any more, so not even looked up.
+  const oldId = 'abcdefghijklmnopqrstuv0123456789';
+  await store.put(oldId, user.id, legacy({ userToken: user.token }), clock.now() + 3600_000);
+  const old = await mgr.load(`mwauth_session=${oldId}`);
+  assert.equal(old.userId, 0);
+  assert.equal(old.persisted, false, 'the old id is not taken as an anonymous id either');
+  // Data of the old shape under a current id: logged out, and removed.
+  const id = mgr.newId('stored');
+  await store.put(id, user.id, legacy({ userToken: user.token }), clock.now() + 3600_000);
   const loaded = await mgr.load(`mwauth_session=${id}`);
   assert.equal(loaded.userId, 0);
   await mgr.save(loaded);
   assert.equal(await store.get(id), null);
-  const bot = 'legacy0legacy0legacy0legacy0leg2';
-  await store.put(bot, user.id, { userId: user.id, bot: { appId: 'app', grants: ['basic'], token: 'x' }, secrets: {}, created: clock.now() } as never, clock.now() + 3600_000);
+  const bot = mgr.newId('stored');
+  await store.put(bot, user.id, legacy({ bot: { appId: 'app', grants: ['basic'], token: 'x' } }), clock.now() + 3600_000);
   assert.equal((await mgr.load(`mwauth_BPsession=${bot}`)).userId, 0);
 });
 

@@ -47,9 +47,6 @@ export const createAccountPage: PageHandler = async (ctx) => {
     email: ctx.form.wpEmail ?? '',
   });
   if (r.status === 'FAIL') return render(ctx, { [r.field ? FIELDS[r.field] : '']: messageText(ctx, r.message) });
-  if (p.anon) {
-    await ctx.services.loginFlow.logInCreated(ctx.session, r.user);
-    return { redirect: ctx.link('Main_Page') };
-  }
+  if (p.anon && (await ctx.services.loginFlow.logInCreated(ctx.session, r.user, ctx.ip))) return { redirect: ctx.link('Main_Page') };
   return { heading, body: html`${notice(ctx.t('web-createaccount-done', r.user.name), 'success')}<p><a href="${ctx.link(TITLE)}">${ctx.t('web-createaccount-another')}</a></p>` };
 };
