@@ -108,6 +108,7 @@ export async function createServices(config: Config, o: ServiceOverrides = {}): 
       remembered: new RememberTokens(db, clock, random, config.secret),
       counters,
       addressKey: ipLimitKey,
+      onLimited: (ip, range, [count, seconds]) => audit.record({ type: 'sessions.ip-limited', ip, details: { range, limit: `${count}/${seconds}` } }),
       clock,
       random,
     },

@@ -44,6 +44,8 @@ export interface SessionDeps {
   counters: Counters;
   /** The key one address's limit is counted under (IPv6 per /64). */
   addressKey(ip: string): string;
+  /** Told once per window when an address goes over the limit. */
+  onLimited?(ip: string, range: string, limit: [number, number]): Promise<void>;
   clock: Clock;
   random: Random;
 }
@@ -264,13 +266,20 @@ export class SessionManager {
   async admit(session: Session | null, ip: string): Promise<boolean> {
     if (session?.storedId) return true;
     const [count, seconds] = this.cfg.ipLimit;
-    return (await this.d.counters.hit(this.limitKey(ip), seconds)) <= count;
+    const n = await this.d.counters.hit(this.limitKey(ip), seconds);
+    if (n === count + 1) await this.d.onLimited?.(ip, this.d.addressKey(ip), this.cfg.ipLimit);
+    return n <= count;
   }
 
-  /** Whether admit() would refuse now, without counting anything. */
+  /**
+   * Whether admit() would refuse now: then the caller checks nothing more (a password costs time). Counts
+   * only a refusal (the first one of a window is reported), never a session that may still come.
+   */
   async overLimit(session: Session, ip: string): Promise<boolean> {
     if (session.storedId) return false;
-    return (await this.d.counters.peek(this.limitKey(ip))) >= this.cfg.ipLimit[0];
+    if ((await this.d.counters.peek(this.limitKey(ip))) < this.cfg.ipLimit[0]) return false;
+    await this.admit(null, ip);
+    return true;
   }
 
   /**

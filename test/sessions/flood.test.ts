@@ -183,9 +183,14 @@ describe('the limit on stored sessions per address (MWAUTH_SESSION_IP_LIMIT)', (
     for (let i = 0; i < 4; i++) assert.equal((await from(`2001:db8:1:2::${i + 1}`).login('Lena', 'Lena-Pass-1')).result, 'Success');
     assert.deepEqual(await from('2001:db8:1:2:ffff::9').login('Lena', 'Lena-Pass-1'), { result: 'Failed', reason: text });
     assert.equal((await from('2001:db8:1:3::1').login('Lena', 'Lena-Pass-1')).result, 'Success');
-    // The refused attempts were not tried as passwords.
+    // The refused attempts were not tried as passwords; the operator sees each address go over, once.
     const failures = await s.audit.query({ user: 'Lena', type: 'login.failure' });
     assert.equal(failures.length, 0);
+    const limited = await s.audit.query({ type: 'sessions.ip-limited' });
+    assert.deepEqual(limited.map((e) => [e.ip, e.details]), [
+      ['192.0.2.1', { range: '192.0.2.1', limit: '4/3600' }],
+      ['2001:db8:1:2:ffff::9', { range: '2001:db8:1:2::/64', limit: '4/3600' }],
+    ]);
   });
 
   test('MWAUTH_SESSION_IP_LIMIT reads COUNT/SECONDS; 1000 an hour by default', async () => {
