@@ -74,7 +74,7 @@ export class LoginFlow {
     input: { name: string; password: string; remember: boolean; returnUrl: string; ip: string; interactive?: boolean },
   ): Promise<LoginStep> {
     if (!this.canLogIn(session)) return { status: 'FAIL', message: CANNOT_LOGIN };
-    // Over the address's session limit nothing is checked (a password check costs time), nothing counted.
+    // Over the address's session limit the password is not even checked (that costs time).
     if (await this.d.sessions.overLimit(session, input.ip)) return { status: 'FAIL', message: SESSION_LIMIT };
     const r = await this.d.auth.login(input.name, input.password, input.ip);
     if (r.status === 'FAIL') return r;

@@ -132,7 +132,7 @@ async function stolenCopyFails(t: After, srv: TestServer, redis: boolean): Promi
   assert.ok(tries.length > 20, `${tries.length} values to try`);
   const ids = [alice.id, tess.id];
   const probe = new Client(srv.api);
-  const probeToken = await probe.token('login');
+  await probe.token('login'); // a session cookie, so that a wrong token is WrongToken
   const now = Math.floor(s.clock.now() / 1000);
   for (const v of tries) {
     // A client of its own per try: its jar stays empty, so the Cookie header is exactly the one tried.
