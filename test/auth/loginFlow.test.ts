@@ -136,6 +136,63 @@ test('a planted session (Special:UserLogin): the change form comes with a new id
   assert.ok((await replay.get('/wiki/Main_Page')).html.includes(t('web-mainpage-anon')), 'the id of the change step is dead');
 });
 
+test('every other step that gives a privilege gives a new id: page login, a new account\'s login, a bot password, a remembered login coming back', async () => {
+  await addUser(srv.services, 'Quinn', 'Quinn-Pass-1');
+  const prefix = srv.services.config.cookiePrefix;
+  const plant = async () => {
+    const attacker = new PageClient(srv.url);
+    await attacker.get('/wiki/Special:UserLogin');
+    return { attacker, planted: attacker.cookies.get(SESSION)! };
+  };
+  const anonymousPage = async (c: PageClient) => (await c.get('/wiki/Main_Page')).html.includes(t('web-mainpage-anon'));
+
+  // Special:UserLogin with the main password.
+  {
+    const { attacker, planted } = await plant();
+    const victim = new PageClient(srv.url);
+    victim.cookies.set(SESSION, planted);
+    assert.equal((await victim.submit('/wiki/Special:UserLogin', { wpName: 'Quinn', wpPassword: 'Quinn-Pass-1' })).status, 303);
+    assert.notEqual(victim.cookies.get(SESSION), planted);
+    assert.ok(await anonymousPage(attacker));
+  }
+  // Special:CreateAccount logs the new account in.
+  {
+    const { attacker, planted } = await plant();
+    const victim = new PageClient(srv.url);
+    victim.cookies.set(SESSION, planted);
+    assert.equal((await victim.submit('/wiki/Special:CreateAccount', { wpName: 'Quentin', wpPassword: 'Quentin-Pass-12', wpRetype: 'Quentin-Pass-12' })).location, '/wiki/Main_Page');
+    assert.notEqual(victim.cookies.get(SESSION), planted);
+    assert.ok((await victim.get('/wiki/Main_Page')).html.includes(t('web-mainpage-loggedin', 'Quentin')));
+    assert.ok(await anonymousPage(attacker));
+  }
+  // A bot password: the bot session has an id of its own, in its own cookie.
+  {
+    const user = (await srv.services.users.byName('Quinn'))!;
+    await srv.services.botPasswords.set(user.id, 'tool', 'abcdefghijklmnopqrstuvw012345678', ['basic']);
+    const attacker = new Client(srv.api);
+    await attacker.token('login');
+    const victim = new Client(srv.api);
+    victim.cookies.set(SESSION, attacker.cookies.get(SESSION)!);
+    assert.equal((await victim.login('Quinn@tool', 'abcdefghijklmnopqrstuvw012345678')).result, 'Success');
+    const bp = victim.cookies.get(`${prefix}_BPsession`)!;
+    assert.ok(bp && bp !== attacker.cookies.get(SESSION));
+    assert.equal((await whoami(attacker)).id, 0);
+  }
+  // A remembered login comes back in a session of its own, not in the one the cookie jar held.
+  {
+    const c = new Client(srv.api);
+    const r = await c.post({ action: 'clientlogin', username: 'Quinn', password: 'Quinn-Pass-1', rememberMe: '1', loginreturnurl: RETURN, logintoken: await c.token('login') });
+    assert.equal(r.json.clientlogin.status, 'PASS');
+    const { attacker, planted } = await plant();
+    const victim = new Client(srv.api);
+    victim.cookies.set(SESSION, planted);
+    for (const n of ['UserID', 'Token']) victim.cookies.set(`${prefix}${n}`, c.cookies.get(`${prefix}${n}`)!);
+    assert.equal((await whoami(victim)).name, 'Quinn');
+    assert.notEqual(victim.cookies.get(SESSION), planted);
+    assert.ok(await anonymousPage(attacker));
+  }
+});
+
 test('changeauthenticationdata gives the session a new id; a copy of the old one is logged out', async () => {
   await addUser(srv.services, 'Xena', 'Xena-Pass-1');
   for (const remember of [false, true]) {
