@@ -20,7 +20,7 @@ import { DeliveryWorker } from './mail/worker.js';
 import { RecoveryService, ipLimitKey } from './recovery/service.js';
 import { RecoveryWorker } from './recovery/worker.js';
 import { RememberTokens } from './sessions/rememberTokens.js';
-import { SessionManager } from './sessions/session.js';
+import { SessionManager } from './sessions/manager.js';
 import { SqlSessionStore } from './sessions/store.js';
 import { openDatabase, type Db } from './storage/db.js';
 import { cryptoRandom, systemClock, type Clock, type Random } from './util/clock.js';
