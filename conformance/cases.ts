@@ -166,6 +166,17 @@ token('login.bp.bob.token', 'bp-bob', 'login');
 post('login.bp.bob.wrongpassword.raw.fv2', 'bp-bob', { action: 'login', lgname: 'Bob@bench', lgpassword: 'wrongwrongwrongwrongwrongwrong01', lgtoken: '{{login:bp-bob}}', errorformat: 'raw', ...fv(2) });
 post('login.bp.bob.noapp.raw.fv2', 'bp-bob', { action: 'login', lgname: 'Bob@nosuchapp', lgpassword: BOT_PASSWORD, lgtoken: '{{login:bp-bob}}', errorformat: 'raw', ...fv(2) });
 post('login.bp.bob.fv2', 'bp-bob', { action: 'login', lgname: 'Bob@bench', lgpassword: BOT_PASSWORD, lgtoken: '{{login:bp-bob}}', ...fv(2) });
+// A bot-password session cannot log in again, whatever it sends: Aborted before the token, and clientlogin FAIL.
+token('login.bp.bob.again.token', 'bp-bob', 'login');
+post('login.bp.bob.again.main.fv1', 'bp-bob', { action: 'login', lgname: 'Bob', lgpassword: USER_PASSWORD, lgtoken: '{{login:bp-bob}}', ...fv(1) });
+post('login.bp.bob.again.bot.plaintext.fv2', 'bp-bob', { action: 'login', lgname: 'Bob@bench', lgpassword: BOT_PASSWORD, lgtoken: '{{login:bp-bob}}', errorformat: 'plaintext', ...fv(2) });
+post('login.bp.bob.again.raw.fv1', 'bp-bob', { action: 'login', lgname: 'Bob', lgpassword: USER_PASSWORD, lgtoken: '{{login:bp-bob}}', errorformat: 'raw', ...fv(1) });
+post('login.bp.bob.again.badtoken.fv2', 'bp-bob', { action: 'login', lgname: 'Bob', lgpassword: USER_PASSWORD, lgtoken: 'abc+\\', ...fv(2) });
+post('clientlogin.bp.bob.fv2', 'bp-bob', { action: 'clientlogin', username: 'Bob', password: USER_PASSWORD, loginreturnurl: 'http://127.0.0.1/', logintoken: '{{login:bp-bob}}', ...fv(2) });
+post('clientlogin.bp.bob.fv1', 'bp-bob', { action: 'clientlogin', username: 'Bob', password: USER_PASSWORD, loginreturnurl: 'http://127.0.0.1/', logintoken: '{{login:bp-bob}}', errorformat: 'plaintext', ...fv(1) });
+post('clientlogin.bp.bob.continue.raw.fv2', 'bp-bob', {
+  action: 'clientlogin', logincontinue: '1', password: 'x', retype: 'x', logintoken: '{{login:bp-bob}}', errorformat: 'raw', loginmessageformat: 'raw', ...fv(2),
+});
 login('login.bp.eve.fv2', 'bp-eve', 'Eve@oracle', BOT_PASSWORD, 2);
 login('login.eve.main.fv2', 'eve', 'Eve', USER_PASSWORD, 2);
 login('login.bob.main.fv2', 'bob', 'Bob', USER_PASSWORD, 2);

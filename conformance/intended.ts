@@ -108,6 +108,13 @@ export const INTENDED: Intended[] = [
     item: 'A refused new password reports the first broken rule\'s code',
   },
   {
+    case: 'clientlogin.temp.ui*',
+    path: '@cookie:*_session',
+    reason: 'the UI step of a temporary-password login gives the session a new id, so a planted session cannot finish the forced change',
+    heading: 'Sessions, cookies, tokens',
+    item: 'The session id also changes at the `UI` step of `clientlogin`',
+  },
+  {
     case: 'userinfo.old-session-after-password-change*',
     path: '*',
     reason: 'a password change ends the user\'s other sessions and remembered logins',

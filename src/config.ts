@@ -65,6 +65,8 @@ export interface Config {
    */
   reauthenticateSeconds: number;
   sessionIdleSeconds: number;
+  /** Stored sessions (logins, forced changes) one address may start per window, [count, seconds] (MWAUTH_SESSION_IP_LIMIT). */
+  sessionIpLimit: [number, number];
   cookieExpiration: number;
   extendedLoginCookieExpiration: number;
   enableBotPasswords: boolean;
@@ -262,6 +264,7 @@ export function loadConfig(env: Env = process.env, opts: { persistSecret?: boole
     accountCreationThrottle: accountCreationThrottle(env),
     reauthenticateSeconds: 3600,
     sessionIdleSeconds: int(env, 'MWAUTH_SESSION_IDLE', 3600, 60),
+    sessionIpLimit: limit(env, 'MWAUTH_SESSION_IP_LIMIT', [1000, 3600]),
     cookieExpiration: 30 * 86400,
     extendedLoginCookieExpiration: 180 * 86400,
     enableBotPasswords: bool(env, 'MWAUTH_ENABLE_BOT_PASSWORDS', true),

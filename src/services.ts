@@ -10,6 +10,7 @@ import { AuditRetention } from './audit/retention.js';
 import { BotPasswordStore } from './auth/botpasswords.js';
 import { PasswordChanges } from './auth/passwordChanges.js';
 import { Authenticator } from './auth/login.js';
+import { LoginFlow } from './auth/loginFlow.js';
 import { createPasswordHasher, type PasswordHasher } from './auth/passwords.js';
 import type { Config } from './config.js';
 import { createI18n, type I18n } from './i18n/index.js';
@@ -20,9 +21,10 @@ import { MailSeal } from './mail/seal.js';
 import { readSiteSettings, recordSiteSettings, siteSettingsOf, type SiteSettings } from './mail/site.js';
 import { createTransport, NoDelivery, type MailTransport } from './mail/transport.js';
 import { DeliveryWorker } from './mail/worker.js';
-import { RecoveryService } from './recovery/service.js';
+import { RecoveryService, ipLimitKey } from './recovery/service.js';
 import { RecoveryWorker } from './recovery/worker.js';
-import { SessionManager } from './sessions/session.js';
+import { RememberTokens } from './sessions/rememberTokens.js';
+import { SessionManager } from './sessions/manager.js';
 import { SqlSessionStore } from './sessions/store.js';
 import { openDatabase, type Db } from './storage/db.js';
 import { cryptoRandom, systemClock, type Clock, type Random } from './util/clock.js';
@@ -65,6 +67,8 @@ export interface Services {
   blocks: BlockStore;
   botPasswords: BotPasswordStore;
   auth: Authenticator;
+  /** The login flow and every other step that gives a session a privilege or changes it. */
+  loginFlow: LoginFlow;
   /** The one place a password changes (with its invalidations, audit event and notice mail). */
   passwordChanges: PasswordChanges;
   /** The one door for new accounts (API, Special:CreateAccount, `mwauth user add`). */
@@ -132,20 +136,28 @@ export async function createServices(config: Config, o: ServiceOverrides = {}): 
   const botPasswords = new BotPasswordStore(db, hasher, clock, random);
   const sessionStore = shared?.sessions ?? new SqlSessionStore(db, clock, config.secret);
   const sessions = new SessionManager(
-    sessionStore,
     {
-      userToken: async (id) => (await users.byId(id))?.token ?? null,
-      botPasswordToken: (id, app) => botPasswords.token(id, app),
+      store: sessionStore,
+      users: {
+        userToken: async (id) => (await users.byId(id))?.token ?? null,
+        botPasswordToken: (id, app) => botPasswords.token(id, app),
+      },
+      remembered: new RememberTokens(db, clock, random, config.secret),
+      counters,
+      addressKey: ipLimitKey,
+      onLimited: (ip, range, [count, seconds]) => audit.record({ type: 'sessions.ip-limited', ip, details: { range, limit: `${count}/${seconds}` } }),
+      clock,
+      random,
     },
     {
+      secret: config.secret,
       cookiePrefix: config.cookiePrefix,
       secure: config.server.startsWith('https:'),
       idleSeconds: config.sessionIdleSeconds,
       cookieExpiration: config.cookieExpiration,
       extendedLoginCookieExpiration: config.extendedLoginCookieExpiration,
+      ipLimit: config.sessionIpLimit,
     },
-    clock,
-    random,
   );
   const auth = new Authenticator({
     users,
@@ -235,12 +247,14 @@ export async function createServices(config: Config, o: ServiceOverrides = {}): 
     audit,
   });
 
+  const loginFlow = new LoginFlow({ auth, users, sessions, passwordChanges, audit, clock });
+
   const retention = new AuditRetention({ audit, clock, days: config.auditRetentionDays, logger });
   const timers: NodeJS.Timeout[] = [];
   let started = false;
   return {
     config, role, site, db, dialect: handle.dialect, clock, random, logger, i18n, hasher, counters, users, blocks, botPasswords,
-    auth, sessions, recovery, recoveryWorker, outbox, addressLimit, transport, delivery, modules: createRegistry(), passwordChanges, accountCreation, audit,
+    auth, loginFlow, sessions, recovery, recoveryWorker, outbox, addressLimit, transport, delivery, modules: createRegistry(), passwordChanges, accountCreation, audit,
     startWorkers() {
       if (role !== 'server') throw new Error('a command-line run starts no workers: mail is the server\'s to send');
       if (started) return;
@@ -256,6 +270,7 @@ export async function createServices(config: Config, o: ServiceOverrides = {}): 
       timers.push(
         setInterval(() => {
           void sessionStore.sweep().catch(() => {});
+          void sessions.sweep().catch(() => {});
           void counters.sweep().catch(() => {});
           // Handled reset requests are kept a day (the audit trail says what became of them), then removed.
           void recoveryWorker.purgeHandled(clock.now() - 86400_000).catch((err: Error) => logger.error({ err: err.message }, 'reset requests not purged'));

@@ -73,7 +73,7 @@ export async function handleApi(services: Services, raw: RawRequest, failure: Ap
   if (untrusted) out.headers['mediawiki-login-suppressed'] = 'true';
   if (req.method === 'OPTIONS') return { status: 200, headers: out.headers, body: '' };
 
-  const session = await services.sessions.load(req.header('cookie'), { anonymous: untrusted });
+  const session = await services.sessions.load(req.header('cookie'), { anonymous: untrusted, ip: req.ip });
   let performer = await loadPerformer(services, session.userId, req.ip, session.data.bot ?? null);
 
   let errorFormat: ErrorFormat = 'bc';

@@ -27,6 +27,8 @@ export const AUDIT_TYPES = [
   'password.changed',
   /** Other sessions of the account ended (after a password change). */
   'sessions.revoked',
+  /** An address went over the limit on stored sessions it may start (once per window). */
+  'sessions.ip-limited',
   'logout',
   /** An account was made (API, page or command line): by whom, why, and whether its password was mailed. */
   'account.created',

@@ -1,66 +1,65 @@
-// Sessions of one request: loaded from cookies, changed by the request, saved before the response.
-import type { Clock, Random } from '../util/clock.js';
-import { randomHex } from '../util/clock.js';
+// One request's session: its tokens, and the steps that change it (log in, a forced change, its own
+// password change, log out). src/sessions/manager.ts loads it from the cookies and saves it.
+//
+// A session is stored only while it holds something: a login (of an account or a bot password) or a
+// forced password change in progress. An anonymous visitor's session is its id alone, in its cookie:
+// its tokens (login, createaccount, the pages' forms) are derived from the id with the server secret
+// and last as long as an idle session would, so thousands of anonymous visits store nothing.
+import type { SessionManager } from './manager.js';
+import type { SessionData } from './store.js';
 import { ANON_TOKEN, TOKEN_TYPES, makeToken, matchToken, safeEqual } from './tokens.js';
-import { serializeCookie, parseCookies } from './cookies.js';
-import type { SessionData, SessionStore } from './store.js';
 
-const ID_PATTERN = /^[a-zA-Z0-9_-]{32,}$/;
-const BASE32 = '0123456789abcdefghijklmnopqrstuv';
 /** The session secret behind pageToken(); no TOKEN_TYPES entry uses it. */
 const PAGE_TOKEN_KEY = 'web';
+/** Every token secret a session can have. */
+const SECRET_KEYS = [...new Set([...Object.values(TOKEN_TYPES).map((t) => t.key), PAGE_TOKEN_KEY])];
 
-export interface SessionUserSource {
-  /** The account's current user_token, or null when the account is gone. */
-  userToken(userId: number): Promise<string | null>;
-  botPasswordToken(userId: number, appId: string): Promise<string | null>;
-}
+export type UserRef = { id: number; name: string; token: string };
 
-export interface SessionConfig {
-  cookiePrefix: string;
-  secure: boolean;
-  idleSeconds: number;
-  cookieExpiration: number;
-  extendedLoginCookieExpiration: number;
-}
-
-function newData(now: number): SessionData {
+export function newData(now: number): SessionData {
   return { userId: 0, secrets: {}, created: now };
 }
 
 export class Session {
   /** Cookies to send with the response. */
   readonly setCookies: string[] = [];
+  /** The data changed and must be written (if the session is one that is stored). */
   dirty = false;
-  /** An id whose stored data must go when the session is saved (after a rotation). */
-  retiredId: string | null = null;
+  /** The id whose data is in the store (null: nothing stored); it goes when the id changed. */
+  storedId: string | null;
   /** The id the client's cookie already holds: the cookie is sent only when the id differs. */
   cookieId: string | null;
+  /** A "remember me" token given out in this request's Token cookie, recorded when the session is saved. */
+  newRememberToken: string | null = null;
 
   constructor(
     public id: string | null,
     public data: SessionData,
     private readonly mgr: SessionManager,
     public kind: 'cookie' | 'bot' = 'cookie',
-    fromCookie = false,
+    from: { cookie?: boolean; stored?: boolean } = {},
   ) {
-    this.cookieId = fromCookie ? id : null;
+    this.cookieId = from.cookie ? id : null;
+    this.storedId = from.stored ? id : null;
   }
 
   get userId(): number {
     return this.data.userId;
   }
 
+  /** The session has an id (its cookie is or will be set). */
   get persisted(): boolean {
     return this.id !== null;
   }
 
-  /** Makes the session stored server-side and its cookie set. */
+  /** The session holds something, so it is kept server-side: a login, or a forced change in progress. */
+  get holdsState(): boolean {
+    return this.data.userId > 0 || this.kind === 'bot' || this.data.pendingLogin !== undefined;
+  }
+
+  /** Gives the session an id and sets its cookie (MediaWiki's persist()); nothing is stored for it. */
   persist(): void {
-    if (!this.id) {
-      this.id = this.mgr.newId();
-      this.dirty = true;
-    }
+    this.id ??= this.mgr.newId('anonymous');
   }
 
   /** A token of a meta=tokens type; anonymous CSRF-type tokens are always "+\". */
@@ -80,192 +79,103 @@ export class Session {
   }
 
   checkPageToken(value: string): boolean {
-    const secret = this.data.secrets[PAGE_TOKEN_KEY];
-    return secret !== undefined && matchToken(value, secret, '');
+    return this.matches(PAGE_TOKEN_KEY, value, '');
   }
 
+  /**
+   * Whether a client can hold a token of this session at all (action=login's "session lost" case): it
+   * sent the session's cookie, or the session keeps secrets of its own.
+   */
   hasSecret(key: string): boolean {
-    return key in this.data.secrets;
+    return key in this.data.secrets || (this.id !== null && this.cookieId === this.id);
   }
 
   checkToken(type: string, value: string): boolean {
     const t = TOKEN_TYPES[type];
     if (!t) return false;
     if (this.data.userId === 0 && !t.anonReal) return safeEqual(value, ANON_TOKEN);
-    const secret = this.data.secrets[t.key];
-    if (!secret) return false;
-    return matchToken(value, secret, t.salt);
+    return this.matches(t.key, value, t.salt);
+  }
+
+  private matches(key: string, value: string, salt: string): boolean {
+    const kept = this.data.secrets[key];
+    if (kept) return matchToken(value, kept, salt);
+    if (!this.id) return false;
+    const derived = this.mgr.tokenSecret(this.id, key);
+    // A session that stores nothing has no end of its own: its tokens last as long as an idle session.
+    if (!this.holdsState) return matchToken(value, derived, salt, { now: Math.floor(this.mgr.clock.now() / 1000), maxAge: this.mgr.idleSeconds });
+    return matchToken(value, derived, salt);
   }
 
   private secret(key: string): string {
-    let s = this.data.secrets[key];
-    if (!s) {
-      s = randomHex(this.mgr.random, 32);
-      this.data.secrets[key] = s;
-      this.persist();
-      this.dirty = true;
-    }
-    return s;
+    const kept = this.data.secrets[key];
+    if (kept) return kept;
+    this.persist();
+    return this.mgr.tokenSecret(this.id!, key);
   }
 
   /** Logs in: a new session id, new token secrets, and the login cookies. */
-  logIn(user: { id: number; name: string; token: string }, opts: { remember: boolean; bot?: SessionData['bot'] }): void {
-    this.rotate();
+  logIn(user: UserRef, opts: { remember: boolean; bot?: { appId: string; grants: string[]; token: string } }): void {
+    this.rotate(false);
     const now = this.mgr.clock.now();
-    this.data = { ...newData(now), userId: user.id, userToken: user.token, remember: opts.remember };
+    this.data = { ...newData(now), userId: user.id, userGen: this.mgr.generation(user.token), remember: opts.remember };
     if (opts.bot) {
       this.kind = 'bot';
-      this.data.bot = opts.bot;
+      this.data.bot = { appId: opts.bot.appId, grants: opts.bot.grants, generation: this.mgr.generation(opts.bot.token) };
+      this.data.remember = false;
     } else {
       this.kind = 'cookie';
       this.data.authenticated = now;
       this.mgr.loginCookies(this, user, opts.remember);
     }
-    this.dirty = true;
   }
 
   /** Logs out: the stored session goes, the login cookies are cleared. */
   logOut(): void {
-    if (this.id) {
-      this.retiredId = this.id;
-      this.mgr.logoutCookies(this, this.kind === 'bot');
-    }
+    if (this.id) this.mgr.logoutCookies(this, this.kind === 'bot');
     this.id = null;
     this.data = newData(this.mgr.clock.now());
     this.dirty = false;
     this.kind = 'cookie';
   }
 
-  /** Keeps this session logged in after the account's user_token changed (password change). */
-  refreshUser(user: { id: number; name: string; token: string }): void {
-    this.data.userToken = user.token;
+  /**
+   * A login waiting for the forced password change (after a temporary password). The session gets a
+   * new id: whoever held the old one (planted it, copied it) has no part in the change. Tokens handed
+   * out before stay good.
+   */
+  beginForcedChange(pending: NonNullable<SessionData['pendingLogin']>): void {
+    this.rotate(true);
+    this.data.pendingLogin = pending;
+  }
+
+  /** Drops a forced change that can no longer finish (expired, or its temporary password is void). */
+  endForcedChange(): void {
+    if (!this.data.pendingLogin) return;
+    delete this.data.pendingLogin;
     this.dirty = true;
-    this.persist();
+  }
+
+  /**
+   * Keeps this session logged in after its own password change (the account's user_token changed): a
+   * new id, so a copy of the old one is worth nothing, and the login cookies again. Tokens handed out
+   * before stay good.
+   */
+  passwordChanged(user: UserRef): void {
+    this.rotate(true);
+    this.data.userGen = this.mgr.generation(user.token);
     if (this.kind === 'cookie') this.mgr.loginCookies(this, user, this.data.remember ?? false);
   }
 
-  private rotate(): void {
-    if (this.id) this.retiredId = this.id;
-    this.id = this.mgr.newId();
-  }
-}
-
-export class SessionManager {
-  constructor(
-    private readonly store: SessionStore,
-    private readonly users: SessionUserSource,
-    private readonly cfg: SessionConfig,
-    readonly clock: Clock,
-    readonly random: Random,
-  ) {}
-
-  get cookieName(): string {
-    return `${this.cfg.cookiePrefix}_session`;
-  }
-  get botCookieName(): string {
-    return `${this.cfg.cookiePrefix}_BPsession`;
-  }
-
-  newId(): string {
-    const bytes = this.random.bytes(32);
-    let id = '';
-    for (let i = 0; i < 32; i++) id += BASE32[bytes[i]! & 31];
-    return id;
-  }
-
-  /** The session a request carries; `anonymous` ignores every credential (JSONP, origin=*). */
-  async load(cookieHeader: string | undefined, opts: { anonymous?: boolean } = {}): Promise<Session> {
-    const now = this.clock.now();
-    if (opts.anonymous) return new Session(null, newData(now), this);
-    const cookies = parseCookies(cookieHeader);
-
-    const bpId = cookies[this.botCookieName];
-    if (bpId && ID_PATTERN.test(bpId)) {
-      const data = await this.store.get(bpId);
-      if (data?.bot && (await this.validBot(data))) return new Session(bpId, data, this, 'bot', true);
+  /**
+   * A new id. The data stored under the old one goes when the session is saved. `keepTokens`: the
+   * secrets the old id's tokens were made with are kept in the data, so they stay good under the new id.
+   */
+  private rotate(keepTokens: boolean): void {
+    if (keepTokens && this.id) {
+      for (const key of SECRET_KEYS) this.data.secrets[key] ??= this.mgr.tokenSecret(this.id, key);
     }
-
-    const sid = cookies[this.cookieName];
-    if (sid && ID_PATTERN.test(sid)) {
-      const data = await this.store.get(sid);
-      if (data && !data.bot) {
-        const session = new Session(sid, data, this, 'cookie', true);
-        if (data.userId > 0 && !(await this.validUser(data))) {
-          // The account's password changed (or it is gone): this session ends.
-          session.logOut();
-        } else if (now - (data.touched ?? 0) > this.cfg.idleSeconds * 500) {
-          // Sliding expiry, written at most once per half idle period.
-          session.dirty = true;
-        }
-        return session;
-      }
-    }
-
-    // "Remember me": the UserID and Token cookies bring back a login whose session expired.
-    const uid = Number(cookies[`${this.cfg.cookiePrefix}UserID`]);
-    const token = cookies[`${this.cfg.cookiePrefix}Token`];
-    if (Number.isSafeInteger(uid) && uid > 0 && token) {
-      const current = await this.users.userToken(uid);
-      if (current && safeEqual(current, token)) {
-        const session = new Session(this.newId(), { ...newData(now), userId: uid, userToken: current }, this);
-        session.dirty = true;
-        return session;
-      }
-    }
-    return new Session(null, newData(now), this);
-  }
-
-  private async validUser(data: SessionData): Promise<boolean> {
-    const current = await this.users.userToken(data.userId);
-    return current !== null && data.userToken !== undefined && safeEqual(current, data.userToken);
-  }
-
-  private async validBot(data: SessionData): Promise<boolean> {
-    if (!data.bot) return false;
-    const token = await this.users.botPasswordToken(data.userId, data.bot.appId);
-    return token !== null && safeEqual(token, data.bot.token);
-  }
-
-  /** Stores the session and collects its cookies; call before the response is sent. */
-  async save(session: Session): Promise<string[]> {
-    if (session.retiredId) {
-      await this.store.delete(session.retiredId);
-      session.retiredId = null;
-    }
-    if (session.id && session.dirty) {
-      session.data.touched = this.clock.now();
-      await this.store.put(session.id, session.data.userId, session.data, this.clock.now() + this.cfg.idleSeconds * 1000);
-      if (session.cookieId !== session.id) {
-        const name = session.kind === 'bot' ? this.botCookieName : this.cookieName;
-        session.setCookies.unshift(this.cookie(name, session.id));
-        session.cookieId = session.id;
-      }
-    }
-    return session.setCookies;
-  }
-
-  async endAllFor(userId: number, exceptId?: string): Promise<number> {
-    return this.store.deleteForUser(userId, exceptId);
-  }
-
-  cookie(name: string, value: string, maxAge?: number): string {
-    return serializeCookie(name, value, { maxAge, secure: this.cfg.secure, httpOnly: true, sameSite: 'Lax', now: this.clock.now() });
-  }
-
-  loginCookies(session: Session, user: { id: number; name: string; token: string }, remember: boolean): void {
-    const p = this.cfg.cookiePrefix;
-    const age = remember ? this.cfg.extendedLoginCookieExpiration : this.cfg.cookieExpiration;
-    session.setCookies.push(this.cookie(`${p}UserID`, String(user.id), age), this.cookie(`${p}UserName`, user.name, age));
-    if (remember) session.setCookies.push(this.cookie(`${p}Token`, user.token, age));
-  }
-
-  logoutCookies(session: Session, bot = false): void {
-    const p = this.cfg.cookiePrefix;
-    if (bot) {
-      session.setCookies.push(this.cookie(this.botCookieName, '', -1));
-      return;
-    }
-    session.setCookies.push(this.cookie(this.cookieName, '', -1), this.cookie(`${p}UserID`, '', -1));
-    if (session.data.remember) session.setCookies.push(this.cookie(`${p}Token`, '', -1));
+    this.id = this.mgr.newId('stored');
+    this.dirty = true;
   }
 }

@@ -1,4 +1,5 @@
 // Server-side session storage behind a small interface; session ids are stored only as keyed hashes.
+// Only sessions that hold something are stored (a login, a forced change in progress): see session.ts.
 import { createHmac } from 'node:crypto';
 import type { Db } from '../storage/db.js';
 import type { Clock } from '../util/clock.js';
@@ -6,13 +7,21 @@ import type { Clock } from '../util/clock.js';
 export interface SessionData {
   /** 0 for an anonymous session. */
   userId: number;
-  /** The account's user_token when the session logged in: a later change ends the session. */
-  userToken?: string;
+  /**
+   * A keyed hash of the account's user_token when the session logged in: a later change (password
+   * change, logout) ends the session. Only a hash, so a stored session holds nothing that works as a
+   * "remember me" Token cookie.
+   */
+  userGen?: string;
   /** The login asked to be remembered ("Token" cookie). */
   remember?: boolean;
-  /** Set when the session came from a bot password. */
-  bot?: { appId: string; grants: string[]; token: string };
-  /** Token secrets by key ("default", "login", "createaccount"). */
+  /** Set when the session came from a bot password; `generation` is a keyed hash of its bp_token. */
+  bot?: { appId: string; grants: string[]; generation: string };
+  /**
+   * Token secrets by key ("default", "login", "createaccount", "web") that the session keeps itself: only
+   * after its id changed at a forced change or a password change, so that tokens handed out under the
+   * old id stay good. Otherwise a session's token secrets are derived from its id (src/sessions/ids.ts).
+   */
   secrets: Record<string, string>;
   /** A login waiting for the forced password change (clientlogin / Special:UserLogin). */
   pendingLogin?: { userId: number; messageKey: string; returnUrl: string; created: number; remember: boolean };

@@ -10,14 +10,23 @@ export function makeToken(secret: string, salt: string, unixSeconds: number): st
   return hmac + unixSeconds.toString(16) + TOKEN_SUFFIX;
 }
 
-/** Constant-time check of a token against a secret and salt; tokens have no maximum age. */
-export function matchToken(token: string, secret: string, salt: string): boolean {
+/** How far a token's time may lie ahead of this node's clock (another node's clock may be ahead). */
+const FUTURE_SKEW_SECONDS = 300;
+
+/**
+ * Constant-time check of a token against a secret and salt. Without `window` a token has no maximum age
+ * (MediaWiki's API tokens live as long as their session); with it, the token must have been made in the
+ * last `maxAge` seconds before `now` (unix seconds).
+ */
+export function matchToken(token: string, secret: string, salt: string, window?: { now: number; maxAge: number }): boolean {
   if (token.length <= 34 || !token.endsWith(TOKEN_SUFFIX)) return false;
   const body = token.slice(0, -2);
   if (!/^[0-9a-f]+$/.test(body)) return false;
   const t = parseInt(body.slice(32), 16);
   if (!Number.isSafeInteger(t)) return false;
-  return safeEqual(makeToken(secret, salt, t), token);
+  const good = safeEqual(makeToken(secret, salt, t), token);
+  if (!window) return good;
+  return good && t > window.now - window.maxAge && t <= window.now + FUTURE_SKEW_SECONDS;
 }
 
 /**

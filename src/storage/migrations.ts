@@ -180,6 +180,26 @@ const m0013: Migration = {
   },
 };
 
+// "Remember me" tokens, one per remembered login, stored only as keyed hashes (HMAC with the server
+// secret): the Token cookie carries the token, the table never does. Until now the cookie carried the
+// user_token itself, and every stored session held a copy of it; those stored sessions are removed here
+// (their users log in again), and remembered logins made before this version end.
+const m0014: Migration = {
+  async up(db: AnyDb) {
+    await db.schema
+      .createTable('remember_token')
+      .addColumn('rt_key', 'varchar(64)', (c) => c.primaryKey())
+      .addColumn('rt_user', 'integer', (c) => c.notNull())
+      .addColumn('rt_generation', 'varchar(64)', (c) => c.notNull())
+      .addColumn('rt_created', time, (c) => c.notNull())
+      .addColumn('rt_expires', time, (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('remember_token_user').on('remember_token').columns(['rt_user', 'rt_created']).execute();
+    await db.schema.createIndex('remember_token_expires').on('remember_token').column('rt_expires').execute();
+    await db.deleteFrom('session').execute();
+  },
+};
+
 export const migrations: Record<string, Migration> = {
   '0001_initial': m0001,
   '0002_outbox_masked': m0002,
@@ -187,6 +207,7 @@ export const migrations: Record<string, Migration> = {
   '0011_reset_attempts': m0011,
   '0012_user_real_name': m0012,
   '0013_site_settings': m0013,
+  '0014_remember_tokens': m0014,
 };
 
 export const migrationProvider: MigrationProvider = {

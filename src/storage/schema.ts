@@ -13,7 +13,11 @@ export interface UserTable {
   user_password: string;
   user_newpassword: string;
   user_newpass_time: number | null;
-  /** Rotated on password change and logout: ends "remember me" logins everywhere. */
+  /**
+   * The account's session generation, rotated on password change and logout: sessions and remembered
+   * logins made before stop working. Never sent to anyone, and no credential by itself (sessions and
+   * remember tokens hold only a keyed hash of it).
+   */
   user_token: string;
   user_registration: number;
 }
@@ -46,17 +50,29 @@ export interface BotPasswordTable {
   bp_user: number;
   bp_app_id: string;
   bp_password: string;
+  /** The bot password's session generation (new when it is set or invalidated); no credential by itself. */
   bp_token: string;
   bp_grants: string;
   bp_created: number;
 }
 
 export interface SessionTable {
-  /** sha256 of the session id: a database dump does not reveal live sessions. */
+  /** HMAC-SHA256 (server secret) of the session id: a database dump does not reveal live sessions. */
   s_key: string;
   s_user: number;
   s_data: string;
   s_expires: number;
+}
+
+/** One remembered login ("remember me"): the Token cookie's token, stored only as a keyed hash. */
+export interface RememberTokenTable {
+  /** HMAC-SHA256 (server secret) of the token the Token cookie carries. */
+  rt_key: string;
+  rt_user: number;
+  /** Keyed hash of the account's user_token when it was made: a new user_token voids it. */
+  rt_generation: string;
+  rt_created: number;
+  rt_expires: number;
 }
 
 export interface CounterTable {
@@ -133,6 +149,7 @@ export interface Database {
   block: BlockTable;
   bot_passwords: BotPasswordTable;
   session: SessionTable;
+  remember_token: RememberTokenTable;
   counter: CounterTable;
   reset_request: ResetRequestTable;
   outbox: OutboxTable;

@@ -78,7 +78,8 @@ export function articleUrl(s: Services, title: string, params: Record<string, st
 export async function pageContext(services: Services, request: FastifyRequest, title: string): Promise<PageContext> {
   const query = strings(request.query);
   const form = request.method === 'POST' ? strings(request.body) : {};
-  const session = await services.sessions.load(request.headers.cookie);
+  // Bot-password sessions are for the API only: on a page their cookie is ignored, as in MediaWiki.
+  const session = await services.sessions.load(request.headers.cookie, { botPasswordSessions: false, ip: request.clientIp });
   const performer = await loadPerformer(services, session.userId, request.clientIp, session.data.bot ?? null);
   const header = request.headers['accept-language'];
   const lang = await pickLanguage(services, query.uselang, performer, Array.isArray(header) ? header[0] : header);

@@ -162,7 +162,7 @@ test('an account without an address: the change goes through, no mail', async ()
 /** Headers a client (or a proxy in front of the server) could set to another site. */
 const HOSTILE = { host: 'evil.example', 'x-forwarded-host': 'evil.example', 'x-forwarded-proto': 'https', 'x-forwarded-server': 'evil.example' };
 
-/** A POST to api.php with the hostile headers and the client's cookies; returns the parsed answer. */
+/** A POST to api.php with the hostile headers and the client's cookies (kept up to date); returns the parsed answer. */
 async function hostilePost(c: Client, params: Record<string, string>): Promise<any> {
   const r = await rawRequest(srv.api, {
     method: 'POST',
@@ -173,6 +173,8 @@ async function hostilePost(c: Client, params: Record<string, string>): Promise<a
     },
     body: new URLSearchParams({ format: 'json', formatversion: '2', ...params }).toString(),
   });
+  // Like any client, it keeps the cookies it is given (a login step gives the session a new id).
+  c.jar.keep([r.headers['set-cookie'] ?? []].flat());
   assert.equal(r.status, 200, r.text);
   return JSON.parse(r.text);
 }

@@ -11,6 +11,8 @@ import { CookieJar } from './cookies.js';
 
 export interface TestServer {
   url: string;
+  /** The fastify instance, for requests through inject() (no socket). */
+  app: import('fastify').FastifyInstance;
   api: string;
   services: Services;
   dataDir: string;
@@ -34,6 +36,7 @@ export async function startTestServer(opts: { env?: Record<string, string>; cloc
   const s = server.services;
   return {
     url: server.url,
+    app: server.app,
     api: `${server.url}${config.scriptPath}/api.php`,
     services: s,
     dataDir,

@@ -87,14 +87,18 @@ test('Redis going away: MediaWiki-style internal errors, the process stays up, a
     const site = await new Client(node.api).get({ action: 'query', meta: 'siteinfo' });
     assert.equal(site.status, 200, 'what needs no session or counter still works');
     assert.ok(site.json.query.general.sitename);
+    const anonymous = await new Client(node.api).get({ action: 'query', meta: 'tokens', type: 'login' });
+    assert.equal(anonymous.status, 200, 'an anonymous session is stored nowhere: its login token needs no Redis');
+    assert.match(anonymous.json.query.tokens.logintoken, /^[0-9a-f]{32}[0-9a-f]+\+\\$/);
     assert.equal(node.serve.child.exitCode, null, 'the process is still up');
 
     await startRedis();
     const fresh = new Client(node.api);
     const end = Date.now() + 15_000;
     for (;;) {
-      const r = await fresh.get({ action: 'query', meta: 'tokens', type: 'login' });
-      if (r.status === 200 && r.json.query?.tokens?.logintoken !== '+\\') break;
+      // A request that needs Redis (the per-IP reset limit): a login token no longer does.
+      const r = await fresh.post({ action: 'resetpassword', user: 'Nobody', token: '+\\' });
+      if (r.status === 200 && r.json.resetpassword?.status === 'success') break;
       assert.ok(Date.now() < end, `not back within 15 s: ${r.text}`);
       await new Promise((res) => setTimeout(res, 100));
     }

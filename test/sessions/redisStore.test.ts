@@ -39,7 +39,7 @@ function contract(name: string, make: (t: After) => Promise<Subject>, skip: stri
   describe(`${name} (SessionStore contract)`, { skip }, () => {
     test('put then get gives the data back; an unknown id gives null', async (t) => {
       const { store, clock } = await make(t);
-      const d = data(7, { userToken: 'tok', remember: true, pendingLogin: { userId: 7, messageKey: 'k', returnUrl: '/x', created: 5, remember: false } });
+      const d = data(7, { userGen: 'tok', remember: true, pendingLogin: { userId: 7, messageKey: 'k', returnUrl: '/x', created: 5, remember: false } });
       await store.put('a'.repeat(32), 7, d, clock.now() + 60_000);
       assert.deepEqual(await store.get('a'.repeat(32)), d);
       assert.equal(await store.get('b'.repeat(32)), null);
@@ -49,8 +49,8 @@ function contract(name: string, make: (t: After) => Promise<Subject>, skip: stri
       const { store, clock } = await make(t);
       const id = 'c'.repeat(32);
       await store.put(id, 0, data(0), clock.now() + 60_000);
-      await store.put(id, 9, data(9, { userToken: 't9' }), clock.now() + 60_000);
-      assert.deepEqual(await store.get(id), data(9, { userToken: 't9' }));
+      await store.put(id, 9, data(9, { userGen: 't9' }), clock.now() + 60_000);
+      assert.deepEqual(await store.get(id), data(9, { userGen: 't9' }));
       assert.equal(await store.deleteForUser(9), 1, 'the session now belongs to user 9');
       assert.equal(await store.get(id), null);
     });
@@ -138,7 +138,7 @@ describe('RedisSessionStore in Redis', { skip: redisSkip }, () => {
     const { store, clock, prefix } = await redisStore(t);
     const r = await redisClient(t);
     const ids = ['m'.repeat(32), 'n'.repeat(32), 'q'.repeat(32)];
-    await store.put(ids[0]!, 21, data(21, { userToken: 'ut' }), clock.now() + 60_000);
+    await store.put(ids[0]!, 21, data(21, { userGen: 'ut' }), clock.now() + 60_000);
     await store.put(ids[1]!, 21, data(21), clock.now() + 60_000);
     await store.put(ids[2]!, 0, data(0), clock.now() + 60_000);
     const keys = await keysUnder(r, prefix);
@@ -182,11 +182,11 @@ describe('RedisSessionStore in Redis', { skip: redisSkip }, () => {
     const a = await redisStore(t);
     const b = await redisStore(t);
     const id = 'v'.repeat(32);
-    await a.store.put(id, 24, data(24, { userToken: 'a' }), a.clock.now() + 60_000);
+    await a.store.put(id, 24, data(24, { userGen: 'a' }), a.clock.now() + 60_000);
     assert.equal(await b.store.get(id), null, 'the other site does not see it');
-    await b.store.put(id, 24, data(24, { userToken: 'b' }), b.clock.now() + 60_000);
+    await b.store.put(id, 24, data(24, { userGen: 'b' }), b.clock.now() + 60_000);
     assert.equal(await b.store.deleteForUser(24), 1);
-    assert.deepEqual(await a.store.get(id), data(24, { userToken: 'a' }), 'logging out everywhere on one site leaves the other');
+    assert.deepEqual(await a.store.get(id), data(24, { userGen: 'a' }), 'logging out everywhere on one site leaves the other');
     await a.store.delete(id);
     assert.deepEqual(await keysUnder(a.client, a.prefix), []);
   });

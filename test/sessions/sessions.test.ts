@@ -184,13 +184,38 @@ test('a changed user_token (password change, logout elsewhere) logs the session 
   }
 });
 
+test('a session stored before this version (it held the user_token; Redis keeps them up to an hour) logs nobody in, and goes', async (t) => {
+  const { s, mgr, clock, user } = await setup(t);
+  const { SqlSessionStore } = await import('../../src/sessions/store.js');
+  const store = new SqlSessionStore(s.db, clock, s.config.secret);
+  const legacy = (extra: object) => ({ userId: user.id, secrets: {}, created: clock.now(), ...extra }) as never;
+  // Its id is of the old form (no HMAC part): not one of ours any more, so not even looked up.
+  const oldId = 'abcdefghijklmnopqrstuv0123456789';
+  await store.put(oldId, user.id, legacy({ userToken: user.token }), clock.now() + 3600_000);
+  const old = await mgr.load(`mwauth_session=${oldId}`);
+  assert.equal(old.userId, 0);
+  assert.equal(old.persisted, false, 'the old id is not taken as an anonymous id either');
+  // Data of the old shape under a current id: logged out, and removed.
+  const id = mgr.newId('stored');
+  await store.put(id, user.id, legacy({ userToken: user.token }), clock.now() + 3600_000);
+  const loaded = await mgr.load(`mwauth_session=${id}`);
+  assert.equal(loaded.userId, 0);
+  await mgr.save(loaded);
+  assert.equal(await store.get(id), null);
+  const bot = mgr.newId('stored');
+  await store.put(bot, user.id, legacy({ bot: { appId: 'app', grants: ['basic'], token: 'x' } }), clock.now() + 3600_000);
+  assert.equal((await mgr.load(`mwauth_BPsession=${bot}`)).userId, 0);
+});
+
 test('"remember me": UserID and Token cookies bring the login back after the session expired', async (t) => {
   const { s, mgr, clock, user } = await setup(t);
   const session = await mgr.load(undefined);
   session.logIn(user, { remember: true });
   const set = await mgr.save(session);
   const token = cookieNamed(session, 'mwauthToken')!;
-  assert.match(token, new RegExp(`^mwauthToken=${user.token}; expires=.+; Max-Age=${180 * 86400}; path=/; HttpOnly; SameSite=Lax$`));
+  // The Token cookie carries a token of this login's own (32 hex digits, as MediaWiki's), not the user_token.
+  assert.match(token, new RegExp(`^mwauthToken=[0-9a-f]{32}; expires=.+; Max-Age=${180 * 86400}; path=/; HttpOnly; SameSite=Lax$`));
+  assert.ok(!token.includes(user.token));
   assert.match(cookieNamed(session, 'mwauthUserID')!, new RegExp(`^mwauthUserID=${user.id}; .*Max-Age=${180 * 86400};`));
   const cookies = jar(set);
 
@@ -201,7 +226,7 @@ test('"remember me": UserID and Token cookies bring the login back after the ses
   assert.match((await mgr.save(restored))[0]!, new RegExp(`^mwauth_session=${restored.id};`));
 
   const forged = new Map(cookies);
-  forged.set('mwauthToken', user.token.replace(/./, (c) => (c === 'a' ? 'b' : 'a')));
+  forged.set('mwauthToken', cookies.get('mwauthToken')!.replace(/./, (c) => (c === 'a' ? 'b' : 'a')));
   assert.equal((await mgr.load(header(forged))).userId, 0, 'a wrong token restores nothing');
   const other = new Map(cookies);
   other.set('mwauthUserID', String(user.id + 1));

@@ -20,13 +20,13 @@ export const changeAuthDataModule = defineModule({
     // A bot password is for tools: it may not replace the account's own password.
     if (ctx.performer.bot) throw apiError('apierror-botpasswords-cannot-change');
     if (p.request !== PASSWORD_REQUEST) throw apiError('apierror-changeauth-norequest');
-    const password = ctx.req.get('password') ?? '';
-    const retype = ctx.req.get('retype') ?? '';
-    const s = ctx.services;
-    const problem = s.auth.validateNewPassword(user, ctx.performer.groups, password, retype);
+    const problem = await ctx.services.loginFlow.changePassword(ctx.session, user, ctx.performer.groups, {
+      password: ctx.req.get('password') ?? '',
+      retype: ctx.req.get('retype') ?? '',
+      ip: ctx.req.ip,
+      via: 'api',
+    });
     if (problem) throw apiError(problem.key, problem.params);
-    const updated = await s.passwordChanges.change(user, password, { ip: ctx.req.ip, via: 'api', keepSessionId: ctx.session.id });
-    ctx.session.refreshUser(updated);
     return { changeauthenticationdata: { status: 'success' } };
   },
 });

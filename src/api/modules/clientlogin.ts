@@ -3,12 +3,9 @@ import { loadPerformer } from '../../accounts/performer.js';
 import { apiError } from '../errors.js';
 import { defineModule, type ApiContext } from '../module.js';
 import { param } from '../params.js';
-import { msg } from '../../util/errors.js';
+import { CANNOT_LOGIN, type LoginStep } from '../../auth/loginFlow.js';
 import { authRequests } from './authrequests.js';
 import { MESSAGE_FORMATS, failResponse, uiResponse } from './authresponse.js';
-
-/** A started login waits this long for its new password. */
-const PENDING_MS = 30 * 60_000;
 
 export const clientLoginModule = defineModule({
   name: 'clientlogin',
@@ -33,48 +30,38 @@ export const clientLoginModule = defineModule({
     }
     const format = p.messageformat as string;
     const merge = p.mergerequestfields as boolean;
+    // Refused before the credentials are read (they are then "unrecognized"), as MediaWiki does.
+    if (!ctx.services.loginFlow.canLogIn(ctx.session)) return { clientlogin: failResponse(ctx, format, CANNOT_LOGIN) };
     const out = p.continue ? await continueLogin(ctx, format, merge) : await beginLogin(ctx, format, merge, p.returnurl as string);
     return { clientlogin: out };
   },
 });
 
 async function beginLogin(ctx: ApiContext, format: string, merge: boolean, returnUrl: string) {
-  const username = ctx.req.get('username') ?? '';
-  const password = ctx.req.get('password') ?? '';
-  const remember = ctx.req.get('rememberMe') !== undefined;
-  const r = await ctx.services.auth.login(username, password, ctx.req.ip);
-  if (r.status === 'FAIL') return failResponse(ctx, format, r.message);
-  if (r.status === 'PASS') {
-    ctx.session.logIn(r.user, { remember });
-    ctx.setPerformer(await loadPerformer(ctx.services, r.user.id, ctx.req.ip));
-    return { status: 'PASS', username: r.user.name };
-  }
-  ctx.session.data.pendingLogin = { userId: r.user.id, messageKey: r.message.key, returnUrl, created: ctx.services.clock.now(), remember };
-  ctx.session.persist();
-  ctx.session.dirty = true;
-  return uiResponse(ctx, { format, merge, message: r.message, requests: authRequests(ctx, 'login-continue', r.user.name) });
+  const r = await ctx.services.loginFlow.begin(ctx.session, {
+    name: ctx.req.get('username') ?? '',
+    password: ctx.req.get('password') ?? '',
+    remember: ctx.req.get('rememberMe') !== undefined,
+    returnUrl,
+    ip: ctx.req.ip,
+  });
+  return answer(ctx, format, merge, r);
 }
 
 async function continueLogin(ctx: ApiContext, format: string, merge: boolean) {
-  const password = ctx.req.get('password') ?? '';
-  const retype = ctx.req.get('retype') ?? '';
-  const pending = ctx.session.data.pendingLogin;
-  const services = ctx.services;
-  if (!pending || services.clock.now() - pending.created > PENDING_MS) {
-    return failResponse(ctx, format, msg('authmanager-authn-not-in-progress'));
+  const r = await ctx.services.loginFlow.continue(ctx.session, {
+    password: ctx.req.get('password') ?? '',
+    retype: ctx.req.get('retype') ?? '',
+    ip: ctx.req.ip,
+  });
+  return answer(ctx, format, merge, r);
+}
+
+async function answer(ctx: ApiContext, format: string, merge: boolean, r: LoginStep) {
+  if (r.status === 'FAIL') return failResponse(ctx, format, r.message);
+  if (r.status === 'UI') {
+    return uiResponse(ctx, { format, merge, message: r.message, requests: authRequests(ctx, 'login-continue', r.user.name) });
   }
-  const user = await services.users.byId(pending.userId);
-  if (!user || !services.auth.forcedChangeAllowed(user, pending.created)) {
-    return failResponse(ctx, format, msg('authmanager-authn-not-in-progress'));
-  }
-  const groups = await services.users.groups(user.id);
-  const problem = services.auth.validateNewPassword(user, groups, password, retype);
-  if (problem) {
-    return uiResponse(ctx, { format, merge, message: problem, requests: authRequests(ctx, 'login-continue', user.name) });
-  }
-  const updated = await services.passwordChanges.change(user, password, { ip: ctx.req.ip, via: 'forced', keepSessionId: ctx.session.id });
-  delete ctx.session.data.pendingLogin;
-  ctx.session.logIn(updated, { remember: pending.remember });
-  ctx.setPerformer(await loadPerformer(services, updated.id, ctx.req.ip));
-  return { status: 'PASS', username: updated.name };
+  ctx.setPerformer(await loadPerformer(ctx.services, r.user.id, ctx.req.ip));
+  return { status: 'PASS', username: r.user.name };
 }

@@ -6,6 +6,9 @@ import { apiError } from '../errors.js';
 import { defineModule, type ApiContext } from '../module.js';
 import { param } from '../params.js';
 
+/** How MediaWiki names the bot-password session provider in api-login-fail-badsessionprovider. */
+const BOT_SESSION_PROVIDER = 'MediaWiki\\Session\\BotPasswordSessionProvider sessions';
+
 function result(data: Record<string, unknown>) {
   return { login: data };
 }
@@ -33,6 +36,10 @@ export const loginModule = defineModule({
 
     const session = ctx.session;
     session.persist();
+    // A bot-password session cannot log in again, whatever it sends (MediaWiki: "Aborted" before the token).
+    if (!ctx.services.loginFlow.canLogIn(session)) {
+      return result({ result: 'Aborted', reason: ctx.message('api-login-fail-badsessionprovider', BOT_SESSION_PROVIDER) });
+    }
     const token = p.token as string | null;
     if (token === null) {
       ctx.deprecated('login', 'apiwarn-deprecation-login-token', 'action=login&!lgtoken');
@@ -47,13 +54,12 @@ export const loginModule = defineModule({
 
     const name = (p.name as string | null) ?? '';
     const password = (p.password as string | null) ?? '';
-    const auth = ctx.services.auth;
+    const flow = ctx.services.loginFlow;
     if (ctx.services.config.enableBotPasswords) {
       const bot = botCredentials(name, password);
       if (bot) {
-        const r = await auth.loginBot(bot.name, bot.appId, bot.password, ctx.req.ip);
+        const r = await flow.botLogin(session, { name: bot.name, appId: bot.appId, password: bot.password, ip: ctx.req.ip });
         if (r.status === 'PASS') {
-          session.logIn(r.user, { remember: false, bot: { appId: r.bot.appId, grants: r.bot.grants, token: r.bot.token } });
           ctx.setPerformer(await loadPerformer(ctx.services, r.user.id, ctx.req.ip, session.data.bot ?? null));
           return result({ result: 'Success', lguserid: r.user.id, lgusername: r.user.name });
         }
@@ -66,9 +72,9 @@ export const loginModule = defineModule({
 });
 
 async function mainAccountLogin(ctx: ApiContext, name: string, password: string) {
-  const r = await ctx.services.auth.login(name, password, ctx.req.ip);
+  // action=login always remembers the login; it cannot ask for a new password (interactive: false).
+  const r = await ctx.services.loginFlow.begin(ctx.session, { name, password, remember: true, returnUrl: '', ip: ctx.req.ip, interactive: false });
   if (r.status === 'PASS') {
-    ctx.session.logIn(r.user, { remember: true });
     ctx.setPerformer(await loadPerformer(ctx.services, r.user.id, ctx.req.ip));
     ctx.deprecated(
       'login',

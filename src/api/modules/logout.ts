@@ -11,12 +11,7 @@ export const logoutModule = defineModule({
   params: {},
   helpUrl: 'https://www.mediawiki.org/wiki/Special:MyLanguage/API:Logout',
   async execute(ctx) {
-    const userId = ctx.session.userId;
-    const wasBot = ctx.session.kind === 'bot';
-    ctx.session.logOut();
-    // A main-account logout also ends its "remember me" logins on other devices, as MediaWiki does.
-    if (userId > 0 && !wasBot) await ctx.services.users.rotateToken(userId);
-    if (userId > 0) await ctx.services.audit.record({ type: 'logout', userId, userName: ctx.performer.user?.name ?? null, ip: ctx.req.ip, details: { bot: wasBot } });
+    await ctx.services.loginFlow.logOut(ctx.session, { name: ctx.performer.user?.name ?? null, ip: ctx.req.ip });
     ctx.setPerformer(await loadPerformer(ctx.services, 0, ctx.req.ip));
     return {};
   },

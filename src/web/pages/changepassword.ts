@@ -24,16 +24,15 @@ export const changePasswordPage: PageHandler = async (ctx) => {
   const user = ctx.performer.user;
   if (!user) return { redirect: ctx.link('Special:UserLogin', { returnto: TITLE }) };
   const heading = ctx.t('web-changepassword-title');
-  // A bot password is for tools: it may not replace the account's own password.
-  if (ctx.performer.bot) return { status: 403, heading, body: notice(ctx.t('apierror-botpasswords-cannot-change'), 'warning') };
   if (ctx.method !== 'POST') return render(ctx);
   const refused = guardPost(ctx, { writes: true });
   if (refused) return render(ctx, { '': refused }, 400);
-  const s = ctx.services;
-  const password = ctx.form.wpNewPassword ?? '';
-  const problem = s.auth.validateNewPassword(user, ctx.performer.groups, password, ctx.form.wpRetype ?? '');
+  const problem = await ctx.services.loginFlow.changePassword(ctx.session, user, ctx.performer.groups, {
+    password: ctx.form.wpNewPassword ?? '',
+    retype: ctx.form.wpRetype ?? '',
+    ip: ctx.ip,
+    via: 'web',
+  });
   if (problem) return render(ctx, { [problem.key === 'badretype' ? 'wpRetype' : 'wpNewPassword']: messageText(ctx, problem) });
-  const updated = await s.passwordChanges.change(user, password, { ip: ctx.ip, via: 'web', keepSessionId: ctx.session.id });
-  ctx.session.refreshUser(updated);
   return { heading, body: html`${notice(ctx.t('web-changepassword-done'), 'success')}<p><a href="${ctx.link('Main_Page')}">${ctx.t('web-mainpage-title')}</a></p>` };
 };

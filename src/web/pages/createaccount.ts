@@ -67,10 +67,7 @@ export const createAccountPage: PageHandler = async (ctx) => {
     'web',
   );
   if (r.status === 'FAIL') return render(ctx, { [r.field ? FIELDS[r.field] : '']: messageText(ctx, r.message) });
-  if (p.anon) {
-    ctx.session.logIn(r.user, { remember: false });
-    return { redirect: ctx.link('Main_Page') };
-  }
+  if (p.anon && (await ctx.services.loginFlow.logInCreated(ctx.session, r.user, ctx.ip))) return { redirect: ctx.link('Main_Page') };
   const done = mailPassword ? ctx.t('web-createaccount-done-mailed', r.user.name, r.user.email) : ctx.t('web-createaccount-done', r.user.name);
   return { heading, body: html`${notice(done, 'success')}<p><a href="${ctx.link(TITLE)}">${ctx.t('web-createaccount-another')}</a></p>` };
 };

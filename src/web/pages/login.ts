@@ -1,14 +1,11 @@
 // Special:UserLogin: name and password; after a temporary password, the forced choice of a new one.
-// The throttle, the temporary password and the password rules are services.auth's.
+// The steps, the forced change's window and what they do to the session are services.loginFlow's.
 import type { User } from '../../accounts/users.js';
 import type { PageContext, PageHandler, PageResult } from '../context.js';
 import { errorSummary, field, focusField, form, guardPost, messageText, notice, type FormErrors } from '../forms.js';
 import { html } from '../html.js';
 
 const TITLE = 'Special:UserLogin';
-/** A started login waits this long for its new password (as action=clientlogin). */
-const PENDING_MS = 30 * 60_000;
-
 /** Only our own pages are return targets: never another site. */
 export function returnTarget(ctx: PageContext, raw: string | undefined): string {
   const title = (raw ?? '').trim().replace(/ /g, '_');
@@ -53,20 +50,16 @@ ${form(ctx, ctx.link(TITLE), fields, ctx.t('web-login-change-submit'))}`,
 }
 
 async function continueLogin(ctx: PageContext): Promise<PageResult> {
-  const s = ctx.services;
-  const pending = ctx.session.data.pendingLogin;
-  const user = pending && s.clock.now() - pending.created <= PENDING_MS ? await s.users.byId(pending.userId) : null;
-  if (!pending || !user || !s.auth.forcedChangeAllowed(user, pending.created)) return loginForm(ctx, { '': ctx.t('authmanager-authn-not-in-progress') });
+  const flow = ctx.services.loginFlow;
+  const pending = await flow.pending(ctx.session);
+  if (!pending) return loginForm(ctx, { '': ctx.t('authmanager-authn-not-in-progress') });
   const intro = ctx.t(pending.messageKey);
   const refused = guardPost(ctx, { writes: true });
-  if (refused) return changeForm(ctx, user, intro, { '': refused }, 400);
-  const password = ctx.form.wpNewPassword ?? '';
-  const problem = s.auth.validateNewPassword(user, await s.users.groups(user.id), password, ctx.form.wpRetype ?? '');
-  if (problem) return changeForm(ctx, user, intro, { [problem.key === 'badretype' ? 'wpRetype' : 'wpNewPassword']: messageText(ctx, problem) });
-  const updated = await s.passwordChanges.change(user, password, { ip: ctx.ip, via: 'forced', keepSessionId: ctx.session.id });
-  delete ctx.session.data.pendingLogin;
-  ctx.session.logIn(updated, { remember: pending.remember });
-  return { redirect: ctx.link(returnTarget(ctx, pending.returnUrl)) };
+  if (refused) return changeForm(ctx, pending.user, intro, { '': refused }, 400);
+  const r = await flow.continue(ctx.session, { password: ctx.form.wpNewPassword ?? '', retype: ctx.form.wpRetype ?? '', ip: ctx.ip });
+  if (r.status === 'FAIL') return loginForm(ctx, { '': messageText(ctx, r.message) });
+  if (r.status === 'UI') return changeForm(ctx, r.user, intro, { [r.message.key === 'badretype' ? 'wpRetype' : 'wpNewPassword']: messageText(ctx, r.message) });
+  return { redirect: ctx.link(returnTarget(ctx, r.returnUrl)) };
 }
 
 export const loginPage: PageHandler = async (ctx) => {
@@ -81,17 +74,9 @@ export const loginPage: PageHandler = async (ctx) => {
   if (!password) missing.wpPassword = ctx.t('web-error-required-password');
   if (Object.keys(missing).length) return loginForm(ctx, missing);
 
-  const s = ctx.services;
-  const r = await s.auth.login(name, password, ctx.ip);
-  const remember = ctx.form.wpRemember === '1';
   const returnto = returnTarget(ctx, ctx.form.returnto);
+  const r = await ctx.services.loginFlow.begin(ctx.session, { name, password, remember: ctx.form.wpRemember === '1', returnUrl: returnto, ip: ctx.ip });
   if (r.status === 'FAIL') return loginForm(ctx, { '': messageText(ctx, r.message) });
-  if (r.status === 'UI') {
-    ctx.session.data.pendingLogin = { userId: r.user.id, messageKey: r.message.key, returnUrl: returnto, created: s.clock.now(), remember };
-    ctx.session.persist();
-    ctx.session.dirty = true;
-    return changeForm(ctx, r.user, messageText(ctx, r.message));
-  }
-  ctx.session.logIn(r.user, { remember });
+  if (r.status === 'UI') return changeForm(ctx, r.user, messageText(ctx, r.message));
   return { redirect: ctx.link(returnto) };
 };

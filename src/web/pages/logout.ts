@@ -19,11 +19,7 @@ ${form(ctx, ctx.link('Special:UserLogout'), html``, ctx.t('web-logout-submit'))}
   if (ctx.method !== 'POST') return confirm(null);
   const refused = guardPost(ctx, { writes: false });
   if (refused) return confirm(refused, 400);
-  const wasBot = ctx.session.kind === 'bot';
-  ctx.session.logOut();
-  // A main-account logout also ends its "remember me" logins on other devices.
-  if (!wasBot) await ctx.services.users.rotateToken(user.id);
-  await ctx.services.audit.record({ type: 'logout', userId: user.id, userName: user.name, ip: ctx.ip, details: { bot: wasBot } });
+  await ctx.services.loginFlow.logOut(ctx.session, { name: user.name, ip: ctx.ip });
   ctx.performer = await loadPerformer(ctx.services, 0, ctx.ip);
   return { heading, body: html`${notice(ctx.t('web-logout-done'), 'success')}<p><a href="${ctx.link('Special:UserLogin')}">${ctx.t('web-nav-login')}</a></p>` };
 };
