@@ -46,7 +46,11 @@ export interface Config {
   mailBudget: [number, number];
   /** Tell an address that matches no account about a reset asked for it (MWAUTH_NOTIFY_UNKNOWN_ADDRESS). */
   notifyUnknownAddress: boolean;
-  loginThrottle: Array<{ count: number; seconds: number }>;
+  /**
+   * Login throttle conditions, MediaWiki's $wgPasswordAttemptThrottle: per address (IPv6 per /64) and
+   * name (MWAUTH_LOGIN_THROTTLE), then per name from every address, `allIPs` (MWAUTH_LOGIN_ACCOUNT_THROTTLE).
+   */
+  loginThrottle: Array<{ count: number; seconds: number; allIPs?: boolean }>;
   sessionIdleSeconds: number;
   cookieExpiration: number;
   extendedLoginCookieExpiration: number;
@@ -126,6 +130,20 @@ function limit(env: Env, name: string, dflt: [number, number]): [number, number]
   const m = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(raw);
   if (!m) throw new ConfigError(`${name} must look like COUNT/SECONDS, got "${raw}"`);
   return [Number(m[1]), Number(m[2])];
+}
+
+/** "5/300,150/172800": COUNT/SECONDS conditions, comma-separated; "none" (or "0") for none. */
+function limits(env: Env, name: string, dflt: Array<[number, number]>): Array<{ count: number; seconds: number }> {
+  const raw = env[name]?.trim();
+  if (raw === undefined || raw === '') return dflt.map(([count, seconds]) => ({ count, seconds }));
+  if (raw === 'none' || raw === '0') return [];
+  return raw.split(',').map((part) => {
+    const m = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(part);
+    if (!m || Number(m[1]) < 1 || Number(m[2]) < 1) {
+      throw new ConfigError(`${name} must look like COUNT/SECONDS[,COUNT/SECONDS…] with numbers of at least 1, or "none"; got "${raw}"`);
+    }
+    return { count: Number(m[1]), seconds: Number(m[2]) };
+  });
 }
 
 function trustedProxies(env: Env): string[] {
@@ -213,8 +231,8 @@ export function loadConfig(env: Env = process.env, opts: { persistSecret?: boole
     mailBudget: limit(env, 'MWAUTH_MAIL_BUDGET', [1000, 3600]),
     notifyUnknownAddress: bool(env, 'MWAUTH_NOTIFY_UNKNOWN_ADDRESS', false),
     loginThrottle: [
-      { count: 5, seconds: 300 },
-      { count: 150, seconds: 172800 },
+      ...limits(env, 'MWAUTH_LOGIN_THROTTLE', [[5, 300], [150, 172800]]),
+      ...limits(env, 'MWAUTH_LOGIN_ACCOUNT_THROTTLE', [[50, 3600]]).map((c) => ({ ...c, allIPs: true })),
     ],
     sessionIdleSeconds: int(env, 'MWAUTH_SESSION_IDLE', 3600, 60),
     cookieExpiration: 30 * 86400,
