@@ -1,7 +1,9 @@
 // User names, canonicalized the way MediaWiki does it for the "user" parameter type.
 
-// Characters MediaWiki's titles never contain.
-const ILLEGAL = /[<>[\]{}|#\u0000-\u001f\u007f]/;
+// Characters MediaWiki's titles never contain (U+FFFD stands for bytes that were not UTF-8).
+const ILLEGAL = /[<>[\]{}|#\u0000-\u001f\u007f\ufffd]/;
+// A UTF-16 surrogate without its pair: no character at all, and each database would store it differently.
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 // Invisible or confusable characters names may not hold.
 const TROUBLEMAKERS = /[\u0080-\u009f\u00a0\u1680\u180e\u2000-\u200f\u2028-\u202f\u205f\u3000\ufeff\ue000-\uf8ff]/;
 // Characters an account created here may not hold (MediaWiki's $wgInvalidUsernameCharacters).
@@ -36,6 +38,7 @@ function ucfirst(s: string): string {
  * "_" becomes a space, spaces collapse, a "User:" prefix goes, the first letter is upper case.
  */
 export function canonicalUserName(input: string): string | null {
+  if (LONE_SURROGATE.test(input)) return null;
   let name = input.normalize('NFC').replace(/_/g, ' ').replace(/ {2,}/g, ' ').trim();
   const prefix = /^user\s*:\s*/i.exec(name);
   if (prefix) name = name.slice(prefix[0].length).trim();
@@ -58,7 +61,10 @@ export function isCreatableName(name: string): boolean {
   return !NOT_CREATABLE.test(name);
 }
 
-/** Whether a value is an email address by the loose HTML5 rule MediaWiki uses. */
+/**
+ * Whether a value is an email address by the loose HTML5 rule MediaWiki uses, of at most 255 bytes
+ * (MediaWiki's user_email column; an address on the wire is at most 254).
+ */
 export function isValidEmail(addr: string): boolean {
-  return /^[a-z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/i.test(addr);
+  return addr.length <= 255 && /^[a-z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/i.test(addr);
 }
