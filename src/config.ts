@@ -90,14 +90,27 @@ function bool(env: Env, name: string, dflt: boolean): boolean {
   throw new ConfigError(`${name} must be true or false, got "${raw}"`);
 }
 
+/**
+ * A URL setting. Its value may hold a password (postgres://user:password@…, redis://:password@…), so an
+ * error never repeats it: a URL that does not parse is described by its scheme alone, one that parses
+ * is shown with its password masked.
+ */
 function url(env: Env, name: string, dflt: string, schemes: string[]): string {
   const raw = env[name];
   const value = raw === undefined || raw === '' ? dflt : raw.trim();
+  const form =
+    name === 'MWAUTH_SERVER'
+      ? `${schemes[0]}://host[:port] with a port from 1 to 65535`
+      : `${schemes[0]}://user:password@host:port/…, with special characters in the user and password percent-encoded and a port from 1 to 65535`;
   let parsed: URL;
   try {
     parsed = new URL(value);
   } catch {
-    throw new ConfigError(`${name} must be a URL, got "${value}"`);
+    const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(value)?.[1];
+    throw new ConfigError(
+      `${name} is not a valid URL${scheme ? ` (it starts with ${scheme}://; the rest is not shown, as it may hold a password)` : ''}: ` +
+        `the form is ${form}`,
+    );
   }
   if (!schemes.includes(parsed.protocol.replace(/:$/, ''))) {
     throw new ConfigError(`${name} must use ${schemes.join(' or ')}, got "${parsed.protocol}"`);
