@@ -62,6 +62,12 @@ export interface Config {
    * none, the header is ignored).
    */
   trustedProxies: string[];
+  /** Milliseconds a request may take to arrive in full, headers and body (MWAUTH_REQUEST_TIMEOUT). */
+  requestTimeoutMs: number;
+  /** Milliseconds its header block may take (MWAUTH_HEADERS_TIMEOUT), at most requestTimeoutMs. */
+  headersTimeoutMs: number;
+  /** Connections one address (IPv6: one /64) may hold open at once; 0: no cap (MWAUTH_MAX_CONNECTIONS_PER_ADDRESS). */
+  maxConnectionsPerAddress: number;
   logLevel: string;
 }
 
@@ -214,6 +220,11 @@ export function loadConfig(env: Env = process.env, opts: { persistSecret?: boole
   } catch (err) {
     throw err instanceof MailConfigError ? new ConfigError(err.message) : err;
   }
+  const requestTimeoutMs = int(env, 'MWAUTH_REQUEST_TIMEOUT', 30, 1, 3600) * 1000;
+  const headersTimeoutMs = int(env, 'MWAUTH_HEADERS_TIMEOUT', Math.min(10, requestTimeoutMs / 1000), 1, 3600) * 1000;
+  if (headersTimeoutMs > requestTimeoutMs) {
+    throw new ConfigError(`MWAUTH_HEADERS_TIMEOUT (${headersTimeoutMs / 1000}) may not be longer than MWAUTH_REQUEST_TIMEOUT (${requestTimeoutMs / 1000})`);
+  }
   return {
     host,
     port,
@@ -253,6 +264,9 @@ export function loadConfig(env: Env = process.env, opts: { persistSecret?: boole
     enableBotPasswords: bool(env, 'MWAUTH_ENABLE_BOT_PASSWORDS', true),
     auditRetentionDays: int(env, 'MWAUTH_AUDIT_RETENTION_DAYS', 90, 0, MAX_RETENTION_DAYS),
     trustedProxies: trustedProxies(env),
+    requestTimeoutMs,
+    headersTimeoutMs,
+    maxConnectionsPerAddress: int(env, 'MWAUTH_MAX_CONNECTIONS_PER_ADDRESS', 64, 0, 1_000_000),
     logLevel: env.MWAUTH_LOG_LEVEL?.trim() || 'info',
   };
 }
