@@ -19,6 +19,18 @@ export type NewAccountField = 'username' | 'password' | 'retype' | 'email' | nul
 
 export type NewAccountOutcome = { status: 'PASS'; user: User } | { status: 'FAIL'; message: Msg; field: NewAccountField };
 
+/**
+ * Whether a new account may take this canonical (and creatable) name: `userexists` when an account has
+ * it, AntiSpoof's `antispoof-conflict-top` when it is confusable with existing names (the same UTS #39
+ * skeleton: "Аlice" with a Cyrillic А when "Alice" exists), null when it is free. Every way of creating an
+ * account asks this: the API, the page (both through createAccount below) and `mwauth user add`.
+ */
+export async function newNameProblem(users: UserStore, name: string): Promise<Msg | null> {
+  if (await users.byName(name)) return msg('userexists');
+  const similar = (await users.confusableWith(name)).filter((n) => n !== name);
+  return similar.length ? msg('antispoof-conflict-top', name, similar.length) : null;
+}
+
 export async function createAccount(
   s: { users: UserStore; hasher: PasswordHasher; auth: Authenticator },
   performer: Performer,
@@ -32,7 +44,8 @@ export async function createAccount(
   const email = input.email.trim();
   const name = canonicalUserName(input.username);
   if (!name || !isCreatableName(name)) return fail('username', 'noname');
-  if (await s.users.byName(name)) return fail('username', 'userexists');
+  const taken = await newNameProblem(s.users, name);
+  if (taken) return { status: 'FAIL', message: taken, field: 'username' };
   if (email && !isValidEmail(email)) return fail('email', 'invalidemailaddress');
   if (!input.password) return fail('password', 'authmanager-authn-no-primary');
   const problem = s.auth.validateNewPassword({ name } as User, [], input.password, input.retype ?? input.password);

@@ -8,6 +8,11 @@ const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[
 const TROUBLEMAKERS = /[\u0080-\u009f\u00a0\u1680\u180e\u2000-\u200f\u2028-\u202f\u205f\u3000\ufeff\ue000-\uf8ff]/;
 // Characters an account created here may not hold (MediaWiki's $wgInvalidUsernameCharacters).
 const NOT_CREATABLE = /[@:>]/;
+// Nor characters that show nothing or change how the rest shows: zero-width and joining characters,
+// bidirectional controls (U+200E/F, U+202A–E, U+2066–9, U+061C), the soft hyphen, variation selectors,
+// tags, fillers — every default-ignorable and format character — and private-use or unassigned ones. A
+// name holding one looks like another name, or like nothing at all. Existing names are not refused.
+const INVISIBLE = /[\p{Default_Ignorable_Code_Point}\p{Cf}\p{Co}\p{Cn}]/u;
 const NAMESPACES = new Set([
   'user', 'media', 'special', 'talk', 'user talk', 'project', 'project talk', 'file', 'file talk', 'image', 'image talk',
   'mediawiki', 'mediawiki talk', 'template', 'template talk', 'help', 'help talk', 'category', 'category talk',
@@ -58,7 +63,7 @@ export function canonicalUserName(input: string): string | null {
 
 /** Whether a new account may take this (already canonical) name. */
 export function isCreatableName(name: string): boolean {
-  return !NOT_CREATABLE.test(name);
+  return !NOT_CREATABLE.test(name) && !INVISIBLE.test(name);
 }
 
 /**

@@ -1,5 +1,6 @@
 // mwauth user …: accounts from the command line.
 import type { Command } from 'commander';
+import { newNameProblem } from '../accounts/create.js';
 import { canonicalUserName, isCreatableName, isValidEmail } from '../accounts/names.js';
 import { ASSIGNABLE_GROUPS } from '../accounts/rights.js';
 import type { User } from '../accounts/users.js';
@@ -54,8 +55,10 @@ export function registerUserCommands(program: Command, withServices: WithService
     .action((raw: string, opts: { email?: string; password?: string; randomPassword?: boolean; group: string[] }) =>
       withServices(async (s) => {
         const name = userName(raw);
-        if (!isCreatableName(name)) throw new CliError(`user names may not contain "@", ":" or ">"`);
-        if (await s.users.byName(name)) throw new CliError(`the user "${name}" already exists`);
+        if (!isCreatableName(name)) throw new CliError(`user names may not contain "@", ":", ">" or invisible characters`);
+        const taken = await newNameProblem(s.users, name);
+        if (taken?.key === 'userexists') throw new CliError(`the user "${name}" already exists`);
+        if (taken) throw new CliError(s.i18n.text('en', taken.key, ...taken.params));
         for (const g of opts.group) if (!ASSIGNABLE_GROUPS.includes(g)) throw new CliError(`unknown group "${g}"`);
         const email = checkEmail(opts.email ?? '');
         const password = choosePassword(s, opts, io);

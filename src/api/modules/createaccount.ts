@@ -1,4 +1,5 @@
 // action=createaccount: a new account with a password (the account creator stays who they were).
+import { newNameProblem } from '../../accounts/create.js';
 import { canonicalUserName, isCreatableName, isValidEmail } from '../../accounts/names.js';
 import { msg } from '../../util/errors.js';
 import { apiError } from '../errors.js';
@@ -43,7 +44,8 @@ export const createAccountModule = defineModule({
     ctx.req.get('reason');
     const name = canonicalUserName(rawName);
     if (!name || !isCreatableName(name)) return fail('noname');
-    if (await s.users.byName(name)) return fail('userexists');
+    const taken = await newNameProblem(s.users, name);
+    if (taken) return fail(taken.key, ...(taken.params as Array<string | number>));
     if (email && !isValidEmail(email)) return fail('invalidemailaddress');
     if (!password) return fail('authmanager-authn-no-primary');
     const problem = s.auth.validateNewPassword({ name } as never, [], password, retype ?? password);
