@@ -80,6 +80,10 @@ async function openPostgres(url: string): Promise<DbHandle> {
   // BIGINT columns hold millisecond times: read them as numbers, not strings.
   pg.default.types.setTypeParser(20, (v: string) => Number(v));
   const pool = new pg.default.Pool({ connectionString: url, max: 10, connectionTimeoutMillis: PG_CONNECT_TIMEOUT_MS });
+  // An idle connection that the server ends (a restart, pg_terminate_backend, a dropped network) is
+  // reported on the pool; unheard, that event would end the process. The pool opens a new connection
+  // for the next query, and a query that fails meanwhile fails on its own.
+  pool.on('error', () => {});
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   // One query first: a server that refuses, an unknown database or a wrong password stops start-up with
   // a message that says which setting to look at.

@@ -80,3 +80,32 @@ test('a database that does not exist on a running server: the same, with the ser
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('PostgreSQL ending idle connections (a restart, pg_terminate_backend) does not end the process; the next request works', { skip: await skipUnless('postgres') }, async (t) => {
+  const { createPostgresDatabase } = await import('../helpers/services.js');
+  const { startTestServer, addUser, Client } = await import('../helpers/harness.js');
+  const pg = await createPostgresDatabase();
+  const srv = await startTestServer({ env: { MWAUTH_DATABASE_URL: pg.url } });
+  t.after(async () => {
+    await srv.close();
+    await pg.drop();
+  });
+  await addUser(srv.services, 'Alice', 'Alice-Pass-123');
+  // Several requests at once leave several idle connections in the pool.
+  await Promise.all(Array.from({ length: 5 }, () => new Client(srv.api).get({ action: 'query', meta: 'siteinfo' })));
+  const uncaught: Error[] = [];
+  const onUncaught = (err: Error) => void uncaught.push(err);
+  process.on('uncaughtException', onUncaught);
+  t.after(() => void process.off('uncaughtException', onUncaught));
+  const admin = new (await import('pg')).default.Client({ connectionString: POSTGRES_ADMIN_URL });
+  await admin.connect();
+  try {
+    const r = await admin.query('select pg_terminate_backend(pid) as ended from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()', [pg.name]);
+    assert.ok(r.rows.length > 0, 'there were connections to end');
+  } finally {
+    await admin.end();
+  }
+  await new Promise((r) => setTimeout(r, 200));
+  assert.deepEqual(uncaught.map((e) => e.message), []);
+  assert.equal((await new Client(srv.api).login('Alice', 'Alice-Pass-123')).result, 'Success', 'new connections serve the next requests');
+});
