@@ -47,6 +47,13 @@ function toBotPassword(r: Selectable<BotPasswordTable>): BotPassword {
   };
 }
 
+/**
+ * What a login with a bot password that a password change voided is told: a wrong password. Saying that
+ * it "must be reset" (MediaWiki) would tell anyone that the account has a bot of that name, where an
+ * unknown one is answered "wrongpassword"; the audit trail keeps the reason for operators.
+ */
+export const VOIDED_BOT_PASSWORD = { key: 'wrongpassword', fatal: false } as const;
+
 export class BotPasswordStore {
   constructor(
     private readonly db: Db,
@@ -56,6 +63,8 @@ export class BotPasswordStore {
   ) {}
 
   async get(userId: number, appId: string): Promise<(BotPassword & { hash: string }) | null> {
+    // An app id no bot password can have is never looked up: the same answer on every database.
+    if (!isPossibleAppId(appId)) return null;
     const r = await this.db
       .selectFrom('bot_passwords')
       .selectAll()
@@ -66,6 +75,7 @@ export class BotPasswordStore {
   }
 
   async token(userId: number, appId: string): Promise<string | null> {
+    if (!isPossibleAppId(appId)) return null;
     const r = await this.db
       .selectFrom('bot_passwords')
       .select('bp_token')

@@ -8,7 +8,7 @@ import type { Counters } from '../limits/counters.js';
 import { ipLimitKey } from '../recovery/service.js';
 import type { Clock } from '../util/clock.js';
 import { msg, type Msg } from '../util/errors.js';
-import { isPossibleAppId, type BotPassword, type BotPasswordStore } from './botpasswords.js';
+import { VOIDED_BOT_PASSWORD, type BotPassword, type BotPasswordStore } from './botpasswords.js';
 import type { PasswordHasher } from './passwords.js';
 import type { PasswordChangeContext } from './passwordChanges.js';
 import { checkNewPassword } from './policy.js';
@@ -179,20 +179,16 @@ export class Authenticator {
       return { status: 'FAIL', message: throttled, fatal: true };
     }
     const user = await this.d.users.byName(canonical);
-    // An app id no bot password can have is never looked up: the same answer on every database.
-    const bp = user && isPossibleAppId(appId) ? await this.d.botPasswords.get(user.id, appId) : null;
+    const bp = user ? await this.d.botPasswords.get(user.id, appId) : null;
     if (!user || !bp) {
       await this.burnTime(password);
       await this.audit('login.failure', user, ip, { reason: 'botpasswords-not-exist', bot: true });
       return { status: 'FAIL', message: msg('botpasswords-not-exist', canonical, appId), fatal: false };
     }
     if (!bp.valid) {
-      // Voided by a password change. Saying so (MediaWiki's "must be reset") would tell anyone that this
-      // account has a bot of that name, where an unknown one gets "wrongpassword": it is answered as a
-      // wrong password, after the same work; the audit trail keeps the reason for operators.
       await this.burnTime(password);
       await this.audit('login.failure', user, ip, { reason: 'botpasswords-needs-reset', bot: true, app: appId });
-      return { status: 'FAIL', message: msg('wrongpassword'), fatal: false };
+      return { status: 'FAIL', message: msg(VOIDED_BOT_PASSWORD.key), fatal: VOIDED_BOT_PASSWORD.fatal };
     }
     if (!(await this.d.hasher.verify(password, bp.hash))) {
       await this.audit('login.failure', user, ip, { reason: 'wrongpassword', bot: true, app: appId });
