@@ -266,7 +266,7 @@ export function loadConfig(env: Env = process.env, opts: { persistSecret?: boole
     trustedProxies: trustedProxies(env),
     requestTimeoutMs,
     headersTimeoutMs,
-    maxConnectionsPerAddress: int(env, 'MWAUTH_MAX_CONNECTIONS_PER_ADDRESS', 64, 0, 1_000_000),
+    maxConnectionsPerAddress: int(env, 'MWAUTH_MAX_CONNECTIONS_PER_ADDRESS', 256, 0, 1_000_000),
     logLevel: env.MWAUTH_LOG_LEVEL?.trim() || 'info',
   };
 }

@@ -100,10 +100,10 @@ describe('slow bodies and headers', () => {
     assert.match(bodyOf(c.received()), /"logintoken":"[0-9a-f]{32}/);
   });
 
-  test('configuration: timeouts in whole seconds (30 and 10 by default), the headers one not longer; the cap 64 by default, 0 for none', () => {
+  test('configuration: timeouts in whole seconds (30 and 10 by default), the headers one not longer; the cap 256 by default, 0 for none', () => {
     const load = (env: Record<string, string> = {}) => loadConfig({ MWAUTH_DATA_DIR: '/tmp/mwauth-none', ...env }, { persistSecret: false });
     const d = load();
-    assert.deepEqual([d.requestTimeoutMs, d.headersTimeoutMs, d.maxConnectionsPerAddress], [30_000, 10_000, 64]);
+    assert.deepEqual([d.requestTimeoutMs, d.headersTimeoutMs, d.maxConnectionsPerAddress], [30_000, 10_000, 256]);
     assert.equal(load({ MWAUTH_REQUEST_TIMEOUT: '5' }).headersTimeoutMs, 5000);
     assert.equal(load({ MWAUTH_MAX_CONNECTIONS_PER_ADDRESS: '0' }).maxConnectionsPerAddress, 0);
     for (const env of [{ MWAUTH_REQUEST_TIMEOUT: '0' }, { MWAUTH_REQUEST_TIMEOUT: '1.5' }, { MWAUTH_HEADERS_TIMEOUT: '40' }, { MWAUTH_MAX_CONNECTIONS_PER_ADDRESS: '-1' }] as Array<Record<string, string>>) {
@@ -113,8 +113,8 @@ describe('slow bodies and headers', () => {
 });
 
 describe('connections per address', () => {
-  test('200 slow connections from one address: 64 are held, the rest answered 503; other addresses are served all along', { timeout: 60_000 }, async (t) => {
-    const { srv, port, internal, warnings } = await server(t, { MWAUTH_REQUEST_TIMEOUT: '120', MWAUTH_HEADERS_TIMEOUT: '120' });
+  test('200 slow connections from one address against a cap of 64: 64 are held, the rest answered 503; other addresses are served all along', { timeout: 60_000 }, async (t) => {
+    const { srv, port, internal, warnings } = await server(t, { MWAUTH_REQUEST_TIMEOUT: '120', MWAUTH_HEADERS_TIMEOUT: '120', MWAUTH_MAX_CONNECTIONS_PER_ADDRESS: '64' });
     const slow: Raw[] = [];
     for (let i = 0; i < 200; i++) {
       const c = await connect(port, '127.0.0.2');
