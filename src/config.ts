@@ -53,7 +53,11 @@ export interface Config {
   mailBudgetPerNetwork: [number, number];
   /** Tell an address that matches no account about a reset asked for it (MWAUTH_NOTIFY_UNKNOWN_ADDRESS). */
   notifyUnknownAddress: boolean;
-  loginThrottle: Array<{ count: number; seconds: number }>;
+  /**
+   * Login throttle conditions, MediaWiki's $wgPasswordAttemptThrottle: per address (IPv6 per /64) and
+   * name (MWAUTH_LOGIN_THROTTLE), then per name from every address, `allIPs` (MWAUTH_LOGIN_ACCOUNT_THROTTLE).
+   */
+  loginThrottle: Array<{ count: number; seconds: number; allIPs?: boolean }>;
   /**
    * Accounts one IP address (IPv6: one /64) may create per window, each condition on its own
    * (MWAUTH_ACCOUNT_CREATION_THROTTLE; MediaWiki's $wgAccountCreationThrottle). Empty: no limit.
@@ -77,6 +81,12 @@ export interface Config {
    * none, the header is ignored).
    */
   trustedProxies: string[];
+  /** Milliseconds a request may take to arrive in full, headers and body (MWAUTH_REQUEST_TIMEOUT). */
+  requestTimeoutMs: number;
+  /** Milliseconds its header block may take (MWAUTH_HEADERS_TIMEOUT), at most requestTimeoutMs. */
+  headersTimeoutMs: number;
+  /** Connections one address (IPv6: one /64) may hold open at once; 0: no cap (MWAUTH_MAX_CONNECTIONS_PER_ADDRESS). */
+  maxConnectionsPerAddress: number;
   logLevel: string;
 }
 
@@ -105,14 +115,27 @@ function bool(env: Env, name: string, dflt: boolean): boolean {
   throw new ConfigError(`${name} must be true or false, got "${raw}"`);
 }
 
+/**
+ * A URL setting. Its value may hold a password (postgres://user:password@…, redis://:password@…), so an
+ * error never repeats it: a URL that does not parse is described by its scheme alone, one that parses
+ * is shown with its password masked.
+ */
 function url(env: Env, name: string, dflt: string, schemes: string[]): string {
   const raw = env[name];
   const value = raw === undefined || raw === '' ? dflt : raw.trim();
+  const form =
+    name === 'MWAUTH_SERVER'
+      ? `${schemes[0]}://host[:port] with a port from 1 to 65535`
+      : `${schemes[0]}://user:password@host:port/…, with special characters in the user and password percent-encoded and a port from 1 to 65535`;
   let parsed: URL;
   try {
     parsed = new URL(value);
   } catch {
-    throw new ConfigError(`${name} must be a URL, got "${value}"`);
+    const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(value)?.[1];
+    throw new ConfigError(
+      `${name} is not a valid URL${scheme ? ` (it starts with ${scheme}://; the rest is not shown, as it may hold a password)` : ''}: ` +
+        `the form is ${form}`,
+    );
   }
   if (!schemes.includes(parsed.protocol.replace(/:$/, ''))) {
     throw new ConfigError(`${name} must use ${schemes.join(' or ')}, got "${parsed.protocol}"`);
@@ -168,6 +191,20 @@ function accountCreationThrottle(env: Env): Array<{ count: number; seconds: numb
     if (count > 0) out.push({ count, seconds });
   }
   return out;
+}
+
+/** "5/300,150/172800": COUNT/SECONDS conditions, comma-separated; "none" (or "0") for none. */
+function limits(env: Env, name: string, dflt: Array<[number, number]>): Array<{ count: number; seconds: number }> {
+  const raw = env[name]?.trim();
+  if (raw === undefined || raw === '') return dflt.map(([count, seconds]) => ({ count, seconds }));
+  if (raw === 'none' || raw === '0') return [];
+  return raw.split(',').map((part) => {
+    const m = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(part);
+    if (!m || Number(m[1]) < 1 || Number(m[2]) < 1) {
+      throw new ConfigError(`${name} must look like COUNT/SECONDS[,COUNT/SECONDS…] with numbers of at least 1, or "none"; got "${raw}"`);
+    }
+    return { count: Number(m[1]), seconds: Number(m[2]) };
+  });
 }
 
 function trustedProxies(env: Env): string[] {
@@ -226,6 +263,11 @@ export function loadConfig(env: Env = process.env, opts: { persistSecret?: boole
   } catch (err) {
     throw err instanceof MailConfigError ? new ConfigError(err.message) : err;
   }
+  const requestTimeoutMs = int(env, 'MWAUTH_REQUEST_TIMEOUT', 30, 1, 3600) * 1000;
+  const headersTimeoutMs = int(env, 'MWAUTH_HEADERS_TIMEOUT', Math.min(10, requestTimeoutMs / 1000), 1, 3600) * 1000;
+  if (headersTimeoutMs > requestTimeoutMs) {
+    throw new ConfigError(`MWAUTH_HEADERS_TIMEOUT (${headersTimeoutMs / 1000}) may not be longer than MWAUTH_REQUEST_TIMEOUT (${requestTimeoutMs / 1000})`);
+  }
   return {
     host,
     port,
@@ -258,8 +300,8 @@ export function loadConfig(env: Env = process.env, opts: { persistSecret?: boole
     mailBudgetPerNetwork: limit(env, 'MWAUTH_MAIL_BUDGET_PER_NETWORK', [100, 3600]),
     notifyUnknownAddress: bool(env, 'MWAUTH_NOTIFY_UNKNOWN_ADDRESS', false),
     loginThrottle: [
-      { count: 5, seconds: 300 },
-      { count: 150, seconds: 172800 },
+      ...limits(env, 'MWAUTH_LOGIN_THROTTLE', [[5, 300], [150, 172800]]),
+      ...limits(env, 'MWAUTH_LOGIN_ACCOUNT_THROTTLE', [[50, 3600]]).map((c) => ({ ...c, allIPs: true })),
     ],
     accountCreationThrottle: accountCreationThrottle(env),
     reauthenticateSeconds: 3600,
@@ -270,6 +312,9 @@ export function loadConfig(env: Env = process.env, opts: { persistSecret?: boole
     enableBotPasswords: bool(env, 'MWAUTH_ENABLE_BOT_PASSWORDS', true),
     auditRetentionDays: int(env, 'MWAUTH_AUDIT_RETENTION_DAYS', 90, 0, MAX_RETENTION_DAYS),
     trustedProxies: trustedProxies(env),
+    requestTimeoutMs,
+    headersTimeoutMs,
+    maxConnectionsPerAddress: int(env, 'MWAUTH_MAX_CONNECTIONS_PER_ADDRESS', 256, 0, 1_000_000),
     logLevel: env.MWAUTH_LOG_LEVEL?.trim() || 'info',
   };
 }

@@ -7,6 +7,7 @@ import { ApiError } from './api/errors.js';
 import { handleApi, type ApiResponse } from './api/main.js';
 import { MAX_PARAMS } from './api/request.js';
 import type { Config } from './config.js';
+import { capConnectionsPerAddress, clientErrorHandler, httpServerOptions } from './connectionLimits.js';
 import { createServices, type ServiceOverrides, type Services } from './services.js';
 import { canonicalAddress, resolveClientAddress, TrustedProxies } from './util/clientAddress.js';
 import { registerWebRoutes } from './web/index.js';
@@ -31,14 +32,21 @@ function send(reply: FastifyReply, res: ApiResponse): FastifyReply {
 }
 
 export async function buildApp(services: Services, opts: { log?: PinoLogger } = {}): Promise<FastifyInstance> {
+  const cfg = services.config;
   const app: FastifyInstance = (Fastify as (o: object) => FastifyInstance)({
     ...(opts.log ? { loggerInstance: opts.log } : { logger: false }),
     bodyLimit: BODY_LIMIT,
     // fastify's trustProxy (proxy-addr) would make a malformed X-Forwarded-For entry the client's
     // "address" and keeps ports: the address is resolved in one place instead, as clientIp.
     trustProxy: false,
+    // A request must arrive in full in time (fastify's default, 0, would wait for a stalled body forever);
+    // one that cannot be read gets a plain answer the client can read (src/connectionLimits.ts).
+    requestTimeout: cfg.requestTimeoutMs,
+    http: httpServerOptions(cfg),
+    clientErrorHandler: clientErrorHandler(cfg),
   });
-  const trusted = new TrustedProxies(services.config.trustedProxies);
+  const trusted = new TrustedProxies(cfg.trustedProxies);
+  capConnectionsPerAddress(app.server, cfg.maxConnectionsPerAddress, trusted, services.logger);
   app.decorateRequest('clientIp', {
     getter(this: FastifyRequest) {
       return resolveClientAddress(this.raw.socket?.remoteAddress, this.headers['x-forwarded-for'], trusted);

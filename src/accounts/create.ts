@@ -149,6 +149,8 @@ export class AccountCreation {
     const name = canonicalUserName(input.username);
     if (name !== null && (await d.users.byName(name))) return fail('username', msg('userexists'));
     if (name === null || !isCreatableName(name)) return fail('username', msg('noname'));
+    const lookalike = await confusableNameProblem(d.users, name);
+    if (lookalike) return fail('username', lookalike);
     const email = d.config.enableEmail ? (input.email ?? '') : '';
     if (email !== '' && !isValidEmail(email)) return fail('email', msg('invalidemailaddress'));
 
@@ -213,4 +215,13 @@ export class AccountCreation {
     if (mailed) d.onQueued?.();
     return { status: 'PASS', user };
   }
+}
+
+/**
+ * AntiSpoof's `antispoof-conflict-top` when a new (canonical, creatable, free) name is confusable with
+ * existing names — the same UTS #39 skeleton: "Аlice" with a Cyrillic А when "Alice" exists — else null.
+ */
+export async function confusableNameProblem(users: UserStore, name: string): Promise<Msg | null> {
+  const similar = (await users.confusableWith(name)).filter((n) => n !== name);
+  return similar.length ? msg('antispoof-conflict-top', name, similar.length) : null;
 }

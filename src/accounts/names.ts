@@ -1,11 +1,18 @@
 // User names, canonicalized the way MediaWiki does it for the "user" parameter type.
 
-// Characters MediaWiki's titles never contain.
-const ILLEGAL = /[<>[\]{}|#\u0000-\u001f\u007f]/;
+// Characters MediaWiki's titles never contain (U+FFFD stands for bytes that were not UTF-8).
+const ILLEGAL = /[<>[\]{}|#\u0000-\u001f\u007f\ufffd]/;
+// A UTF-16 surrogate without its pair: no character at all, and each database would store it differently.
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 // Invisible or confusable characters names may not hold.
 const TROUBLEMAKERS = /[\u0080-\u009f\u00a0\u1680\u180e\u2000-\u200f\u2028-\u202f\u205f\u3000\ufeff\ue000-\uf8ff]/;
 // Characters an account created here may not hold (MediaWiki's $wgInvalidUsernameCharacters).
 const NOT_CREATABLE = /[@:>]/;
+// Nor characters that show nothing or change how the rest shows: zero-width and joining characters,
+// bidirectional controls (U+200E/F, U+202A–E, U+2066–9, U+061C), the soft hyphen, variation selectors,
+// tags, fillers — every default-ignorable and format character — and private-use or unassigned ones. A
+// name holding one looks like another name, or like nothing at all. Existing names are not refused.
+const INVISIBLE = /[\p{Default_Ignorable_Code_Point}\p{Cf}\p{Co}\p{Cn}]/u;
 const NAMESPACES = new Set([
   'user', 'media', 'special', 'talk', 'user talk', 'project', 'project talk', 'file', 'file talk', 'image', 'image talk',
   'mediawiki', 'mediawiki talk', 'template', 'template talk', 'help', 'help talk', 'category', 'category talk',
@@ -36,6 +43,7 @@ function ucfirst(s: string): string {
  * "_" becomes a space, spaces collapse, a "User:" prefix goes, the first letter is upper case.
  */
 export function canonicalUserName(input: string): string | null {
+  if (LONE_SURROGATE.test(input)) return null;
   let name = input.normalize('NFC').replace(/_/g, ' ').replace(/ {2,}/g, ' ').trim();
   const prefix = /^user\s*:\s*/i.exec(name);
   if (prefix) name = name.slice(prefix[0].length).trim();
@@ -55,10 +63,13 @@ export function canonicalUserName(input: string): string | null {
 
 /** Whether a new account may take this (already canonical) name. */
 export function isCreatableName(name: string): boolean {
-  return !NOT_CREATABLE.test(name);
+  return !NOT_CREATABLE.test(name) && !INVISIBLE.test(name);
 }
 
-/** Whether a value is an email address by the loose HTML5 rule MediaWiki uses. */
+/**
+ * Whether a value is an email address by the loose HTML5 rule MediaWiki uses, of at most 255 bytes
+ * (MediaWiki's user_email column; an address on the wire is at most 254).
+ */
 export function isValidEmail(addr: string): boolean {
-  return /^[a-z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/i.test(addr);
+  return addr.length <= 255 && /^[a-z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/i.test(addr);
 }

@@ -1,5 +1,6 @@
 // Accounts: rows of the user table, their groups and their preferences.
 import type { Db } from '../storage/db.js';
+import { skeletonKey } from './confusables.js';
 import type { Clock, Random } from '../util/clock.js';
 import { randomHex } from '../util/clock.js';
 
@@ -68,6 +69,12 @@ export class UserStore {
     return r ? toUser(r) : null;
   }
 
+  /** The names of the accounts whose name is confusable with this one (the same UTS #39 skeleton), itself included. */
+  async confusableWith(name: string, db: Db = this.db): Promise<string[]> {
+    const rows = await db.selectFrom('user').select('user_name').where('user_name_skeleton', '=', skeletonKey(name)).orderBy('user_id').limit(50).execute();
+    return rows.map((r) => r.user_name);
+  }
+
   /** Every account with this address; case does not matter. */
   async byEmail(email: string, db: Db = this.db): Promise<User[]> {
     const rows = await this.select(db).where('user_email_lc', '=', email.toLowerCase()).orderBy('user_id').execute();
@@ -97,6 +104,7 @@ export class UserStore {
       .insertInto('user')
       .values({
         user_name: input.name,
+        user_name_skeleton: skeletonKey(input.name),
         user_email: email,
         user_email_lc: email.toLowerCase(),
         user_email_authenticated: null,

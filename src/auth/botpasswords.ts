@@ -20,6 +20,21 @@ export const BOT_PASSWORD_SEPARATOR = '@';
 // What MediaWiki accepts as a bot password: 32 or more of [0-9a-w].
 export const BOT_PASSWORD_PATTERN = /^[0-9a-w]{32,}$/;
 const INVALID = '';
+/** Most bytes an app id holds (MediaWiki's BotPassword::APPID_MAXLEN, the width of bp_app_id). */
+export const APP_ID_MAX_BYTES = 32;
+
+/**
+ * Whether a login may name this app id: 1 to 32 bytes of well-formed text without control characters.
+ * Anything else names no bot password on any database, so it is answered without a query (PostgreSQL
+ * refuses a NUL byte with an error, SQLite would look it up).
+ */
+export function isPossibleAppId(appId: string): boolean {
+  return (
+    appId.length > 0 &&
+    Buffer.byteLength(appId, 'utf8') <= APP_ID_MAX_BYTES &&
+    !/[\p{Cc}\ufffd]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/u.test(appId)
+  );
+}
 
 function toBotPassword(r: Selectable<BotPasswordTable>): BotPassword {
   return {
@@ -32,6 +47,13 @@ function toBotPassword(r: Selectable<BotPasswordTable>): BotPassword {
   };
 }
 
+/**
+ * What a login with a bot password that a password change voided is told: a wrong password. Saying that
+ * it "must be reset" (MediaWiki) would tell anyone that the account has a bot of that name, where an
+ * unknown one is answered "wrongpassword"; the audit trail keeps the reason for operators.
+ */
+export const VOIDED_BOT_PASSWORD = { key: 'wrongpassword', fatal: false } as const;
+
 export class BotPasswordStore {
   constructor(
     private readonly db: Db,
@@ -41,6 +63,8 @@ export class BotPasswordStore {
   ) {}
 
   async get(userId: number, appId: string): Promise<(BotPassword & { hash: string }) | null> {
+    // An app id no bot password can have is never looked up: the same answer on every database.
+    if (!isPossibleAppId(appId)) return null;
     const r = await this.db
       .selectFrom('bot_passwords')
       .selectAll()
@@ -51,6 +75,7 @@ export class BotPasswordStore {
   }
 
   async token(userId: number, appId: string): Promise<string | null> {
+    if (!isPossibleAppId(appId)) return null;
     const r = await this.db
       .selectFrom('bot_passwords')
       .select('bp_token')

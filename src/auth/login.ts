@@ -5,9 +5,10 @@ import { canonicalUserName } from '../accounts/names.js';
 import type { User, UserStore } from '../accounts/users.js';
 import type { AuditDetails, AuditLog, AuditType } from '../audit/log.js';
 import type { Counters } from '../limits/counters.js';
+import { ipLimitKey } from '../recovery/service.js';
 import type { Clock } from '../util/clock.js';
 import { msg, type Msg } from '../util/errors.js';
-import type { BotPassword, BotPasswordStore } from './botpasswords.js';
+import { VOIDED_BOT_PASSWORD, type BotPassword, type BotPasswordStore } from './botpasswords.js';
 import type { PasswordHasher } from './passwords.js';
 import type { PasswordChangeContext } from './passwordChanges.js';
 import { checkNewPassword } from './policy.js';
@@ -22,13 +23,21 @@ export type BotLoginOutcome =
   | { status: 'PASS'; user: User; bot: BotPassword }
   | { status: 'FAIL'; message: Msg; fatal: boolean };
 
+/** At most `count` attempts in `seconds`; `allIPs`: counted per account from every address together. */
+export interface ThrottleCondition {
+  count: number;
+  seconds: number;
+  allIPs?: boolean;
+}
+
 export interface AuthDeps {
   users: UserStore;
   botPasswords: BotPasswordStore;
   hasher: PasswordHasher;
   counters: Counters;
   clock: Clock;
-  throttle: Array<{ count: number; seconds: number }>;
+  /** MediaWiki's $wgPasswordAttemptThrottle: per address and name, or with allIPs per name from every address. */
+  throttle: ThrottleCondition[];
   newPasswordExpiry: number;
   audit: AuditLog;
   /** services.passwordChanges: the one place a password changes (changePassword below hands over to it). */
@@ -41,19 +50,30 @@ export class Authenticator {
 
   constructor(private readonly d: AuthDeps) {}
 
+  /**
+   * One counter per condition: per address and name (IPv6 per /64, as one subscriber usually holds a
+   * /64 and the reset limit counts it so), or per name from every address (allIPs). The name counts
+   * whether or not an account has it, so the throttle tells nothing about which names exist.
+   */
   private throttleKeys(kind: string, name: string, ip: string): string[] {
     const h = createHash('md5').update(name).digest('hex');
-    return this.d.throttle.map((c, i) => `throttle:${kind}:${i}:${ip}:${h}`);
+    const from = ipLimitKey(ip);
+    return this.d.throttle.map((c, i) => `throttle:${kind}:${i}:${c.allIPs ? '*' : from}:${h}`);
   }
 
-  /** Counts one attempt; returns the refusal when a window is full (MediaWiki: more than `count`). */
+  /**
+   * Counts one attempt against every condition; returns the refusal when a window is full (MediaWiki:
+   * more than `count`), naming the longest window that is full.
+   */
   private async throttled(kind: string, name: string, ip: string): Promise<Msg | null> {
     const keys = this.throttleKeys(kind, name, ip);
     let hit: Msg | null = null;
     for (let i = 0; i < keys.length; i++) {
       const cond = this.d.throttle[i]!;
       const n = await this.d.counters.hit(keys[i]!, cond.seconds);
-      if (n > cond.count && !hit) hit = msg('login-throttled', { duration: cond.seconds });
+      if (n > cond.count && (!hit || cond.seconds > (hit.params[0] as { duration: number }).duration)) {
+        hit = msg('login-throttled', { duration: cond.seconds });
+      }
     }
     return hit;
   }
@@ -166,8 +186,9 @@ export class Authenticator {
       return { status: 'FAIL', message: msg('botpasswords-not-exist', canonical, appId), fatal: false };
     }
     if (!bp.valid) {
+      await this.burnTime(password);
       await this.audit('login.failure', user, ip, { reason: 'botpasswords-needs-reset', bot: true, app: appId });
-      return { status: 'FAIL', message: msg('botpasswords-needs-reset', canonical, appId), fatal: true };
+      return { status: 'FAIL', message: msg(VOIDED_BOT_PASSWORD.key), fatal: VOIDED_BOT_PASSWORD.fatal };
     }
     if (!(await this.d.hasher.verify(password, bp.hash))) {
       await this.audit('login.failure', user, ip, { reason: 'wrongpassword', bot: true, app: appId });

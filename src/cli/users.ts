@@ -54,8 +54,7 @@ export function registerUserCommands(program: Command, withServices: WithService
     .action((raw: string, opts: { email?: string; password?: string; randomPassword?: boolean; group: string[] }) =>
       withServices(async (s) => {
         const name = userName(raw);
-        if (!isCreatableName(name)) throw new CliError(`user names may not contain "@", ":" or ">"`);
-        if (await s.users.byName(name)) throw new CliError(`the user "${name}" already exists`);
+        if (!isCreatableName(name)) throw new CliError(`user names may not contain "@", ":", ">" or invisible characters`);
         for (const g of opts.group) if (!ASSIGNABLE_GROUPS.includes(g)) throw new CliError(`unknown group "${g}"`);
         const email = checkEmail(opts.email ?? '');
         const password = choosePassword(s, opts, io);

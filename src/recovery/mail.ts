@@ -14,6 +14,31 @@ export interface ResetMailInput {
   expirySeconds: number;
 }
 
+/**
+ * An account name as the reset mail quotes it. It is kept, as MediaWiki keeps it, but it never breaks a
+ * line (control characters, U+2028/9 and other separators become a space) and never becomes a link: a
+ * mail program turns "www.evil.example", "evil.example/reset", "http://…" or "a@b.example" into one, so the
+ * characters that make them — "." ":" "/" "@" — are shown as look-alikes that no link is made of
+ * (U+2024 ․, U+A789 ꞉, U+2215 ∕, U+FF20 ＠). Bidirectional controls go too, so the name cannot reorder the
+ * sentence around it.
+ */
+export function quotedAccountName(name: string): string {
+  return name
+    .replace(/[\p{Cc}\p{Zl}\p{Zp}\p{Zs}\u200b\u2060\ufeff]+/gu, ' ')
+    .replace(/[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, '')
+    .replace(/ {2,}/g, ' ')
+    .trim()
+    .replace(/[.:/@\uff0e\u3002\uff61\uff1a\uff0f]/g, (c) => LINK_FREE[c]!);
+}
+
+// Also the full-width and ideographic dots, colon and slash, which some mail programs read as ASCII ones.
+const LINK_FREE: Record<string, string> = {
+  '.': '\u2024', '\uff0e': '\u2024', '\u3002': '\u2024', '\uff61': '\u2024',
+  ':': '\ua789', '\uff1a': '\ua789',
+  '/': '\u2215', '\uff0f': '\u2215',
+  '@': '\uff20',
+};
+
 export function loginUrl(server: string, articlePath: string): string {
   return `${server}${articlePath}/Special:UserLogin`;
 }
@@ -24,7 +49,8 @@ export function resetMail(i18n: I18n, site: { server: string; articlePath: strin
   const body = i18n.text(
     m.lang,
     m.requesterIsIp ? 'passwordreset-emailtext-ip' : 'passwordreset-emailtext-user',
-    m.requester,
+    // An address is the server's own reading of the connection; a name is whatever the account is called.
+    m.requesterIsIp ? m.requester : quotedAccountName(m.requester),
     i18n.text(m.lang, 'passwordreset-emailelement', m.userName, m.tempPassword),
     1,
     `<${url}>`,

@@ -1,7 +1,8 @@
 // Reading the Cookie header and writing Set-Cookie values.
 
+/** The cookies of a Cookie header, first of each name, in an object without a prototype (the names are the client's). */
 export function parseCookies(header: string | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
+  const out: Record<string, string> = Object.create(null);
   if (!header) return out;
   for (const part of header.split(';')) {
     const eq = part.indexOf('=');

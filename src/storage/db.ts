@@ -77,12 +77,44 @@ async function openSqlite(file: string): Promise<DbHandle> {
   return { db, dialect: 'sqlite', close: () => db.destroy() };
 }
 
+/** How long opening a PostgreSQL connection may take before it counts as failed. */
+const PG_CONNECT_TIMEOUT_MS = 10_000;
+
+/** Why the database named by MWAUTH_DATABASE_URL could not be used; the message names it, never its password. */
+export class DatabaseUnavailableError extends Error {
+  override name = 'DatabaseUnavailableError';
+}
+
+/** The URL with its password replaced by "***": safe to print. */
+function shownUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '(not shown)';
+  }
+}
+
 async function openPostgres(url: string): Promise<DbHandle> {
   const pg = await import('pg');
   // BIGINT columns hold millisecond times: read them as numbers, not strings.
   pg.default.types.setTypeParser(20, (v: string) => Number(v));
-  const pool = new pg.default.Pool({ connectionString: url, max: 10 });
+  const pool = new pg.default.Pool({ connectionString: url, max: 10, connectionTimeoutMillis: PG_CONNECT_TIMEOUT_MS });
+  // An idle connection that the server ends (a restart, pg_terminate_backend, a dropped network) is
+  // reported on the pool; unheard, that event would end the process. The pool opens a new connection
+  // for the next query, and a query that fails meanwhile fails on its own.
+  pool.on('error', () => {});
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  // One query first: a server that refuses, an unknown database or a wrong password stops start-up with
+  // a message that says which setting to look at.
+  try {
+    await pool.query('select 1');
+  } catch (err) {
+    await db.destroy().catch(() => {});
+    const e = err as Error & { code?: string };
+    throw new DatabaseUnavailableError(`cannot use the database at MWAUTH_DATABASE_URL (${shownUrl(url)}): ${e.message || e.code || String(err)}`);
+  }
   return { db, dialect: 'postgres', close: () => db.destroy() };
 }
 

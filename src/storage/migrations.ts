@@ -1,5 +1,6 @@
 // The schema's history. The same migrations run on SQLite and PostgreSQL.
 import { type Kysely, type Migration, type MigrationProvider, type ColumnDefinitionBuilder } from 'kysely';
+import { skeletonKey } from '../accounts/confusables.js';
 
 type AnyDb = Kysely<any>;
 
@@ -200,6 +201,30 @@ const m0014: Migration = {
   },
 };
 
+// Each account's name skeleton (UTS #39, as a SHA-256 key), indexed, so that a new name confusable with an
+// existing one is found in one query. Filled here for the accounts that exist, a batch at a time.
+const m0015: Migration = {
+  async up(db: AnyDb) {
+    await db.schema.alterTable('user').addColumn('user_name_skeleton', 'varchar(64)', (c) => c.notNull().defaultTo('')).execute();
+    let after = 0;
+    for (;;) {
+      const rows: Array<{ user_id: number; user_name: string }> = await db
+        .selectFrom('user')
+        .select(['user_id', 'user_name'])
+        .where('user_id', '>', after)
+        .orderBy('user_id')
+        .limit(1000)
+        .execute();
+      if (rows.length === 0) break;
+      for (const r of rows) {
+        await db.updateTable('user').set({ user_name_skeleton: skeletonKey(r.user_name) }).where('user_id', '=', r.user_id).execute();
+      }
+      after = Number(rows[rows.length - 1]!.user_id);
+    }
+    await db.schema.createIndex('user_name_skeleton').on('user').column('user_name_skeleton').execute();
+  },
+};
+
 export const migrations: Record<string, Migration> = {
   '0001_initial': m0001,
   '0002_outbox_masked': m0002,
@@ -208,6 +233,7 @@ export const migrations: Record<string, Migration> = {
   '0012_user_real_name': m0012,
   '0013_site_settings': m0013,
   '0014_remember_tokens': m0014,
+  '0015_user_name_skeleton': m0015,
 };
 
 export const migrationProvider: MigrationProvider = {

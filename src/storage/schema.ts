@@ -4,6 +4,8 @@ import type { Generated } from 'kysely';
 export interface UserTable {
   user_id: Generated<number>;
   user_name: string;
+  /** SHA-256 (hex) of the name's UTS #39 skeleton: confusable names share it (src/accounts/confusables.ts). */
+  user_name_skeleton: string;
   user_email: string;
   /** Lower-cased address, so lookups by email ignore case on every database. */
   user_email_lc: string;

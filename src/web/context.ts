@@ -29,8 +29,9 @@ export type PageResult =
 
 export type PageHandler = (ctx: PageContext) => Promise<PageResult>;
 
+/** The text fields of a query or form, in an object without a prototype (the names are the visitor's). */
 function strings(v: unknown): Record<string, string> {
-  const out: Record<string, string> = {};
+  const out: Record<string, string> = Object.create(null);
   if (!v || typeof v !== 'object') return out;
   for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
     const first = Array.isArray(x) ? x[0] : x;

@@ -18,20 +18,21 @@ const CSS = readFileSync(new URL('./style.css', import.meta.url), 'utf8');
 const ICON = readFileSync(new URL('./favicon.svg', import.meta.url), 'utf8');
 const VERSION = createHash('sha256').update(CSS).update(ICON).digest('hex').slice(0, 12);
 
-export const PAGES: Record<string, PageHandler> = {
-  Main_Page: mainPage,
-  'Special:UserLogin': loginPage,
-  'Special:UserLogout': logoutPage,
-  'Special:PasswordReset': passwordResetPage,
-  'Special:ChangePassword': changePasswordPage,
-  'Special:CreateAccount': createAccountPage,
-};
-const SPECIAL = new Map(Object.keys(PAGES).map((t) => [t.toLowerCase(), t]));
+// A Map, not an object: a title is the visitor's text, and "__proto__" or "toString" must be no page.
+export const PAGES: ReadonlyMap<string, PageHandler> = new Map([
+  ['Main_Page', mainPage],
+  ['Special:UserLogin', loginPage],
+  ['Special:UserLogout', logoutPage],
+  ['Special:PasswordReset', passwordResetPage],
+  ['Special:ChangePassword', changePasswordPage],
+  ['Special:CreateAccount', createAccountPage],
+]);
+const SPECIAL = new Map([...PAGES.keys()].map((t) => [t.toLowerCase(), t]));
 
 /** The canonical title of one of our pages ("special:userlogin" → "Special:UserLogin"), or null. */
 export function canonicalTitle(raw: string): string | null {
   const t = raw.trim().replace(/ /g, '_');
-  if (t in PAGES) return t;
+  if (PAGES.has(t)) return t;
   return /^special:/i.test(t) ? (SPECIAL.get(t.toLowerCase()) ?? null) : null;
 }
 
@@ -45,7 +46,7 @@ export async function registerWebRoutes(app: FastifyInstance, services: Services
   async function serve(request: FastifyRequest, reply: FastifyReply, rawTitle: string): Promise<FastifyReply> {
     const title = canonicalTitle(rawTitle || 'Main_Page');
     const ctx = await pageContext(services, request, title ?? rawTitle);
-    const handler = title ? PAGES[title]! : notFound;
+    const handler = (title && PAGES.get(title)) || notFound;
     return sendPage(ctx, reply, await handler(ctx), (r) => layout(ctx, r, assets));
   }
 

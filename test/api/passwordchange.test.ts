@@ -57,7 +57,9 @@ async function assertAfterChange(o: { name: string; lang: string; newPassword: s
   assert.equal((await userinfo(o.elsewhere)).id, 0, 'the other browser is logged out');
   assert.equal((await userinfo(o.bot)).id, 0, 'the bot-password session ended');
   const again = await new Client(srv.api).login(`${o.name}@app`, PW32);
-  assert.deepEqual(again, { result: 'Failed', reason: msg(srv, 'botpasswords-needs-reset', o.name, 'app') });
+  // Void; answered as a wrong password, so that nobody learns the account has a bot of that name.
+  assert.deepEqual(again, { result: 'Failed', reason: msg(srv, 'wrongpassword') });
+  assert.equal((await srv.services.botPasswords.get((await srv.services.users.byName(o.name))!.id, 'app'))!.valid, false);
   assert.deepEqual(await new Client(srv.api).login(o.name, o.temp), { result: 'Failed', reason: msg(srv, 'wrongpassword') }, 'temporary password void');
   assert.equal((await new Client(srv.api).login(o.name, 'Main-Pass-1')).result, 'Failed', 'old password');
   assert.equal((await new Client(srv.api).login(o.name, o.newPassword)).result, 'Success');

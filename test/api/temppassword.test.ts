@@ -122,8 +122,8 @@ test('the forced change after a temporary password: new password in, old and tem
   assert.equal((await login('Alice', 'Brand-New-Pass-9')).result, 'Success');
   assert.deepEqual(
     await login('Alice@app', PW32),
-    { result: 'Failed', reason: msg(srv, 'botpasswords-needs-reset', 'Alice', 'app') },
-    'bot passwords must be reset after the change',
+    { result: 'Failed', reason: wrongPassword() },
+    'bot passwords are void after the change (answered as a wrong password, as for a bot that does not exist)',
   );
   const bp = await srv.services.botPasswords.get(aliceId, 'app');
   assert.equal(bp!.valid, false);
