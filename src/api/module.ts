@@ -48,7 +48,8 @@ export interface ModuleDef {
   readMode?: boolean;
   /** For help and paraminfo. */
   summary: string;
-  examples?: Array<{ query: string; description: string }>;
+  /** Example queries (without "api.php?"); `key` names the description's message for helpformat=raw. */
+  examples?: Array<{ query: string; description: string; key?: string }>;
   helpUrl?: string;
   execute(ctx: ApiContext, params: ParamValues): Promise<unknown>;
 }

@@ -1,6 +1,7 @@
 // The authentication "requests" clientlogin, createaccount and authmanagerinfo describe to clients
 // (MediaWiki's AuthenticationRequest descriptions): which fields a step needs.
 import type { ApiContext } from '../module.js';
+import { assoc } from '../result.js';
 
 type Field = { type: string; label: string; help: string; optional?: boolean; sensitive?: boolean };
 
@@ -13,13 +14,18 @@ export type AuthPurpose = 'login' | 'login-continue' | 'create' | 'change';
 
 /** `account` names the account a continuing step is about (the user choosing a new password). */
 export function authRequests(ctx: ApiContext, purpose: AuthPurpose, account = ''): Array<Record<string, unknown>> {
+  // "metadata" and "fields" are objects ({}) in every format, even when empty.
+  return describe(ctx, purpose, account).map((r) => ({ ...r, fields: assoc({ ...(r.fields as Record<string, unknown>) }) }));
+}
+
+function describe(ctx: ApiContext, purpose: AuthPurpose, account: string): Array<Record<string, unknown>> {
   const pw = 'MediaWiki\\Auth\\PasswordAuthenticationRequest';
   switch (purpose) {
     case 'login':
       return [
         {
           id: pw,
-          metadata: {},
+          metadata: assoc({}),
           required: 'primary-required',
           provider: ctx.services.i18n.text(ctx.lang, 'authprovider-password'),
           account: '',
@@ -27,7 +33,7 @@ export function authRequests(ctx: ApiContext, purpose: AuthPurpose, account = ''
         },
         {
           id: 'MediaWiki\\Auth\\RememberMeAuthenticationRequest',
-          metadata: {},
+          metadata: assoc({}),
           required: 'optional',
           provider: ctx.services.i18n.text(ctx.lang, 'authprovider-rememberme'),
           account: '',
@@ -39,7 +45,7 @@ export function authRequests(ctx: ApiContext, purpose: AuthPurpose, account = ''
       return [
         {
           id: pw,
-          metadata: {},
+          metadata: assoc({}),
           required: 'required',
           provider: ctx.services.i18n.text(ctx.lang, 'authprovider-password'),
           account: purpose === 'change' ? ctx.performer.name : account,
@@ -53,7 +59,7 @@ export function authRequests(ctx: ApiContext, purpose: AuthPurpose, account = ''
       return [
         {
           id: 'MediaWiki\\Auth\\UserDataAuthenticationRequest',
-          metadata: {},
+          metadata: assoc({}),
           required: 'required',
           provider: ctx.services.i18n.text(ctx.lang, 'authprovider-userdata'),
           account: '',
@@ -61,7 +67,7 @@ export function authRequests(ctx: ApiContext, purpose: AuthPurpose, account = ''
         },
         {
           id: 'MediaWiki\\Auth\\UsernameAuthenticationRequest',
-          metadata: {},
+          metadata: assoc({}),
           required: 'required',
           provider: ctx.services.i18n.text(ctx.lang, 'authprovider-userdata'),
           account: '',
@@ -69,7 +75,7 @@ export function authRequests(ctx: ApiContext, purpose: AuthPurpose, account = ''
         },
         {
           id: pw,
-          metadata: {},
+          metadata: assoc({}),
           required: 'primary-required',
           provider: ctx.services.i18n.text(ctx.lang, 'authprovider-password'),
           account: '',
@@ -84,7 +90,7 @@ export function authRequests(ctx: ApiContext, purpose: AuthPurpose, account = ''
 
 /** amimergerequestfields / *mergerequestfields: one flat field map. */
 export function mergeFields(requests: Array<Record<string, unknown>>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
+  const out: Record<string, unknown> = assoc({});
   for (const r of requests) Object.assign(out, r.fields as Record<string, unknown>);
   return out;
 }

@@ -2,6 +2,7 @@
 import { TOKEN_TYPES } from '../../../sessions/tokens.js';
 import { defineModule } from '../../module.js';
 import { param } from '../../params.js';
+import { assoc } from '../../result.js';
 
 const TYPES = Object.keys(TOKEN_TYPES).sort();
 
@@ -17,7 +18,7 @@ export const tokensModule = defineModule({
       ctx.warn('query+tokens', 'apiwarn-tokens-origin');
       return {};
     }
-    const tokens: Record<string, string> = {};
+    const tokens: Record<string, string> = assoc({});
     for (const type of p.type as string[]) tokens[`${type}token`] = ctx.session.token(type);
     return { tokens };
   },
