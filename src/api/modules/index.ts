@@ -9,6 +9,7 @@ import { logoutModule } from './logout.js';
 import { paramInfoModule } from './paraminfo.js';
 import { META_MODULES, queryModule } from './query.js';
 import { resetPasswordModule } from './resetpassword.js';
+import { rsdModule } from './rsd.js';
 
 export interface ModuleRegistry {
   actions: Map<string, ModuleDef>;
@@ -18,7 +19,7 @@ export interface ModuleRegistry {
 export function createRegistry(): ModuleRegistry {
   const actions = [
     changeAuthDataModule, clientLoginModule, createAccountModule, helpModule, loginModule, logoutModule,
-    paramInfoModule, queryModule, resetPasswordModule,
+    paramInfoModule, queryModule, resetPasswordModule, rsdModule,
   ];
   return {
     actions: new Map(actions.map((m) => [m.name, m])),
