@@ -50,7 +50,13 @@ export interface ModuleDef {
   summary: string;
   /** Example queries (without "api.php?"); `key` names the description's message for helpformat=raw. */
   examples?: Array<{ query: string; description: string; key?: string }>;
-  helpUrl?: string;
+  /** Documentation links (paraminfo's helpurls). */
+  helpUrl?: string | string[];
+  /**
+   * Reads fields beyond its declared parameters (the authentication requests' fields of clientlogin,
+   * createaccount, changeauthenticationdata): paraminfo says so ("dynamicparameters").
+   */
+  dynamicParameters?: boolean;
   execute(ctx: ApiContext, params: ParamValues): Promise<unknown>;
 }
 

@@ -23,6 +23,7 @@ export const createAccountModule = defineModule({
     continue: param.bool(),
   },
   helpUrl: 'https://www.mediawiki.org/wiki/Special:MyLanguage/API:Account_creation',
+  dynamicParameters: true,
   async execute(ctx, p) {
     if (!p.continue && !p.returnurl) {
       throw apiError('apierror-missingparam-at-least-one-of', ['"createcontinue", "createreturnurl"', 2]);

@@ -49,7 +49,7 @@ function moduleSection(ctx: ApiContext, node: ModuleNode): string {
       ? `<table><thead><tr><th>Parameter</th><th>Meaning</th><th>Type</th><th>Notes</th></tr></thead><tbody>${rows.join('')}</tbody></table>`
       : '<p>No parameters.</p>') +
     (examples.length ? `<h3>Examples</h3><ul>${examples.join('')}</ul>` : '') +
-    (def.helpUrl ? `<p><a href="${esc(def.helpUrl)}">More documentation</a></p>` : '') +
+    (def.helpUrl ? `<p>${(Array.isArray(def.helpUrl) ? def.helpUrl : [def.helpUrl]).map((u) => `<a href="${esc(u)}">${esc(u)}</a>`).join('<br>')}</p>` : '') +
     '</section>'
   );
 }
@@ -82,7 +82,11 @@ export const helpModule = defineModule({
     wrap: param.bool(),
     toc: param.bool(),
   },
-  helpUrl: 'https://www.mediawiki.org/wiki/Special:MyLanguage/API:Main_page',
+  helpUrl: [
+    'https://www.mediawiki.org/wiki/Special:MyLanguage/API:Main_page',
+    'https://www.mediawiki.org/wiki/Special:MyLanguage/API:FAQ',
+    'https://www.mediawiki.org/wiki/Special:MyLanguage/API:Quick_start_guide',
+  ],
   examples: [
     { query: 'action=help', description: 'Help for the main module.', key: 'apihelp-help-example-main' },
     { query: 'action=help&modules=query+tokens', description: 'Help for meta=tokens.' },

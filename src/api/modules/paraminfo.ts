@@ -53,7 +53,7 @@ function describeParam(ctx: ApiContext, node: ModuleNode, format: HelpFormat, sp
     out.limit = MULTI_LIMIT;
     if (spec.allowAll) out.allspecifier = '*';
   }
-  if (spec.type === 'user') out.subtypes = indexed(['name'], 't');
+  if (spec.type === 'user') out.subtypes = ['name'];
   if ((spec.type === 'string' || spec.type === 'text' || spec.type === 'password') && spec.max !== undefined) out.maxbytes = spec.max;
   if (spec.type === 'integer') {
     if (spec.min !== undefined) out.min = spec.min;
@@ -91,7 +91,7 @@ export function describeModule(ctx: ApiContext, node: ModuleNode, format: HelpFo
   if (def.readMode !== false) out.readrights = true;
   if (resolveFlag(def.writeMode, s, false)) out.writerights = true;
   if (resolveFlag(def.mustBePosted, s, false)) out.mustbeposted = true;
-  out.helpurls = indexed(def.helpUrl ? [def.helpUrl] : [], 'helpurl');
+  out.helpurls = indexed(def.helpUrl === undefined ? [] : Array.isArray(def.helpUrl) ? [...def.helpUrl] : [def.helpUrl], 'helpurl');
   // Examples are help text: listed only when help is asked for.
   if (format !== 'none') {
     const examples = (def.examples ?? []).map((e, i) => {
@@ -108,6 +108,10 @@ export function describeModule(ctx: ApiContext, node: ModuleNode, format: HelpFo
     'param',
   );
   out.templatedparameters = indexed([], 'param');
+  if (def.dynamicParameters) {
+    out.dynamicparameters = format === 'none' ? true : helpText(ctx, format, 'api-help-authmanagerhelper-additional-params', [def.prefix ?? '', def.name, node.path], 'Further fields, as the authentication requests describe them.');
+    if (format === 'raw') out.dynamicparameters = indexed(out.dynamicparameters as unknown[], 'msg');
+  }
   return out;
 }
 

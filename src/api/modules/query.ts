@@ -36,7 +36,12 @@ export const queryModule = defineModule({
       converttitles: param.bool(),
     };
   },
-  helpUrl: 'https://www.mediawiki.org/wiki/Special:MyLanguage/API:Query',
+  helpUrl: [
+    'https://www.mediawiki.org/wiki/Special:MyLanguage/API:Query',
+    'https://www.mediawiki.org/wiki/Special:MyLanguage/API:Meta',
+    'https://www.mediawiki.org/wiki/Special:MyLanguage/API:Properties',
+    'https://www.mediawiki.org/wiki/Special:MyLanguage/API:Lists',
+  ],
   async execute(ctx, p) {
     const query: Record<string, unknown> = {};
     for (const name of (p.meta as string[] | null) ?? []) {

@@ -4,11 +4,16 @@ import { GROUP_RIGHTS } from '../../../accounts/rights.js';
 import { assoc, content, indexed, meta, ordered } from '../../result.js';
 import { defineModule, type ApiContext } from '../../module.js';
 import { param } from '../../params.js';
+import { SITE_PROPS } from './siteprops.js';
 
 export const GENERATOR = 'MediaWiki 1.39.17';
 export const LEGAL_TITLE_CHARS = " %!\"$&'()*,\\-.\\/0-9:;=?@A-Z\\\\^_`a-z~\\x80-\\xFF+";
 
-const PROPS = ['general', 'namespaces', 'namespacealiases', 'statistics', 'usergroups', 'rightsinfo', 'languages', 'specialpagealiases', 'interwikimap', 'magicwords', 'extensions'];
+const PROPS = [
+  'general', 'namespaces', 'namespacealiases', 'specialpagealiases', 'magicwords', 'interwikimap', 'dbrepllag', 'statistics',
+  'usergroups', 'libraries', 'extensions', 'fileextensions', 'rightsinfo', 'restrictions', 'languages', 'languagevariants',
+  'skins', 'extensiontags', 'functionhooks', 'showhooks', 'variables', 'protocols', 'defaultoptions', 'uploaddialog',
+];
 
 // MediaWiki's default $wgNamespacesWithSubpages: every talk namespace, User, Project, MediaWiki, Template, Help.
 const WITH_SUBPAGES = new Set([1, 2, 3, 4, 5, 7, 8, 9, 10, 11, 12, 13, 15]);
@@ -155,6 +160,8 @@ export const siteInfoModule = defineModule({
         case 'extensions':
           out.extensions = indexed([], 'ext');
           break;
+        default:
+          out[prop] = SITE_PROPS[prop]!(ctx);
       }
     }
     return out;
