@@ -238,7 +238,8 @@ export async function handleApi(services: Services, raw: RawRequest, failure: Ap
       ctx.warn('main', 'apierror-unrecognizedparams', listed, unused.length);
     }
   } catch (err) {
-    failWith(out, toApiError(err, services), errorModule, errorFormat);
+    const e = toApiError(err, services);
+    failWith(out, e, e.module ?? errorModule, errorFormat);
     echo();
   }
 

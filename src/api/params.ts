@@ -1,6 +1,7 @@
 // Parameter types a module declares, and their validation (MediaWiki's ParamValidator rules).
 import { canonicalUserName } from '../accounts/names.js';
 import { ApiError, type ApiMessage } from './errors.js';
+import { cleanText } from './result.js';
 import type { ApiRequest } from './request.js';
 
 export type ParamType = 'string' | 'integer' | 'boolean' | 'user' | 'password' | 'enum' | 'timestamp' | 'text';
@@ -64,7 +65,10 @@ export interface ValidationOutcome {
  * it in a deprecation warning ("action=paraminfo&querymodules").
  */
 export function validateParam(req: ApiRequest, name: string, spec: ParamSpec, warnings: ApiMessage[], feature = name): ParamValue {
-  const raw = req.get(name);
+  const given = req.get(name);
+  // Text is used as ApiResult would store it; a value that had to change is warned about.
+  const raw = given === undefined ? undefined : cleanText(given);
+  if (given !== undefined && raw !== given) warnings.push({ code: 'badutf8', key: 'apiwarn-badutf8', params: [name] });
   if (raw !== undefined && spec.deprecated) {
     warnings.push({ code: 'deprecation', key: 'paramvalidator-param-deprecated', params: [pt(name), pt(raw)], data: { feature } });
   }

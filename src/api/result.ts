@@ -146,10 +146,22 @@ export function phpKey(k: string): Key {
   return k;
 }
 
+/**
+ * Text as ApiResult stores it (UtfNormal's cleanUp): NFC, and the control characters XML cannot carry
+ * (all below U+0020 but tab, line feed and carriage return), U+FFFE, U+FFFF and lone surrogates
+ * replaced by U+FFFD, so every printer can print every string.
+ */
+export function cleanText(s: string): string {
+  return s
+    .replace(/[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd')
+    .normalize('NFC');
+}
+
 /** A module's value as the tree (undefined and functions are left out, as unset keys). */
 export function toTree(value: unknown): Node {
   if (value === null || value === undefined) return null;
-  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return value;
+  if (typeof value === 'string') return cleanText(value);
+  if (typeof value === 'number' || typeof value === 'boolean') return value;
   if (value instanceof PhpFloat) return value;
   if (typeof value !== 'object') return null;
   const md = { ...((value as Marked)[META] ?? {}) } as Record<string, unknown>;
@@ -165,7 +177,7 @@ export function toTree(value: unknown): Node {
     for (const k of keys) {
       const v = rec[k];
       if (v === undefined || typeof v === 'function') continue;
-      entries.push([phpKey(k), toTree(v)]);
+      entries.push([phpKey(cleanText(k)), toTree(v)]);
     }
   }
   return { entries, meta: md };

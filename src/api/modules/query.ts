@@ -47,7 +47,14 @@ export const queryModule = defineModule({
     for (const name of (p.meta as string[] | null) ?? []) {
       const sub = ctx.services.modules.meta.get(name)!;
       const warnings: Parameters<typeof validateParams>[3] = [];
-      const params = validateParams(ctx.req, sub.prefix ?? '', moduleParams(sub, ctx.services), warnings, `action=query&meta=${name}&`);
+      let params;
+      try {
+        params = validateParams(ctx.req, sub.prefix ?? '', moduleParams(sub, ctx.services), warnings, `action=query&meta=${name}&`);
+      } catch (e) {
+        // A submodule's refused parameter is that submodule's error ("query+tokens").
+        if (e instanceof ApiError) e.module ??= sub.path;
+        throw e;
+      }
       for (const w of warnings) ctx.addWarning(sub.path!, w);
       if (sub.readMode !== false && !ctx.performer.can('read')) throw new ApiError('readapidenied', 'apierror-readapidenied');
       Object.assign(query, await sub.execute(ctx, params));
