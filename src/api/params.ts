@@ -67,7 +67,8 @@ export interface ValidationOutcome {
 export function validateParam(req: ApiRequest, name: string, spec: ParamSpec, warnings: ApiMessage[], feature = name): ParamValue {
   const given = req.get(name);
   // Text is used as ApiResult would store it; a value that had to change is warned about.
-  const raw = given === undefined ? undefined : cleanText(given);
+  // A value starting with U+001F keeps its U+001F separators (a multi-value).
+  const raw = given === undefined ? undefined : given.startsWith('\x1f') ? given.split('\x1f').map(cleanText).join('\x1f') : cleanText(given);
   if (given !== undefined && raw !== given) warnings.push({ code: 'badutf8', key: 'apiwarn-badutf8', params: [name] });
   if (raw !== undefined && spec.deprecated) {
     warnings.push({ code: 'deprecation', key: 'paramvalidator-param-deprecated', params: [pt(name), pt(raw)], data: { feature } });
