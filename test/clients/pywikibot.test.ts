@@ -222,3 +222,19 @@ test('a failed token fetch fails clearly: an empty token is missingparam, never 
   const retry = await pwb(anon, [['action', 'login'], ['lgname', 'Botuser@pwb'], ['lgpassword', botPassword], ['lgtoken', need.login.token]]);
   assert.equal(retry.login.result, 'Success');
 });
+
+test('a throttled login: pywikibot finds "wait" and the duration in the English reason, and waits that long', async () => {
+  const c = new Client(srv.api, { 'user-agent': USER_AGENT });
+  let last: any;
+  for (let i = 0; i < 6; i++) {
+    const lgtoken = (await pwb(c, [['action', 'query'], ['meta', 'tokens'], ['type', 'login'], ['formatversion', '2']])).query.tokens.logintoken;
+    last = await pwb(c, [['action', 'login'], ['lgname', 'Nobodybot@pwb'], ['lgpassword', 'wrongwrongwrongwrongwrongwrong01'], ['lgtoken', lgtoken]]);
+  }
+  // ClientLoginManager.login_to_site: status Failed, "wait" in the reason, then (\d+) (seconds|minutes).
+  assert.equal(last.login.result, 'Failed');
+  const reason = String(last.login.reason);
+  assert.ok(reason.includes('wait'), reason);
+  const m = /(\d+) (seconds|minutes)/.exec(reason);
+  assert.deepEqual([m?.[1], m?.[2]], ['5', 'minutes'], reason);
+});
+
