@@ -86,8 +86,16 @@ export function describeModule(ctx: ApiContext, node: ModuleNode, format: HelpFo
     licensetag: 'MIT',
     licenselink: 'https://opensource.org/licenses/MIT',
   });
-  const description = helpText(ctx, format, `apihelp-${node.path}-summary`, [def.prefix ?? '', def.name, node.path], def.summary);
-  if (description !== undefined) out.description = format === 'raw' ? indexed(description as unknown[], 'msg') : description;
+  // The summary, and the extended description where there is one, as MediaWiki describes a module.
+  const msgParams = [def.prefix ?? '', def.name, node.path];
+  const extendedKey = `apihelp-${node.path}-extended-description`;
+  const extended = s.i18n.has(extendedKey) ? helpText(ctx, format, extendedKey, msgParams, null) : undefined;
+  const summary = helpText(ctx, format, `apihelp-${node.path}-summary`, msgParams, def.summary);
+  if (summary !== undefined) {
+    if (format === 'raw') out.description = indexed([...(summary as unknown[]), ...((extended as unknown[] | undefined) ?? [])], 'msg');
+    else if (extended === undefined) out.description = summary;
+    else out.description = format === 'html' ? `${summary as string}</p>\n<p>${extended as string}` : `${summary as string}\n\n${extended as string}`;
+  }
   if (def.readMode !== false) out.readrights = true;
   if (resolveFlag(def.writeMode, s, false)) out.writerights = true;
   if (resolveFlag(def.mustBePosted, s, false)) out.mustbeposted = true;

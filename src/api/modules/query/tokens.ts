@@ -13,6 +13,10 @@ export const tokensModule = defineModule({
   readMode: false,
   params: { type: param.multi(TYPES, { default: 'csrf', allowAll: true }) },
   helpUrl: 'https://www.mediawiki.org/wiki/Special:MyLanguage/API:Tokens',
+  examples: [
+    { query: 'action=query&meta=tokens', description: 'Get a csrf token (the default).', key: 'apihelp-query+tokens-example-simple' },
+    { query: 'action=query&meta=tokens&type=watch|patrol', description: 'Get a watch token and a patrol token.', key: 'apihelp-query+tokens-example-types' },
+  ],
   async execute(ctx, p) {
     if (ctx.untrusted) {
       ctx.warn('query+tokens', 'apiwarn-tokens-origin');
