@@ -11,6 +11,7 @@
 // - Alice's password: the temporary-password flow at the end sets it back to the fixture password,
 //   so a run leaves the accounts as it found them (limits and cooldowns aside: see --fresh-reference).
 
+import { frameworkCases } from './cases-framework.js';
 export const USER_PASSWORD = 'Oracle-User-Pass-1!';
 export const ADMIN_PASSWORD = 'Oracle-Admin-Pass-1!';
 export const BOT_PASSWORD = 'botpassbotpassbotpassbotpassbot1';
@@ -355,4 +356,4 @@ post('clientlogin.alice.rememberme.pass.fv2', 'cl-remember', {
 });
 get('userinfo.rememberme.fv1', 'cl-remember', { action: 'query', meta: 'userinfo', ...fv(1) });
 
-export const CASES: readonly Case[] = list;
+export const CASES: readonly Case[] = [...list, ...frameworkCases({ userPassword: USER_PASSWORD, botPassword: BOT_PASSWORD })];
