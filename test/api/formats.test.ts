@@ -205,7 +205,8 @@ test('printer parameters: formatversion=9 after the module ran becomes the error
 test('a refused main parameter keeps requestid, curtimestamp, uselang and errorlang, in every format', async () => {
   const c = new Client(srv.api);
   const echo = { requestid: 'r-7', curtimestamp: '1', responselanginfo: '1' };
-  for (const q of [{ action: 'nosuch' }, { action: 'query', assert: 'bogus' }, { action: 'query', maxlag: 'abc' }, { action: 'query', errorformat: 'bogus' }]) {
+  const refused: Array<Record<string, string>> = [{ action: 'nosuch' }, { action: 'query', assert: 'bogus' }, { action: 'query', maxlag: 'abc' }, { action: 'query', errorformat: 'bogus' }];
+  for (const q of refused) {
     const j = await c.get({ ...q, ...echo, formatversion: '2' });
     assert.ok(j.headers.get('mediawiki-api-error'), JSON.stringify(q));
     assert.deepEqual(Object.keys(j.json), ['error', 'requestid', 'curtimestamp', 'uselang', 'errorlang'], JSON.stringify(q));
