@@ -30,14 +30,14 @@ function def(name: string, base: PrinterBase, html: boolean, own: Record<string,
 
 /** In MediaWiki's registration order (the order its error messages list them in). */
 export const PRINTERS: readonly PrinterDef[] = [
-  def('json', 'json', false, JSON_PARAMS, 'Output data in JSON format.'),
-  def('jsonfm', 'json', true, JSON_PARAMS, 'Output data in JSON format (pretty-print in HTML).'),
-  def('php', 'php', false, { formatversion: FORMAT_VERSION }, 'Output data in serialized PHP format.'),
-  def('phpfm', 'php', true, { formatversion: FORMAT_VERSION }, 'Output data in serialized PHP format (pretty-print in HTML).'),
-  def('xml', 'xml', false, XML_PARAMS, 'Output data in XML format.'),
-  def('xmlfm', 'xml', true, XML_PARAMS, 'Output data in XML format (pretty-print in HTML).'),
-  def('rawfm', 'raw', true, {}, 'Output data, including debugging elements, in JSON format (pretty-print in HTML).'),
-  def('none', 'none', false, {}, 'Output nothing.'),
+  def('json', 'json', false, JSON_PARAMS, 'The result as JSON.'),
+  def('jsonfm', 'json', true, JSON_PARAMS, 'The result as JSON, in a readable HTML page.'),
+  def('php', 'php', false, { formatversion: FORMAT_VERSION }, 'The result as serialized PHP.'),
+  def('phpfm', 'php', true, { formatversion: FORMAT_VERSION }, 'The result as serialized PHP, in a readable HTML page.'),
+  def('xml', 'xml', false, XML_PARAMS, 'The result as XML.'),
+  def('xmlfm', 'xml', true, XML_PARAMS, 'The result as XML, in a readable HTML page.'),
+  def('rawfm', 'raw', true, {}, 'The result with its printing metadata, as JSON in a readable HTML page.'),
+  def('none', 'none', false, {}, 'No output at all.'),
 ];
 
 export const PRINTER_NAMES = PRINTERS.map((p) => p.name);

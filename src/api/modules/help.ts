@@ -9,19 +9,24 @@ import { allSubmodulePaths, moduleFromPath, type ModuleNode } from './tree.js';
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 function paramRow(ctx: ApiContext, node: ModuleNode, name: string, spec: ParamSpec): string {
+  const t = (key: string, ...params: string[]) => ctx.services.i18n.text(ctx.lang, key, ...params);
   const prefix = node.def.prefix ?? '';
   const values = spec.values ?? [];
-  const type = spec.type === 'enum' ? `one ${spec.multi ? 'or more ' : ''}of: ${values.join(', ') || '(none)'}` : spec.type;
+  const type =
+    spec.type === 'enum'
+      ? t(spec.multi ? 'apihelp-page-one-or-more-of' : 'apihelp-page-one-of', values.map((v) => v || '""').join(', ') || t('apihelp-page-no-values'))
+      : spec.type;
   const notes = [
-    spec.required ? 'required' : '',
-    spec.default !== undefined && spec.default !== '' && spec.type !== 'boolean' ? `default: ${String(spec.default)}` : '',
-    spec.tokentype ? `a "${spec.tokentype}" token from action=query&meta=tokens` : '',
-    spec.multi && spec.type !== 'enum' ? 'values separated by |' : '',
-    spec.deprecated ? 'deprecated' : '',
+    spec.required ? t('apihelp-page-required') : '',
+    spec.default !== undefined && spec.default !== '' && spec.type !== 'boolean' ? t('apihelp-page-default', String(spec.default)) : '',
+    spec.multi && spec.type !== 'enum' ? t('apihelp-page-multi') : '',
+    spec.deprecated ? t('apihelp-page-deprecated') : '',
   ].filter(Boolean);
-  const key = `apihelp-${node.path}-param-${name}`;
   const i18n = ctx.services.i18n;
-  const description = i18n.has(key) ? i18n.text(ctx.lang, key, prefix, name, node.def.name, node.path) : '';
+  // A framework token is described once for every module; the rest per module and parameter.
+  const tokenKey = name === 'token' && spec.tokentype && !i18n.has(`apihelp-${node.path}-param-token`);
+  const key = tokenKey ? 'api-help-param-token' : `apihelp-${node.path}-param-${name}`;
+  const description = i18n.has(key) ? (tokenKey ? t(key, spec.tokentype!) : t(key, prefix, name, node.def.name, node.path)) : '';
   return (
     `<tr><th scope="row"><code>${esc(prefix + name)}</code></th><td>${esc(description)}</td>` +
     `<td>${esc(type)}</td><td>${esc(notes.join('; '))}</td></tr>`
@@ -30,42 +35,48 @@ function paramRow(ctx: ApiContext, node: ModuleNode, name: string, spec: ParamSp
 
 function moduleSection(ctx: ApiContext, node: ModuleNode): string {
   const s = ctx.services;
+  const t = (key: string, ...params: string[]) => s.i18n.text(ctx.lang, key, ...params);
   const def = node.def;
   const flags = [
-    def.readMode !== false && node.path !== 'main' ? 'needs read rights' : '',
-    resolveFlag(def.writeMode, s, false) ? 'needs write rights' : '',
-    resolveFlag(def.mustBePosted, s, false) ? 'accepts only POST' : '',
+    def.readMode !== false && node.path !== 'main' ? t('apihelp-page-flag-read') : '',
+    resolveFlag(def.writeMode, s, false) ? t('apihelp-page-flag-write') : '',
+    resolveFlag(def.mustBePosted, s, false) ? t('apihelp-page-flag-post') : '',
   ].filter(Boolean);
-  const label = node.path === 'main' ? 'Main module' : node.group === 'meta' ? `meta=${def.name}` : node.group === 'format' ? `format=${def.name}` : `action=${def.name}`;
-  const i18n = s.i18n;
+  const label = node.path === 'main' ? t('apihelp-page-main-module') : node.group === 'meta' ? `meta=${def.name}` : node.group === 'format' ? `format=${def.name}` : `action=${def.name}`;
   const summaryKey = `apihelp-${node.path}-summary`;
-  const summary = i18n.has(summaryKey) ? i18n.text(ctx.lang, summaryKey) : def.summary;
+  const extendedKey = `apihelp-${node.path}-extended-description`;
+  const summary = s.i18n.has(summaryKey) ? t(summaryKey) : def.summary;
+  const extended = s.i18n.has(extendedKey) ? `<p>${esc(t(extendedKey))}</p>` : '';
   const rows = Object.entries(moduleParams(def, s)).map(([n, spec]) => paramRow(ctx, node, n, spec));
-  const examples = (def.examples ?? []).map((e) => `<li><code>api.php?${esc(e.query)}</code> — ${esc(e.description)}</li>`);
+  const examples = (def.examples ?? []).map((e, i) => {
+    const key = e.key ?? `apihelp-${node.path}-example-${i + 1}`;
+    return `<li><code>api.php?${esc(e.query)}</code> — ${esc(s.i18n.has(key) ? t(key) : e.description)}</li>`;
+  });
+  const urls = def.helpUrl === undefined ? [] : Array.isArray(def.helpUrl) ? def.helpUrl : [def.helpUrl];
+  const head = `<tr><th>${esc(t('apihelp-page-parameter'))}</th><th>${esc(t('apihelp-page-meaning'))}</th><th>${esc(t('apihelp-page-type'))}</th><th>${esc(t('apihelp-page-notes'))}</th></tr>`;
   return (
-    `<section id="${esc(node.path)}"><h2>${esc(label)}</h2><p>${esc(summary)}</p>` +
+    `<section id="${esc(node.path)}"><h2>${esc(label)}</h2><p>${esc(summary)}</p>${extended}` +
     (flags.length ? `<p><small>${esc(flags.join(' · '))}</small></p>` : '') +
-    (rows.length
-      ? `<table><thead><tr><th>Parameter</th><th>Meaning</th><th>Type</th><th>Notes</th></tr></thead><tbody>${rows.join('')}</tbody></table>`
-      : '<p>No parameters.</p>') +
-    (examples.length ? `<h3>Examples</h3><ul>${examples.join('')}</ul>` : '') +
-    (def.helpUrl ? `<p>${(Array.isArray(def.helpUrl) ? def.helpUrl : [def.helpUrl]).map((u) => `<a href="${esc(u)}">${esc(u)}</a>`).join('<br>')}</p>` : '') +
+    (rows.length ? `<table><thead>${head}</thead><tbody>${rows.join('')}</tbody></table>` : `<p>${esc(t('apihelp-page-no-parameters'))}</p>`) +
+    (examples.length ? `<h3>${esc(t('apihelp-page-examples'))}</h3><ul>${examples.join('')}</ul>` : '') +
+    (urls.length ? `<p>${esc(t('apihelp-page-documentation'))}: ${urls.map((u) => `<a href="${esc(u)}">${esc(u)}</a>`).join(', ')}</p>` : '') +
     '</section>'
   );
 }
 
+/** The page, in the request's language (uselang); the API's own words (names, values) stay as they are. */
 export function helpPage(ctx: ApiContext, nodes: ModuleNode[]): string {
   const site = ctx.services.config.sitename;
+  const t = (key: string, ...params: string[]) => ctx.services.i18n.text(ctx.lang, key, ...params);
+  const dir = ctx.services.i18n.direction(ctx.lang);
   return (
-    `<!DOCTYPE html>\n<html lang="en" dir="ltr">\n<head>\n<meta charset="UTF-8">\n<title>API help — ${esc(site)}</title>\n` +
+    `<!DOCTYPE html>\n<html lang="${esc(ctx.lang)}" dir="${dir}">\n<head>\n<meta charset="UTF-8">\n<title>${esc(t('apihelp-page-title', site))}</title>\n` +
     `<meta name="generator" content="${esc(GENERATOR)}">\n` +
     '<meta name="robots" content="noindex,nofollow">\n' +
     '<meta name="viewport" content="width=device-width, initial-scale=1">\n' +
     `<link rel="EditURI" type="application/rsd+xml" href="${esc(ctx.apiUrl)}?action=rsd">\n` +
-    '<style>body{font-family:sans-serif;max-width:60em;margin:1em auto;padding:0 1em}table{border-collapse:collapse}th,td{border:1px solid #c8ccd1;padding:.25em .5em;text-align:start;vertical-align:top}</style>\n' +
-    `</head>\n<body>\n<h1>${esc(site)} API</h1>\n<p>This server speaks MediaWiki's Action API for accounts and password recovery. ` +
-    'Every request takes <code>format=json</code> (and <code>formatversion=2</code> for modern output); ' +
-    '<code>xml</code> and <code>php</code> are there for older clients.</p>\n' +
+    '<style>body{font-family:sans-serif;max-width:60em;margin:1em auto;padding:0 1em}table{border-collapse:collapse}th,td{border:1px solid #c8ccd1;padding:.25em .5em;text-align:start;vertical-align:top}code{unicode-bidi:embed;direction:ltr}</style>\n' +
+    `</head>\n<body>\n<h1>${esc(t('apihelp-page-heading', site))}</h1>\n<p>${esc(t('apihelp-page-intro'))}</p>\n` +
     nodes.map((n) => moduleSection(ctx, n)).join('\n') +
     '\n</body>\n</html>\n'
   );
@@ -88,8 +99,8 @@ export const helpModule = defineModule({
     'https://www.mediawiki.org/wiki/Special:MyLanguage/API:Quick_start_guide',
   ],
   examples: [
-    { query: 'action=help', description: 'Help for the main module.', key: 'apihelp-help-example-main' },
-    { query: 'action=help&modules=query+tokens', description: 'Help for meta=tokens.' },
+    { query: 'action=help', description: 'The help page of the main module.', key: 'apihelp-help-example-main' },
+    { query: 'action=help&modules=query+tokens', description: 'The help of meta=tokens.', key: 'apihelp-help-example-tokens' },
   ],
   async execute(ctx, p) {
     const s = ctx.services;

@@ -142,8 +142,8 @@ export const paramInfoModule = defineModule({
   }),
   helpUrl: 'https://www.mediawiki.org/wiki/Special:MyLanguage/API:Parameter_information',
   examples: [
-    { query: 'action=paraminfo&modules=parse|phpfm|query%2Ballpages|query%2Bsiteinfo', description: 'Show info for action=parse, format=phpfm, action=query&list=allpages, and action=query&meta=siteinfo.', key: 'apihelp-paraminfo-example-1' },
-    { query: 'action=paraminfo&modules=query%2B*', description: 'Show info for all submodules of action=query.', key: 'apihelp-paraminfo-example-2' },
+    { query: 'action=paraminfo&modules=parse|phpfm|query%2Ballpages|query%2Bsiteinfo', description: 'Describe action=parse, format=phpfm, list=allpages and meta=siteinfo.', key: 'apihelp-paraminfo-example-1' },
+    { query: 'action=paraminfo&modules=query%2B*', description: 'Describe every submodule of action=query.', key: 'apihelp-paraminfo-example-2' },
   ],
   async execute(ctx, p) {
     const s = ctx.services;

@@ -8,7 +8,7 @@ const RSD_NAMESPACE = 'http://archipelago.phrasewise.com/rsd';
 
 export const rsdModule = defineModule({
   name: 'rsd',
-  summary: 'Export an RSD (Really Simple Discovery) schema.',
+  summary: "The API's description for Really Simple Discovery (RSD).",
   readMode: false,
   params: {},
   async execute(ctx) {

@@ -14,8 +14,8 @@ export const tokensModule = defineModule({
   params: { type: param.multi(TYPES, { default: 'csrf', allowAll: true }) },
   helpUrl: 'https://www.mediawiki.org/wiki/Special:MyLanguage/API:Tokens',
   examples: [
-    { query: 'action=query&meta=tokens', description: 'Get a csrf token (the default).', key: 'apihelp-query+tokens-example-simple' },
-    { query: 'action=query&meta=tokens&type=watch|patrol', description: 'Get a watch token and a patrol token.', key: 'apihelp-query+tokens-example-types' },
+    { query: 'action=query&meta=tokens', description: 'A csrf token, the default type.', key: 'apihelp-query+tokens-example-simple' },
+    { query: 'action=query&meta=tokens&type=watch|patrol', description: 'A watch token and a patrol token.', key: 'apihelp-query+tokens-example-types' },
   ],
   async execute(ctx, p) {
     if (ctx.untrusted) {
