@@ -139,6 +139,8 @@ export function isArray(n: Node | undefined): n is ResultArray {
 
 /** PHP's array key for a string: canonical decimal integers become integers. */
 export function phpKey(k: string): Key {
+  const c = k.charCodeAt(0);
+  if (!(c === 45 || (c >= 48 && c <= 57))) return k;
   if (/^(0|-?[1-9][0-9]{0,17})$/.test(k)) {
     const n = Number(k);
     if (Number.isSafeInteger(n)) return n;
@@ -152,6 +154,8 @@ export function phpKey(k: string): Key {
  * replaced by U+FFFD, so every printer can print every string.
  */
 export function cleanText(s: string): string {
+  // Printable ASCII is already clean (most text is).
+  if (/^[\x20-\x7e]*$/.test(s)) return s;
   return s
     .replace(/[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd')
     .normalize('NFC');

@@ -9,6 +9,8 @@ export interface JsonOptions {
 }
 
 function encodeString(s: string, o: JsonOptions): string {
+  // Printable ASCII without quotes or backslashes prints as it is (most text).
+  if (/^[\x20-\x21\x23-\x5b\x5d-\x7e]*$/.test(s) && !(o.escapeXmlMeta && /[<>&]/.test(s))) return `"${s}"`;
   let out = JSON.stringify(s);
   if (!o.utf8) out = out.replace(/[\u0080-\uffff]/g, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'));
   else out = out.replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
