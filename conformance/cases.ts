@@ -13,6 +13,7 @@
 
 import { accountCases } from './cases-accounts.js';
 
+import { frameworkCases } from './cases-framework.js';
 export const USER_PASSWORD = 'Oracle-User-Pass-1!';
 export const ADMIN_PASSWORD = 'Oracle-Admin-Pass-1!';
 export const BOT_PASSWORD = 'botpassbotpassbotpassbotpassbot1';
@@ -370,4 +371,4 @@ get('userinfo.rememberme.fv1', 'cl-remember', { action: 'query', meta: 'userinfo
 
 list.push(...accountCases());
 
-export const CASES: readonly Case[] = list;
+export const CASES: readonly Case[] = [...list, ...frameworkCases({ userPassword: USER_PASSWORD, botPassword: BOT_PASSWORD })];

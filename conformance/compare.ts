@@ -19,6 +19,8 @@ export interface Observed {
 export interface SideInfo {
   ids: Map<number, string>;
   cookiePrefix: string;
+  /** The side's canonical server (scheme, host, port): URLs on it compare by their path. */
+  server?: string;
 }
 
 export interface Diff {
@@ -68,6 +70,16 @@ const FREE_TEXT: RegExp[] = [
   /^(query\.authmanagerinfo|clientlogin|createaccount)\.fields\.[^.]+\.(label|help)$/,
   /^validatepassword\.validitymessages\[\]\.(text|html|\*)$/,
   /^query\.userinfo\.blockedtimestampformatted$/,
+  // The same texts as format=xml puts them (conformance/bodies.ts: text as "*", repeated elements as lists).
+  /^(errors\.error|warnings\.warning)(\[\])?\.(text|html)\.\*$/,
+  /^docref\.\*$/,
+  /^(login|clientlogin|createaccount)\.reason\.(text|html)\.\*$/,
+  /^(clientlogin|createaccount|query\.authmanagerinfo)\.requests\._v(\[\])?\.provider$/,
+  /^(clientlogin|createaccount|query\.authmanagerinfo)\.(requests\._v(\[\])?\.)?fields\.[^.]+\.(label|help)$/,
+  /^(errors\.error|warnings\.warning)(\[\])?\.\*$/,
+  // Help texts: paraminfo's descriptions (helpformat wikitext and html) and the help page itself.
+  /^paraminfo\.(modules\[\]|modules\.module(\[\])?|mainmodule)\.(description|examples\[\]\.description|examples\.example(\[\])?\.description(\.\*)?|parameters\[\]\.description|parameters\.param(\[\])?\.description(\.\*)?)$/,
+  /^help\.help$/,
 ];
 
 /** Keys holding a user id: mapped to the account name on that side, so ids may differ. */
@@ -108,6 +120,7 @@ export function normalizeJson(value: unknown, side: SideInfo, path: string[] = [
   if (USER_ID_KEYS.has(key)) return mapUserId(value, side);
   if (OTHER_ID_KEYS.has(key) && (typeof value === 'number' || typeof value === 'string')) return '<id>';
   if (typeof value === 'string') {
+    if (side.server && (value === side.server || value.startsWith(`${side.server}/`))) return `<server>${value.slice(side.server.length)}`;
     if (TOKEN.test(value)) return '<token>';
     if (TIMESTAMP.test(value)) return '<timestamp>';
   }

@@ -2,6 +2,7 @@
 // diff path(s) it covers, says why in one line, and points at the docs/compatibility.md heading
 // (and the item under it) that explains it. The runner checks that each heading and item exists.
 // A difference not covered here is a mismatch: a bug to fix, or a decision to document first.
+import type { Diff } from './compare.js';
 
 export interface Intended {
   /** Case id, or a glob (`*` = any run of characters). */
@@ -13,6 +14,8 @@ export interface Intended {
   heading: string;
   /** A phrase that appears under that heading (the item this entry relies on). */
   item: string;
+  /** Only these kinds of difference (default: any). */
+  kinds?: Array<Diff['kind']>;
 }
 
 export const INTENDED: Intended[] = [
@@ -170,6 +173,56 @@ export const INTENDED: Intended[] = [
     heading: 'Sessions, cookies, tokens',
     item: 'The account\'s address is told',
   },
+  ...['*.classname', '*.source', '*.sourcename', '*.licensetag', '*.licenselink'].map((path) => ({
+    case: 'fw.*paraminfo*',
+    path,
+    reason: "paraminfo names mwauth as each module's source (class name, source, licence)",
+    heading: 'Everywhere',
+    item: "`paraminfo` names mwauth as each module's source",
+  })),
+  ...['*.type[]', '*.submodules.*', '*.internalvalues', '*.deprecatedvalues'].map((path) => ({
+    case: 'fw.*paraminfo*',
+    path,
+    reason: 'module lists name the modules this server has; MediaWiki has more',
+    heading: 'Everywhere',
+    item: "**Module lists are this server's.**",
+    kinds: ['missing' as const],
+  })),
+  {
+    case: 'fw.refused.action.raw*',
+    path: 'errors*.params*',
+    reason: "a refused action's possible values are this server's modules",
+    heading: 'Everywhere',
+    item: "**Module lists are this server's.**",
+  },
+  ...['base', 'logo', 'phpversion', 'phpsapi', 'dbversion', 'langconversion', 'linkconversion', 'titleconversion', 'articlepath', 'maxuploadsize', 'nofollowdomainexceptions[]'].map((key) => ({
+    case: 'fw.*siteinfo*',
+    path: `query.general.${key}`,
+    reason: 'siteinfo general describes this server (its paths, no PHP, no language conversion, no uploads)',
+    heading: 'meta=tokens, meta=userinfo, meta=siteinfo, meta=authmanagerinfo, paraminfo, help',
+    item: '**`siteinfo.general` describes this server:**',
+  })),
+  {
+    case: 'fw.*siteinfo*',
+    path: 'query.dbrepllag*lag',
+    reason: 'one database without replicas: lag 0, as maxlag says; MediaWiki on SQLite reports -1',
+    heading: 'meta=tokens, meta=userinfo, meta=siteinfo, meta=authmanagerinfo, paraminfo, help',
+    item: '`dbrepllag` reports lag 0 like `maxlag`',
+  },
+  {
+    case: 'fw.fmt.siteinfo.empties*',
+    path: '*',
+    reason: "no pages, no parser, no uploads: siteinfo's parser and upload lists are empty",
+    heading: 'meta=tokens, meta=userinfo, meta=siteinfo, meta=authmanagerinfo, paraminfo, help',
+    item: "siteinfo's parser and upload lists are empty",
+  },
+  ...['service.engineName*', 'service.engineLink*', 'service.homePageLink*'].map((path) => ({
+    case: 'fw.rsd*',
+    path,
+    reason: 'the RSD document names mwauth as the engine and links its own pages',
+    heading: 'Everywhere',
+    item: '**`action=rsd`** names the API `MediaWiki`',
+  })),
 ];
 
 function glob(pattern: string): RegExp {
@@ -177,8 +230,10 @@ function glob(pattern: string): RegExp {
 }
 
 /** The intended-difference entry covering this diff of this case, if any. */
-export function findIntended(caseId: string, path: string): Intended | undefined {
-  return INTENDED.find((e) => glob(e.case).test(caseId) && (e.path === '*' || glob(e.path).test(path)));
+export function findIntended(caseId: string, path: string, kind?: Diff['kind']): Intended | undefined {
+  return INTENDED.find(
+    (e) => glob(e.case).test(caseId) && (e.path === '*' || glob(e.path).test(path)) && (!e.kinds || kind === undefined || e.kinds.includes(kind)),
+  );
 }
 
 /** Problems with the list itself: a heading or item that docs/compatibility.md does not have. */

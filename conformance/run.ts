@@ -22,9 +22,12 @@ import { BOT_PASSWORD, CASES, FIXTURE, type Case, type HttpCase } from './cases.
 import { COMPARED_HEADERS, TEMP_PASSWORD, compareObserved, show, type Diff, type Observed, type SideInfo } from './compare.js';
 import { INTENDED, checkAgainstDocs, findIntended, type Intended } from './intended.js';
 import { CookieJar as Jar } from '../test/helpers/cookies.js';
+import { readBody } from './bodies.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const COOKIE_PREFIX = 'oraclewiki';
+/** MWAUTH_SERVER of the mwauth started here: the canonical URL its links use (not where it listens). */
+const LOCAL_SERVER = 'http://127.0.0.1:8080';
 const DEFAULT_REFERENCE_MAIL = '/var/tmp/mw-oracle/data/mail';
 const DEFAULT_REFERENCE_SETUP = '/work/shared/oracle/setup.sh';
 
@@ -114,8 +117,9 @@ class Side {
     readonly api: string,
     readonly mail: MailDir | null,
     ids: Map<number, string> = new Map(),
+    server = new URL(api).origin,
   ) {
-    this.info = { ids, cookiePrefix: COOKIE_PREFIX };
+    this.info = { ids, cookiePrefix: COOKIE_PREFIX, server };
   }
 
   jar(name: string): Jar {
@@ -180,7 +184,8 @@ class Side {
     try {
       json = JSON.parse(jsonp ? jsonp[1]! : text);
     } catch {
-      json = undefined;
+      // XML, serialized PHP and the HTML forms are read into the same kind of value (conformance/bodies.ts).
+      json = readBody(text, res.headers.get('content-type') ?? '', c.query?.format ?? c.body?.format);
     }
     if (json !== undefined) {
       this.learn(json);
@@ -230,7 +235,7 @@ async function startLocal(): Promise<Local> {
   const config = loadConfig({
     MWAUTH_DATA_DIR: dataDir,
     MWAUTH_PORT: '0',
-    MWAUTH_SERVER: 'http://127.0.0.1:8080',
+    MWAUTH_SERVER: LOCAL_SERVER,
     MWAUTH_COOKIE_PREFIX: COOKIE_PREFIX,
     MWAUTH_SITENAME: 'OracleWiki',
     MWAUTH_PASSWORD_SENDER: 'wiki-noreply@oracle.example',
@@ -444,7 +449,7 @@ async function main(): Promise<number> {
     ours = new Side('mwauth', values.target, dir ? new MailDir(resolve(dir)) : null);
   } else {
     local = await startLocal();
-    ours = new Side('mwauth', local.api, new MailDir(local.mailDir, local.flush), local.ids);
+    ours = new Side('mwauth', local.api, new MailDir(local.mailDir, local.flush), local.ids, LOCAL_SERVER);
   }
   const refMail = values['reference-mail-dir'] ? new MailDir(resolve(values['reference-mail-dir'])) : null;
   const ref = new Side('reference', values.reference, refMail, refIds);
@@ -474,7 +479,7 @@ async function main(): Promise<number> {
         if (miss.length) note = `${miss.join(', ')} (an earlier step failed there)`;
       }
       if (values.dump) writeFileSync(join(values.dump, `${String(n).padStart(3, '0')}-${c.id}.json`), JSON.stringify({ case: c, mwauth: a, reference: b }, null, 2));
-      const diffs = compareObserved(a, b, { ours: ours.info, reference: ref.info }).map((d) => ({ ...d, intended: findIntended(c.id, d.path) }));
+      const diffs = compareObserved(a, b, { ours: ours.info, reference: ref.info }).map((d) => ({ ...d, intended: findIntended(c.id, d.path, d.kind) }));
       const verdict: Verdict = diffs.length === 0 ? 'match' : diffs.every((d) => d.intended) ? 'intended' : 'MISMATCH';
       results.push({ n, c, verdict, diffs, note: note ?? (verdict !== 'match' ? c.note : undefined) });
     }

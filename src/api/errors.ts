@@ -13,6 +13,9 @@ export class ApiError extends Error {
     super(code);
     this.name = 'ApiError';
   }
+
+  /** The module the error is reported for, when it is not the one running (a query submodule). */
+  module?: string;
 }
 
 /** The error for a message key whose code is the key without its "apierror-" prefix. */

@@ -1,56 +1,14 @@
-// Turning results, errors and warnings into MediaWiki's JSON: formatversion 1/2, every errorformat.
-import { randomBytes } from 'node:crypto';
-import type { I18n } from '../i18n/index.js';
+// Errors and warnings as MediaWiki's error formatters put them into the result: bc (one "error" object,
+// warnings grouped by module) and plaintext, wikitext, html, raw, none (lists of items), each marked
+// with the metadata the printers need (content keys, XML tag names).
+import type { I18n, MessageParam } from '../i18n/index.js';
 import type { ApiMessage } from './errors.js';
+import { assoc, content, indexed, meta } from './result.js';
+
+export { content, ordered } from './result.js';
 
 export const ERROR_FORMATS = ['bc', 'plaintext', 'wikitext', 'html', 'raw', 'none'] as const;
 export type ErrorFormat = (typeof ERROR_FORMATS)[number];
-
-/** Marks an object whose named key holds "content": in formatversion 1 that key is printed as "*". */
-export const CONTENT = Symbol('content');
-export type WithContent = Record<string, unknown> & { [CONTENT]?: string };
-
-export function content<T extends Record<string, unknown>>(obj: T, key: keyof T & string): T {
-  Object.defineProperty(obj, CONTENT, { value: key, enumerable: false });
-  return obj;
-}
-
-/**
- * Marks an object whose keys must print in insertion order even when some look like integers (a JS
- * object puts "0"…"15" before "-2" and "-1"; PHP keeps the order they were added in, as in siteinfo's
- * namespaces).
- */
-export const KEY_ORDER = Symbol('keyOrder');
-
-export function ordered<T extends Record<string, unknown>>(obj: T, keys: string[] = Object.keys(obj)): T {
-  Object.defineProperty(obj, KEY_ORDER, { value: keys, enumerable: false });
-  return obj;
-}
-
-/** A value printed as an array even when empty or keyed (MediaWiki's META_TYPE=array). */
-export function toFv1(value: unknown): unknown {
-  if (typeof value === 'boolean') return value ? '' : undefined;
-  if (Array.isArray(value)) return value.map((v) => toFv1(v)).filter((v) => v !== undefined);
-  if (value && typeof value === 'object') {
-    const ck = (value as WithContent)[CONTENT];
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) {
-      if (k === ck) continue;
-      const t = toFv1(v);
-      if (t === undefined) continue;
-      out[k] = t;
-    }
-    // MediaWiki's BC transform moves the content value to a new "*" key, so it is printed last.
-    if (ck !== undefined && ck in value) {
-      const t = toFv1((value as Record<string, unknown>)[ck]);
-      if (t !== undefined) out['*'] = t;
-    }
-    const order = (value as { [KEY_ORDER]?: string[] })[KEY_ORDER];
-    if (order) ordered(out, order.filter((k) => k in out));
-    return out;
-  }
-  return value;
-}
 
 function stripMarkup(text: string): string {
   return text
@@ -67,12 +25,28 @@ function escapeHtml(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
 
+/** A message parameter as errorformat=raw shows it (a message becomes {"message": {key, params}}). */
+function rawParam(p: MessageParam): unknown {
+  if (typeof p !== 'object') return p;
+  if ('key' in p) return { message: rawMessage(p.key, p.params) };
+  if ('list' in p) return { list: Array.isArray(p.list) ? [...p.list] : { ...p.list }, type: p.type };
+  return { ...p };
+}
+
+export function rawMessage(key: string, params: MessageParam[]): Record<string, unknown> {
+  return { key, params: indexed(params.map(rawParam), 'param') };
+}
+
+/** Two items are the same warning when every field is (MediaWiki drops such repeats). */
+function sameItem(a: Record<string, unknown>, b: Record<string, unknown>): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
 export class ErrorFormatter {
   constructor(
     private readonly i18n: I18n,
     readonly format: ErrorFormat,
     readonly lang: string,
-    readonly fv: 1 | 2,
   ) {}
 
   text(m: ApiMessage, lang = this.lang): string {
@@ -82,31 +56,25 @@ export class ErrorFormatter {
   /** One error or warning as an item of "errors"/"warnings" (every format but bc). */
   item(m: ApiMessage, module: string | null): Record<string, unknown> {
     const out: Record<string, unknown> = { code: m.code };
-    let textKey: string | null = null;
-    let text = '';
     switch (this.format) {
       case 'plaintext':
-        textKey = 'text';
-        text = stripMarkup(this.text(m));
+        out.text = stripMarkup(this.text(m));
+        content(out, 'text');
         break;
       case 'wikitext':
-        textKey = 'text';
-        text = this.text(m);
+        out.text = this.text(m);
+        content(out, 'text');
         break;
       case 'html':
-        textKey = 'html';
-        text = escapeHtml(this.text(m)).replace(/\n/g, '<br />');
+        out.html = escapeHtml(this.text(m)).replace(/\n/g, '<br />');
+        content(out, 'html');
         break;
       case 'raw':
-        out.key = m.key;
-        out.params = m.params;
+        Object.assign(out, rawMessage(m.key, m.params));
         break;
     }
-    // formatversion 2 puts the text right after the code; formatversion 1 prints it last, as "*".
-    if (textKey && this.fv === 2) out[textKey] = text;
-    if (m.data && Object.keys(m.data).length) out.data = m.data;
+    if (m.data && Object.keys(m.data).length) out.data = assoc({ ...m.data });
     if (module !== null) out.module = module;
-    if (textKey && this.fv === 1) out['*'] = text;
     return out;
   }
 
@@ -116,7 +84,7 @@ export class ErrorFormatter {
     return this.item(m, null);
   }
 
-  /** The bc "error" object: code, English info, data, then the docref. */
+  /** The bc "error" object: code, English info, data, then the docref as its content. */
   bcError(m: ApiMessage, docref: string): Record<string, unknown> {
     const out: Record<string, unknown> = { code: m.code, info: stripMarkup(this.i18n.text('en', m.key, ...m.params)) };
     if (m.data) Object.assign(out, m.data);
@@ -124,64 +92,34 @@ export class ErrorFormatter {
     return content(out, 'docref');
   }
 
-  /** Warnings grouped as the format wants them; bc groups by module, newest module first. */
+  /** The "errors" list. */
+  errors(list: Array<{ module: string | null; msg: ApiMessage }>): unknown {
+    return indexed(list.map((e) => this.item(e.msg, e.module)), 'error');
+  }
+
+  /**
+   * Warnings as the format wants them: a list of items (repeats dropped), or in bc one text per
+   * module (the last part of its path), newest module first, repeated texts dropped.
+   */
   warnings(list: Array<{ module: string; msg: ApiMessage }>): unknown {
-    if (this.format !== 'bc') return list.map((w) => this.item(w.msg, w.module));
-    const byModule = new Map<string, string>();
+    if (this.format !== 'bc') {
+      const items: Array<Record<string, unknown>> = [];
+      for (const w of list) {
+        const item = this.item(w.msg, w.module);
+        if (!items.some((x) => sameItem(x, item))) items.push(item);
+      }
+      return indexed(items, 'warning');
+    }
+    const byModule = new Map<string, string[]>();
     for (const w of list) {
       const name = w.module.split('+').pop()!;
       const text = stripMarkup(this.i18n.text('en', w.msg.key, ...w.msg.params));
-      const cur = byModule.get(name);
-      byModule.set(name, cur === undefined ? text : `${cur}\n${text}`);
+      const texts = byModule.get(name) ?? [];
+      if (!texts.includes(text)) texts.push(text);
+      byModule.set(name, texts);
     }
     const out: Record<string, unknown> = {};
-    for (const [name, text] of [...byModule].reverse()) out[name] = content({ warnings: text }, 'warnings');
-    return out;
+    for (const [name, texts] of [...byModule].reverse()) out[name] = content({ warnings: texts.join('\n') }, 'warnings');
+    return meta(out, {});
   }
-}
-
-/** JSON as MediaWiki prints it: "/" unescaped; non-ASCII escaped unless allowed; <>& per the flags. */
-export function encodeJson(value: unknown, opts: { utf8: boolean; escapeXmlMeta: boolean; pretty?: boolean }): string {
-  let s = stringify(value, opts.pretty ?? false);
-  if (!opts.utf8) s = s.replace(/[\u0080-\uffff]/g, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'));
-  else s = s.replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
-  if (opts.escapeXmlMeta) s = s.replace(/</g, '\\u003C').replace(/>/g, '\\u003E').replace(/&/g, '\\u0026');
-  return s;
-}
-
-
-/** JSON.stringify (indent 4 when pretty), except that objects marked by `ordered` keep their key order. */
-function stringify(value: unknown, pretty: boolean): string {
-  const held: unknown[] = [];
-  // A fresh tag each time, so that no string in the data can pass for a placeholder.
-  const tag = `ordered-${randomBytes(6).toString('hex')}:`;
-  const replacer = (_key: string, v: unknown) => {
-    if (v && typeof v === 'object' && !Array.isArray(v) && (v as { [KEY_ORDER]?: string[] })[KEY_ORDER]) {
-      held.push(v);
-      return `\u0000${tag}${held.length - 1}`;
-    }
-    return v;
-  };
-  const s = JSON.stringify(value, replacer, pretty ? 4 : undefined) ?? 'null';
-  if (held.length === 0) return s;
-  const placeholder = new RegExp(`( *)(?:"[^"\\n]*": )?"\\\\u0000${tag}(\\d+)"`, 'g');
-  return s.replace(placeholder, (whole, indent: string, n: string) => {
-    const obj = held[Number(n)] as (Record<string, unknown> & { [KEY_ORDER]: string[] }) | undefined;
-    if (!obj) return whole;
-    const parts: string[] = [];
-    for (const k of obj[KEY_ORDER]) {
-      if (!(k in obj)) continue;
-      const v = obj[k];
-      if (v === undefined || typeof v === 'function' || typeof v === 'symbol') continue;
-      const inner = stringify(v, pretty);
-      parts.push(pretty ? `${JSON.stringify(k)}: ${inner.replace(/\n/g, '\n    ')}` : `${JSON.stringify(k)}:${inner}`);
-    }
-    let body: string;
-    if (parts.length === 0) body = '{}';
-    else if (pretty) body = `{\n    ${parts.join(',\n    ')}\n}`;
-    else body = `{${parts.join(',')}}`;
-    // Keep what preceded the placeholder on its line (indentation and key); indent the object's lines to it.
-    const prefix = whole.slice(0, whole.lastIndexOf(`"\\u0000${tag}`));
-    return prefix + (pretty ? body.replace(/\n/g, `\n${indent}`) : body);
-  });
 }

@@ -1,17 +1,20 @@
 // The spine of one API request, in MediaWiki's order of checks:
-// CORS → main parameters → asserts → module parameters and token → rights, read-only → maxlag → POST → execute.
+// CORS → main parameters → asserts → module parameters and token → rights, read-only → maxlag → POST
+// → execute → unused parameters → the printer (its own parameters are read only now, as MediaWiki does).
 import { loadPerformer, type Performer } from '../accounts/performer.js';
 import type { Services } from '../services.js';
 import type { Session } from '../sessions/session.js';
 import { isoTimestamp } from '../util/clock.js';
 import { DomainError } from '../util/errors.js';
 import { ApiError, apiError, codeForKey, type ApiMessage } from './errors.js';
-import { CONTENT, ERROR_FORMATS, ErrorFormatter, content, encodeJson, toFv1, type ErrorFormat, type WithContent } from './format.js';
+import { ERROR_FORMATS, ErrorFormatter, type ErrorFormat } from './format.js';
+import { print, printerByName, type PrinterDef } from './formats/index.js';
+import { mainModule } from './mainmodule.js';
 import { moduleParams, resolveFlag, type ApiContext, type ModuleDef } from './module.js';
-import { validateParam, validateParams } from './params.js';
+import { validateParams, type ParamSpec, type ParamValues } from './params.js';
 import { ApiRequest, MAX_PARAMS, type RawRequest } from './request.js';
+import { meta, ordered, toTree, type ResultArray } from './result.js';
 import { checkCors, corsHeaders, type CorsOutcome } from './cors.js';
-import { renderHtmlResult } from './jsonfm.js';
 
 export interface ApiResponse {
   status: number;
@@ -19,37 +22,54 @@ export interface ApiResponse {
   body: string;
 }
 
-const FORMATS = ['json', 'jsonfm', 'none'];
+/** Marks a top-level key whose value (warnings, the error) is made when the result is printed. */
+const SLOT = Symbol('slot');
 
-interface Printer {
-  format: string;
-  fv: 1 | 2;
-  utf8: boolean;
-  ascii: boolean;
-  callback: string | null;
-}
-
-/** Reads the printer's parameters leniently: an error must still be printable. */
-function readPrinter(req: ApiRequest): Printer {
-  const format = req.get('format') ?? 'jsonfm';
-  const fvRaw = req.get('formatversion');
-  const cb = req.get('callback');
-  return {
-    format: FORMATS.includes(format) ? format : 'jsonfm',
-    fv: fvRaw === '2' || fvRaw === 'latest' ? 2 : 1,
-    utf8: req.has('utf8'),
-    ascii: req.has('ascii'),
-    callback: cb !== undefined ? cb.replace(/[^\][\w.'"]/g, '') : null,
-  };
-}
-
+/**
+ * The result being built, keyed in the order MediaWiki's ApiResult holds its top level: values are
+ * appended, "warnings" and "batchcomplete" go on top when they first appear, and an error replaces
+ * everything but the warnings and goes on top of them.
+ */
 class Outcome {
+  top: Array<[string, unknown]> = [];
   warnings: Array<{ module: string; msg: ApiMessage }> = [];
-  top: Record<string, unknown> = {};
-  data: Record<string, unknown> = {};
-  error: Record<string, unknown> | null = null;
+  error: { msg: ApiMessage; module: string } | null = null;
   headers: Record<string, string | string[]> = {};
   status = 200;
+
+  has(key: string): boolean {
+    return this.top.some(([k]) => k === key);
+  }
+
+  add(key: string, value: unknown, onTop = false): void {
+    const i = this.top.findIndex(([k]) => k === key);
+    if (i >= 0) this.top[i] = [key, value];
+    else if (onTop) this.top.unshift([key, value]);
+    else this.top.push([key, value]);
+  }
+
+  warn(module: string, msg: ApiMessage): void {
+    if (!this.has('warnings')) this.add('warnings', SLOT, true);
+    this.warnings.push({ module, msg });
+    // The first deprecation brings the "subscribe for notices" warning, right after it.
+    if (msg.code === 'deprecation' && !this.warnings.some((w) => w.msg.code === 'deprecation-help')) {
+      this.warnings.push({ module: 'main', msg: { code: 'deprecation-help', key: 'api-usage-mailinglist-ref', params: [] } });
+    }
+  }
+
+  /** MediaWiki's substituteResultWithError(). */
+  fail(msg: ApiMessage, module: string, errorFormat: ErrorFormat): void {
+    this.top = this.has('warnings') ? [['warnings', SLOT]] : [];
+    this.error = { msg, module };
+    this.add(errorFormat === 'bc' ? 'error' : 'errors', SLOT, true);
+    if (errorFormat !== 'bc') this.add('docref', SLOT);
+  }
+}
+
+/** RequestContext::sanitizeLangCode(): a language code as given, or the site's language. */
+function sanitizeLangCode(code: string, fallback: string): string {
+  const c = code.trim().toLowerCase();
+  return c !== '' && c.length <= 128 && !/[:/\\\0&<>'"\s]/.test(c) ? c : fallback;
 }
 
 /**
@@ -59,9 +79,10 @@ class Outcome {
 export async function handleApi(services: Services, raw: RawRequest, failure: ApiError | null = null): Promise<ApiResponse> {
   const req = ApiRequest.from(raw);
   const out = new Outcome();
-  const printer = readPrinter(req);
   const cfg = services.config;
   const apiUrl = `${cfg.server}${cfg.scriptPath}/api.php`;
+  // The printer is chosen leniently: an error must still be printable (a bad format is jsonfm's).
+  const printer = printerByName(req.params.get('format') ?? '') ?? printerByName('jsonfm')!;
 
   // 1. CORS: a mismatching origin= is refused before anything else.
   const cors: CorsOutcome = checkCors(req);
@@ -69,21 +90,30 @@ export async function handleApi(services: Services, raw: RawRequest, failure: Ap
     return { status: 403, headers: { 'content-type': 'text/html; charset=utf-8', 'x-content-type-options': 'nosniff', 'cache-control': 'no-cache' }, body: "'origin' parameter does not match Origin header\n" };
   }
   Object.assign(out.headers, corsHeaders(cors, req));
-  const untrusted = printer.callback !== null || cors.kind === 'public' || req.header('treat-as-untrusted') !== undefined;
+  const untrusted = req.has('callback') || cors.kind === 'public' || req.header('treat-as-untrusted') !== undefined;
   if (untrusted) out.headers['mediawiki-login-suppressed'] = 'true';
   if (req.method === 'OPTIONS') return { status: 200, headers: out.headers, body: '' };
 
   const session = await services.sessions.load(req.header('cookie'), { anonymous: untrusted, ip: req.ip });
   let performer = await loadPerformer(services, session.userId, req.ip, session.data.bot ?? null);
 
-  let errorFormat: ErrorFormat = 'bc';
-  let lang = cfg.language;
-  let errorLang = 'en';
+  // The languages and the error format come from the raw parameters, before anything can fail.
+  const rawErrorFormat = req.params.get('errorformat') ?? 'bc';
+  const errorFormat: ErrorFormat = (ERROR_FORMATS as readonly string[]).includes(rawErrorFormat) ? (rawErrorFormat as ErrorFormat) : 'bc';
+  const uselang = req.params.get('uselang') ?? 'user';
+  const errorLangParam = req.params.get('errorlang') ?? 'uselang';
+  const lang = await pickLanguage(services, performer, uselang);
+  const errorLang = errorLangParam === 'uselang' ? lang : errorLangParam === 'content' ? cfg.language : (services.i18n.resolve(errorLangParam) ?? lang);
+  /** The codes responselanginfo reports: the language asked for, as MediaWiki keeps it. */
+  const uselangCode = uselang === 'user' ? lang : uselang === 'content' ? cfg.language : sanitizeLangCode(uselang, cfg.language);
+  const errorLangCode = errorFormat === 'bc' ? 'en' : errorLangParam === 'uselang' ? uselangCode : errorLangParam === 'content' ? cfg.language : sanitizeLangCode(errorLangParam, cfg.language);
+  const ef = new ErrorFormatter(services.i18n, errorFormat, errorFormat === 'bc' ? 'en' : errorLang);
+  const fvRaw = req.params.get('formatversion');
+
   let module: ModuleDef | null = null;
   let modulePath = 'main';
   /** The module an error is reported for ("module" in the errors array). */
   let errorModule = 'main';
-  const ef = () => new ErrorFormatter(services.i18n, errorFormat, errorFormat === 'bc' ? 'en' : errorLang, printer.fv);
 
   const ctx: ApiContext = {
     req,
@@ -92,102 +122,70 @@ export async function handleApi(services: Services, raw: RawRequest, failure: Ap
       return performer;
     },
     services,
-    get lang() {
-      return lang;
-    },
-    get errorLang() {
-      return errorLang;
-    },
-    formatVersion: printer.fv,
-    get errorFormat() {
-      return errorFormat;
-    },
+    lang,
+    errorLang,
+    formatVersion: printer.base === 'json' || printer.base === 'php' ? (fvRaw === '2' || fvRaw === 'latest' ? 2 : 1) : 1,
+    errorFormat,
     untrusted,
     apiUrl,
     warn(mod, key, ...params) {
-      out.warnings.push({ module: mod, msg: { code: codeForKey(key), key, params } });
+      out.warn(mod, { code: codeForKey(key), key, params });
     },
     addWarning(mod, m) {
-      out.warnings.push({ module: mod, msg: m });
+      out.warn(mod, m);
     },
     deprecated(mod, key, feature) {
-      out.warnings.push({ module: mod, msg: { code: 'deprecation', key, params: [], data: { feature } } });
-      if (!out.warnings.some((w) => w.msg.code === 'deprecation-help')) {
-        out.warnings.push({ module: 'main', msg: { code: 'deprecation-help', key: 'apiwarn-deprecation-help', params: [] } });
-      }
+      out.warn(mod, { code: 'deprecation', key, params: [], data: { feature } });
     },
     message(key, ...params) {
-      return ef().field({ code: codeForKey(key), key, params });
+      return ef.field({ code: codeForKey(key), key, params });
     },
     setPerformer(p: Performer) {
       performer = p;
     },
   };
 
+  /** requestid, curtimestamp, uselang and errorlang: on success before the module's data, on error after the error. */
+  const echo = () => {
+    const requestId = req.get('requestid');
+    if (requestId !== undefined) out.add('requestid', requestId);
+    if (req.has('curtimestamp')) out.add('curtimestamp', isoTimestamp(services.clock.now()));
+    if (req.has('responselanginfo')) {
+      out.add('uselang', uselangCode);
+      out.add('errorlang', errorLangCode);
+    }
+  };
+
   try {
     if (!['GET', 'HEAD', 'POST'].includes(req.method)) throw new ApiError('invalidmethod', 'apierror-invalidmethod', [], null, 405);
+    echo();
     const warnList: ApiMessage[] = [];
-    const main = (name: string, spec: Parameters<typeof validateParam>[2]) => validateParam(req, name, spec, warnList);
 
-    // 2. Main parameters.
-    errorFormat = (ERROR_FORMATS as readonly string[]).includes(req.params.get('errorformat') ?? '') ? (req.params.get('errorformat') as ErrorFormat) : 'bc';
-    const languages = async (uselang: string, errorLangParam: string) => {
-      lang = await pickLanguage(services, performer, uselang);
-      errorLang = errorLangParam === 'uselang' ? lang : errorLangParam === 'content' ? cfg.language : (services.i18n.resolve(errorLangParam) ?? lang);
-    };
     // A request the API could not read, or one with too many parameters, is refused before anything else.
     const refused = failure ?? (req.tooMany ? new ApiError('toomanyparams', 'apierror-toomanyparams', [MAX_PARAMS], null, 413) : null);
-    if (refused) {
-      await languages(req.params.get('uselang') ?? 'user', req.params.get('errorlang') ?? 'uselang');
-      throw refused;
-    }
-    const actionName = main('action', { type: 'enum', values: [...services.modules.actions.keys()], default: 'help' }) as string;
-    main('format', { type: 'enum', values: FORMATS, default: 'jsonfm' });
-    main('errorformat', { type: 'enum', values: ERROR_FORMATS, default: 'bc' });
-    if (printer.format.startsWith('json')) {
-      main('formatversion', { type: 'enum', values: ['1', '2', 'latest'], default: '1' });
-      req.get('utf8');
-      req.get('ascii');
-      req.get('callback');
-      if (printer.callback !== null) req.get('_');
-    }
-    const maxlag = main('maxlag', { type: 'integer' }) as number | null;
-    main('smaxage', { type: 'integer', default: 0 });
-    main('maxage', { type: 'integer', default: 0 });
-    const assert = main('assert', { type: 'enum', values: ['anon', 'user', 'bot'] }) as string | null;
-    const assertUser = main('assertuser', { type: 'user' }) as string | null;
-    const requestId = req.get('requestid');
-    if (requestId !== undefined) out.top.requestid = requestId;
-    main('servedby', { type: 'boolean' });
-    if (main('curtimestamp', { type: 'boolean' })) out.top.curtimestamp = isoTimestamp(services.clock.now());
-    const langInfo = main('responselanginfo', { type: 'boolean' }) as boolean;
-    req.get('origin');
-    const uselang = req.get('uselang') ?? 'user';
-    req.get('variant');
-    const errorLangParam = req.get('errorlang') ?? 'uselang';
-    main('errorsuselocal', { type: 'boolean' });
-    await languages(uselang, errorLangParam);
-    if (langInfo) {
-      out.top.uselang = lang;
-      // bc errors are always English, whatever uselang says.
-      out.top.errorlang = errorFormat === 'bc' ? 'en' : errorLang;
-    }
-    for (const w of warnList) out.warnings.push({ module: 'main', msg: w });
+    if (refused) throw refused;
+
+    // 2. Main parameters, in their declared order.
+    const main = validateParams(req, '', moduleParams(mainModule, services), warnList);
+    for (const w of warnList) out.warn('main', w);
     warnList.length = 0;
+    if (req.has('callback') && printer.base === 'json') req.get('_');
 
     // 3. Asserts come before the module's parameters, so "am I logged in?" is answered first.
+    const assert = main.assert as string | null;
+    const assertUser = main.assertuser as string | null;
     if (assert === 'anon' && !performer.anon) throw apiError('apierror-assertanonfailed');
     if (assert === 'user' && performer.anon) throw apiError('apierror-assertuserfailed');
     if (assert === 'bot' && !performer.can('bot')) throw apiError('apierror-assertbotfailed');
     if (assertUser !== null && performer.name !== assertUser) throw apiError('apierror-assertnameduserfailed', [assertUser]);
 
     // 4. The module, its parameters and its token.
-    module = services.modules.actions.get(actionName)!;
+    module = services.modules.actions.get(main.action as string)!;
     modulePath = module.path ?? module.name;
     errorModule = modulePath;
     const specs = moduleParams(module, services);
-    const params = validateParams(req, module.prefix ?? '', specs, warnList);
-    for (const w of warnList) out.warnings.push({ module: modulePath, msg: w });
+    const params = validateParams(req, module.prefix ?? '', specs, warnList, `action=${module.name}&`);
+    for (const w of warnList) out.warn(modulePath, w);
     const tokenType = resolveFlag(module.token, services, null as string | null);
     if (tokenType) {
       const tokenName = `${module.prefix ?? ''}token`;
@@ -205,6 +203,7 @@ export async function handleApi(services: Services, raw: RawRequest, failure: Ap
     }
 
     // 6. maxlag: one database, no replicas, so the lag is always 0.
+    const maxlag = main.maxlag as number | null;
     if (maxlag !== null && 0 > maxlag) {
       throw new ApiError('maxlag', 'apierror-maxlag-generic', [0], { host: '', lag: 0, type: 'db' }, 200, {
         'retry-after': String(Math.max(maxlag, 5)),
@@ -217,7 +216,7 @@ export async function handleApi(services: Services, raw: RawRequest, failure: Ap
       throw apiError('apierror-mustbeposted', [module.name]);
     }
     if (req.method === 'POST' && !req.header('content-type')) {
-      ctx.warn('main', 'apiwarn-deprecation-post-without-content-type');
+      ctx.deprecated('main', 'apiwarn-deprecation-post-without-content-type', 'post-without-content-type');
     }
 
     // 8. Execute.
@@ -226,9 +225,11 @@ export async function handleApi(services: Services, raw: RawRequest, failure: Ap
     if (result && typeof result === 'object' && 'raw' in (result as object) && (result as { raw?: ApiResponse }).raw) {
       return finishRaw(services, session, (result as { raw: ApiResponse }).raw);
     }
-    Object.assign(out.data, result as Record<string, unknown>);
+    // batchcomplete goes on top of what the query added, as MediaWiki's continuation manager puts it.
+    for (const [k, v] of Object.entries((result ?? {}) as Record<string, unknown>)) out.add(k, v, k === 'batchcomplete');
 
-    // 9. Parameters nobody read.
+    // 9. Parameters nobody read (the printer's own count as read).
+    for (const name of Object.keys(printer.params)) req.get(name);
     const unused = req.unused();
     if (unused.length) {
       // Keyed by position among the request's parameters, as MediaWiki's list parameter is.
@@ -238,33 +239,83 @@ export async function handleApi(services: Services, raw: RawRequest, failure: Ap
     }
   } catch (err) {
     const e = toApiError(err, services);
-    out.status = e.httpStatus;
-    Object.assign(out.headers, e.headers);
-    out.headers['mediawiki-api-error'] = e.code;
-    const f = ef();
-    const docref = services.i18n.text(errorFormat === 'bc' ? 'en' : errorLang, 'api-usage-docref', apiUrl);
-    const m: ApiMessage = { code: e.code, key: e.key, params: e.params, data: e.data };
-    out.error = errorFormat === 'bc' ? { error: f.bcError(m, docref) } : content({ errors: [f.item(m, errorModule)], docref }, 'docref');
+    failWith(out, e, e.module ?? errorModule, errorFormat);
+    echo();
   }
 
   await finishSession(services, session, out.headers);
-  return print(printer, assemble(out, ef()), out);
+  return printOutcome(services, req, printer, out, ef, apiUrl, errorFormat, echo);
+}
+
+function failWith(out: Outcome, e: ApiError, module: string, errorFormat: ErrorFormat): void {
+  out.status = e.httpStatus;
+  Object.assign(out.headers, e.headers);
+  out.headers['mediawiki-api-error'] = e.code;
+  out.fail({ code: e.code, key: e.key, params: e.params, data: e.data }, module, errorFormat);
+}
+
+/** The whole result as the printers read it, with the root's metadata. */
+function assemble(out: Outcome, f: ErrorFormatter, docref: string): ResultArray {
+  const body: Record<string, unknown> = {};
+  for (const [k, v] of out.top) {
+    if (v !== SLOT) body[k] = v;
+    else if (k === 'warnings') body.warnings = f.warnings(out.warnings);
+    else if (k === 'error') body.error = f.bcError(out.error!.msg, docref);
+    else if (k === 'errors') body.errors = f.errors([out.error!]);
+    else if (k === 'docref') body.docref = docref;
+  }
+  meta(body, { type: 'assoc' });
+  if (out.has('docref')) meta(body, { content: 'docref' });
+  return toTree(ordered(body, out.top.map(([k]) => k))) as ResultArray;
+}
+
+function defaults(specs: Record<string, ParamSpec>): ParamValues {
+  return Object.fromEntries(Object.entries(specs).map(([k, s]) => [k, s.type === 'boolean' ? false : (s.default ?? null)]));
 }
 
 /**
- * Key order as MediaWiki prints it: on success batchcomplete, warnings, the request's echoes
- * (requestid, curtimestamp, uselang, errorlang), then the module's data; on error the warnings,
- * the error, then the echoes.
+ * Prints with the printer's parameters. If they are refused, the result becomes that error (unless it
+ * was one already) and, as MediaWiki's error printer fails the same way, it is printed with the
+ * printer's defaults and two warnings saying so.
  */
-function assemble(out: Outcome, f: ErrorFormatter): Record<string, unknown> {
-  const body: Record<string, unknown> = {};
-  if (!out.error && 'batchcomplete' in out.data) body.batchcomplete = out.data.batchcomplete;
-  if (out.warnings.length) body.warnings = f.warnings(out.warnings);
-  if (out.error) {
-    Object.assign(body, out.error, out.top);
-    return (out.error as WithContent)[CONTENT] ? content(body, 'docref') : body;
+function printOutcome(
+  services: Services,
+  req: ApiRequest,
+  printer: PrinterDef,
+  out: Outcome,
+  ef: ErrorFormatter,
+  apiUrl: string,
+  errorFormat: ErrorFormat,
+  echo: () => void,
+): ApiResponse {
+  const docref = services.i18n.text(ef.lang, 'api-usage-docref', apiUrl);
+  const printerWarnings: ApiMessage[] = [];
+  let values: ParamValues;
+  try {
+    values = validateParams(req, '', printer.params, printerWarnings);
+  } catch (err) {
+    if (!(err instanceof ApiError)) throw err;
+    if (!out.error) {
+      failWith(out, err, printer.name, errorFormat);
+      echo();
+    }
+    out.warn('main', { code: 'errorprinterfailed', key: 'apiwarn-errorprinterfailed', params: [] });
+    out.warn(printer.name, { code: err.code, key: err.key, params: err.params, data: err.data });
+    values = defaults(printer.params);
   }
-  return Object.assign(body, out.top, out.data);
+  for (const w of printerWarnings) out.warn(printer.name, w);
+  if (printer.base === 'xml' && typeof values.xslt === 'string') out.warn(printer.name, { code: 'xslt-disabled', key: 'apiwarn-xslt-disabled', params: [] });
+
+  const printed = print(printer, assemble(out, ef, docref), values, out.status);
+  const headers: Record<string, string | string[]> = {
+    'content-type': printed.contentType,
+    'x-content-type-options': 'nosniff',
+    'x-frame-options': 'DENY',
+    'content-disposition': `inline; filename=api-result.${printed.ext}`,
+    'cache-control': 'private, must-revalidate, max-age=0',
+    ...out.headers,
+  };
+  return { status: out.status, headers, body: printed.body };
 }
 
 async function pickLanguage(services: Services, performer: Performer, uselang: string): Promise<string> {
@@ -298,27 +349,3 @@ async function finishRaw(services: Services, session: Session, res: ApiResponse)
   return res;
 }
 
-function print(p: Printer, body: Record<string, unknown>, out: Outcome): ApiResponse {
-  const headers: Record<string, string | string[]> = {
-    'x-content-type-options': 'nosniff',
-    'x-frame-options': 'DENY',
-    'content-disposition': `inline; filename=api-result.${p.format === 'jsonfm' ? 'html' : p.callback !== null ? 'js' : 'json'}`,
-    'cache-control': 'private, must-revalidate, max-age=0',
-    ...out.headers,
-  };
-  const shaped = p.fv === 1 ? toFv1(body) : body;
-  if (p.format === 'none') return { status: out.status, headers, body: '' };
-  if (p.format === 'jsonfm') {
-    const json = encodeJson(shaped, { utf8: true, escapeXmlMeta: false, pretty: true });
-    headers['content-type'] = 'text/html; charset=utf-8';
-    return { status: out.status, headers, body: renderHtmlResult(json) };
-  }
-  // "<", ">" and "&" stay as they are in both versions (FormatJson's XMLMETA_OK); only non-ASCII differs.
-  const json = encodeJson(shaped, { utf8: p.fv === 1 ? p.utf8 : !p.ascii, escapeXmlMeta: false });
-  if (p.callback !== null) {
-    headers['content-type'] = 'text/javascript; charset=utf-8';
-    return { status: out.status, headers, body: `/**/${p.callback}(${json})` };
-  }
-  headers['content-type'] = 'application/json; charset=utf-8';
-  return { status: out.status, headers, body: json };
-}

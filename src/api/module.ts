@@ -48,8 +48,15 @@ export interface ModuleDef {
   readMode?: boolean;
   /** For help and paraminfo. */
   summary: string;
-  examples?: Array<{ query: string; description: string }>;
-  helpUrl?: string;
+  /** Example queries (without "api.php?"); `key` names the description's message for helpformat=raw. */
+  examples?: Array<{ query: string; description: string; key?: string }>;
+  /** Documentation links (paraminfo's helpurls). */
+  helpUrl?: string | string[];
+  /**
+   * Reads fields beyond its declared parameters (the authentication requests' fields of clientlogin,
+   * createaccount, changeauthenticationdata): paraminfo says so ("dynamicparameters").
+   */
+  dynamicParameters?: boolean;
   execute(ctx: ApiContext, params: ParamValues): Promise<unknown>;
 }
 

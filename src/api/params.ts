@@ -1,6 +1,7 @@
 // Parameter types a module declares, and their validation (MediaWiki's ParamValidator rules).
 import { canonicalUserName } from '../accounts/names.js';
 import { ApiError, type ApiMessage } from './errors.js';
+import { cleanText } from './result.js';
 import type { ApiRequest } from './request.js';
 
 export type ParamType = 'string' | 'integer' | 'boolean' | 'user' | 'password' | 'enum' | 'timestamp' | 'text';
@@ -21,9 +22,13 @@ export interface ParamSpec {
   deprecated?: boolean;
   /** For "user": the forms accepted, "name" (the default) and "id" ("#123", returned as is for the module to look up). */
   subtypes?: ReadonlyArray<'name' | 'id'>;
+  /** An enum of modules: each value's module path (paraminfo's "submodules"). */
+  submodules?: Record<string, string>;
+  /** Prefix of the parameters of the chosen submodule (query's generator: "g"). */
+  submoduleParamPrefix?: string;
 }
 
-export type ParamValue = string | number | boolean | string[] | null;
+export type ParamValue = string | number | boolean | string[] | number[] | null;
 export type ParamValues = Record<string, ParamValue>;
 
 export const param = {
@@ -41,7 +46,9 @@ export const MULTI_LIMIT = 50;
 
 /** Parameter names and values travel as "plaintext" parameters (visible in errorformat=raw). */
 const pt = (text: string) => ({ plaintext: text });
-export const list = (items: string[]) => ({ list: Object.fromEntries(items.map((v, i) => [String(i), v])), type: 'comma' as const });
+/** A list of values, each plain text, as MediaWiki's message parameters carry them. */
+const textList = (items: readonly string[], type: 'comma' | 'text') => ({ list: items.map(pt), type });
+const num = (n: number) => ({ num: n });
 
 /** Splits a multi-value: "|" separated, or "\x1f" separated when the value starts with U+001F. */
 export function splitMulti(value: string): string[] {
@@ -55,9 +62,19 @@ export interface ValidationOutcome {
   warnings: ApiMessage[];
 }
 
-/** Validates one parameter; `name` is the name on the wire (with the module's prefix). */
-export function validateParam(req: ApiRequest, name: string, spec: ParamSpec, warnings: ApiMessage[]): ParamValue {
-  const raw = req.get(name);
+/**
+ * Validates one parameter; `name` is the name on the wire (with the module's prefix), `feature` names
+ * it in a deprecation warning ("action=paraminfo&querymodules").
+ */
+export function validateParam(req: ApiRequest, name: string, spec: ParamSpec, warnings: ApiMessage[], feature = name): ParamValue {
+  const given = req.get(name);
+  // Text is used as ApiResult would store it; a value that had to change is warned about.
+  // A value starting with U+001F keeps its U+001F separators (a multi-value).
+  const raw = given === undefined ? undefined : given.startsWith('\x1f') ? given.split('\x1f').map(cleanText).join('\x1f') : cleanText(given);
+  if (given !== undefined && raw !== given) warnings.push({ code: 'badutf8', key: 'apiwarn-badutf8', params: [name] });
+  if (raw !== undefined && spec.deprecated) {
+    warnings.push({ code: 'deprecation', key: 'paramvalidator-param-deprecated', params: [pt(name), pt(raw)], data: { feature } });
+  }
   if (spec.type === 'boolean') return raw !== undefined;
   if (raw === undefined) {
     if (spec.required) throw new ApiError('missingparam', 'paramvalidator-missingparam', [pt(name)]);
@@ -66,14 +83,29 @@ export function validateParam(req: ApiRequest, name: string, spec: ParamSpec, wa
     return spec.default;
   }
   const value = raw.normalize('NFC');
+  if (spec.multi && spec.type !== 'enum') {
+    const parts = splitMulti(value);
+    if (parts.length > MULTI_LIMIT) {
+      throw new ApiError('toomanyvalues', 'paramvalidator-toomanyvalues', [pt(name), num(MULTI_LIMIT)], { limit: MULTI_LIMIT, lowlimit: MULTI_LIMIT, highlimit: 500 });
+    }
+    const values = parts.map((v) => validateSingle(name, v, spec, warnings));
+    return spec.type === 'integer' ? (values as number[]) : (values as string[]);
+  }
+  // "\x1f" starts a multi-value; a single value may not.
+  if (!spec.multi && value.startsWith('\x1f')) throw new ApiError('badvalue', 'paramvalidator-notmulti', [pt(name), pt(value)]);
+  return validateSingle(name, value, spec, warnings);
+}
+
+function validateSingle(name: string, value: string, spec: ParamSpec, warnings: ApiMessage[]): ParamValue {
   switch (spec.type) {
     case 'string':
     case 'text':
     case 'password':
-      // A required text given empty is as good as missing (MediaWiki's StringDef).
-      if (value === '' && spec.required) throw new ApiError('missingparam', 'paramvalidator-missingparam', [pt(name)]);
+      // A required text given empty is missing (token=, logintoken=, createtoken=): not a wrong value.
+      if (spec.required && value === '') throw new ApiError('missingparam', 'paramvalidator-missingparam', [pt(name), pt(value)]);
       if (spec.max !== undefined && Buffer.byteLength(value) > spec.max) {
-        throw new ApiError('maxbytes', 'paramvalidator-maxbytes', [pt(name), spec.max]);
+        const len = Buffer.byteLength(value);
+        throw new ApiError('maxbytes', 'paramvalidator-maxbytes', [pt(name), pt(spec.sensitive ? '' : value), num(spec.max), num(len)], { maxbytes: spec.max, maxchars: null });
       }
       return value;
     case 'integer': {
@@ -99,13 +131,13 @@ export function validateParam(req: ApiRequest, name: string, spec: ParamSpec, wa
       const allowed = spec.values ?? [];
       if (!spec.multi) {
         if (!allowed.includes(value)) {
-          throw new ApiError('badvalue', 'paramvalidator-badvalue-enumnotmulti', [pt(name), pt(value)]);
+          throw new ApiError('badvalue', 'paramvalidator-badvalue-enumnotmulti', [pt(name), pt(value), textList(allowed, 'text'), num(allowed.length)]);
         }
         return value;
       }
       const parts = splitMulti(value);
       if (parts.length > MULTI_LIMIT) {
-        throw new ApiError('toomanyvalues', 'paramvalidator-toomanyvalues', [pt(name), MULTI_LIMIT]);
+        throw new ApiError('toomanyvalues', 'paramvalidator-toomanyvalues', [pt(name), num(MULTI_LIMIT)], { limit: MULTI_LIMIT, lowlimit: MULTI_LIMIT, highlimit: 500 });
       }
       if (spec.allowAll && parts.length === 1 && parts[0] === '*') return [...allowed];
       const good: string[] = [];
@@ -119,7 +151,7 @@ export function validateParam(req: ApiRequest, name: string, spec: ParamSpec, wa
         warnings.push({
           code: 'unrecognizedvalues',
           key: 'paramvalidator-unrecognizedvalues',
-          params: [pt(name), list(bad), bad.length],
+          params: [pt(name), pt(value), textList(bad, 'comma'), num(bad.length)],
           data: { values: bad },
         });
       }
@@ -127,11 +159,14 @@ export function validateParam(req: ApiRequest, name: string, spec: ParamSpec, wa
     }
     case 'timestamp':
       return value;
+    case 'boolean':
+      return true;
   }
 }
 
-export function validateParams(req: ApiRequest, prefix: string, specs: Record<string, ParamSpec>, warnings: ApiMessage[]): ParamValues {
+/** `featurePrefix` is the module's place in deprecation features: "action=paraminfo&", "action=query&meta=siteinfo&". */
+export function validateParams(req: ApiRequest, prefix: string, specs: Record<string, ParamSpec>, warnings: ApiMessage[], featurePrefix = ''): ParamValues {
   const out: ParamValues = {};
-  for (const [name, spec] of Object.entries(specs)) out[name] = validateParam(req, prefix + name, spec, warnings);
+  for (const [name, spec] of Object.entries(specs)) out[name] = validateParam(req, prefix + name, spec, warnings, featurePrefix + prefix + name);
   return out;
 }

@@ -16,10 +16,9 @@ export type MessageParam =
   | number
   | { key: string; params: MessageParam[] }
   | { plaintext: string }
-  | { list: Record<string, string>; type: 'comma' }
-  | { duration: number }
-  /** A number shown in the language's digits (MediaWiki's numParam; raw: `{"num": n}`). */
-  | { num: number };
+  | { num: number }
+  | { list: Record<string, string | { plaintext: string }> | Array<string | { plaintext: string }>; type: 'comma' | 'text' }
+  | { duration: number };
 
 /** The message that renders a duration in seconds: the largest whole unit. */
 export function durationMessage(seconds: number): { key: string; params: MessageParam[] } {
@@ -89,8 +88,11 @@ export function createI18n(opts: { sitename: string }): I18n {
       const flat = params.map((p): string | number => {
         if (typeof p !== 'object') return p;
         if ('plaintext' in p) return p.plaintext;
-        if ('list' in p) return Object.values(p.list).join(this.text(lang, 'comma-separator'));
         if ('num' in p) return p.num;
+        if ('list' in p) {
+          const items = Object.values(p.list).map((v) => (typeof v === 'string' ? v : v.plaintext));
+          return items.join(this.text(lang, 'comma-separator'));
+        }
         if ('duration' in p) {
           const d = durationMessage(p.duration);
           return this.text(lang, d.key, ...d.params);

@@ -167,11 +167,11 @@ test('multi-value parameters: "|"-separated, duplicates dropped, order kept, unk
   const r3 = await c.get({ action: 'query', meta: 'tokens', type: 'login|foo|bar|foo' });
   assert.deepEqual(Object.keys(r3.json), ['batchcomplete', 'warnings', 'query']);
   assert.deepEqual(Object.keys(r3.json.warnings), ['tokens']);
-  assert.equal(r3.json.warnings.tokens['*'], msg(srv, 'paramvalidator-unrecognizedvalues', 'type', 'foo, bar', 2));
+  assert.equal(r3.json.warnings.tokens['*'], msg(srv, 'paramvalidator-unrecognizedvalues', 'type', 'login|foo|bar|foo', 'foo, bar', 2));
   assert.match(r3.json.query.tokens.logintoken, TOKEN_RE);
   // Only unknown values: an empty set of tokens.
   const r4 = await c.get({ action: 'query', meta: 'tokens', type: 'foo', formatversion: '2' });
-  assert.equal(r4.text, JSON.stringify({ batchcomplete: true, warnings: { tokens: { warnings: msg(srv, 'paramvalidator-unrecognizedvalues', 'type', 'foo', 1) } }, query: { tokens: {} } }));
+  assert.equal(r4.text, JSON.stringify({ batchcomplete: true, warnings: { tokens: { warnings: msg(srv, 'paramvalidator-unrecognizedvalues', 'type', 'foo', 'foo', 1) } }, query: { tokens: {} } }));
   // The U+001F separator allows "|" inside values.
   const r5 = await c.get({ action: 'query', meta: 'tokens', type: '\x1fcsrf\x1fwatch', formatversion: '2' });
   assert.deepEqual(Object.keys(r5.json.query.tokens), ['csrftoken', 'watchtoken']);
@@ -251,7 +251,8 @@ test('paraminfo: resetpassword declares user, email and a csrf token (fv2 and fv
   // Examples are help text: only with a help format.
   const withHelp = await c.get({ action: 'paraminfo', modules: 'resetpassword', helpformat: 'wikitext', formatversion: '2' });
   assert.ok(Array.isArray(withHelp.json.paraminfo.modules[0].examples));
+  // Nothing found: no "modules" at all, and a warning, as MediaWiki answers.
   const unknown = await c.get({ action: 'paraminfo', modules: 'nosuchmodule', formatversion: '2' });
-  assert.deepEqual(unknown.json.paraminfo.modules, []);
-  assert.ok(unknown.json.warnings.paraminfo);
+  assert.deepEqual(unknown.json.paraminfo, { helpformat: 'none' });
+  assert.equal(unknown.json.warnings.paraminfo.warnings, msg(srv, 'apierror-badmodule-badsubmodule', 'main', 'nosuchmodule'));
 });

@@ -30,14 +30,14 @@ test('NeedToken: no lgtoken gives a login token and two deprecation warnings (ma
   const token = r.json.login.token as string;
   assert.match(token, TOKEN_RE);
   assert.equal(r.text, JSON.stringify({
-    warnings: { main: { '*': msg(srv, 'apiwarn-deprecation-help') }, login: { '*': msg(srv, 'apiwarn-deprecation-login-token') } },
+    warnings: { main: { '*': msg(srv, 'api-usage-mailinglist-ref') }, login: { '*': msg(srv, 'apiwarn-deprecation-login-token') } },
     login: { result: 'NeedToken', token },
   }));
   assert.ok(setCookie(r, `${prefix}_session`), 'the session is persisted');
   const pt = await login(c, { lgname: 'Alice', lgpassword: 'Secret-Pass-1', formatversion: '2', errorformat: 'plaintext' });
   assert.deepEqual(pt.json.warnings, [
     { code: 'deprecation', text: msg(srv, 'apiwarn-deprecation-login-token'), data: { feature: 'action=login&!lgtoken' }, module: 'login' },
-    { code: 'deprecation-help', text: msg(srv, 'apiwarn-deprecation-help'), module: 'main' },
+    { code: 'deprecation-help', text: msg(srv, 'api-usage-mailinglist-ref'), module: 'main' },
   ]);
   // The token it gave works.
   const ok = await login(c, { lgname: 'Alice', lgpassword: 'Secret-Pass-1', lgtoken: token });
@@ -104,7 +104,7 @@ test('Success with the main password: canonical name, the login cookies, depreca
   const lgtoken = await c.token('login');
   const r = await login(c, { lgname: 'alice', lgpassword: 'Secret-Pass-1', lgtoken, formatversion: '2' });
   assert.equal(r.text, JSON.stringify({
-    warnings: { main: { warnings: msg(srv, 'apiwarn-deprecation-help') }, login: { warnings: msg(srv, 'apiwarn-deprecation-login-botpw') } },
+    warnings: { main: { warnings: msg(srv, 'api-usage-mailinglist-ref') }, login: { warnings: msg(srv, 'apiwarn-deprecation-login-botpw') } },
     login: { result: 'Success', lguserid: alice.id, lgusername: 'Alice' },
   }));
   assert.deepEqual(cookieNames(r).sort(), [`${prefix}Token`, `${prefix}UserID`, `${prefix}UserName`, `${prefix}_session`].sort());

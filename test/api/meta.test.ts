@@ -178,7 +178,7 @@ test('siteinfo namespaces print "-2" and "-1" first, as MediaWiki does: fv1, fv2
     compact.push(r.text);
   }
   const fm = await c.request('GET', { action: 'query', meta: 'siteinfo', siprop: 'namespaces|general', formatversion: '2', format: 'jsonfm' });
-  const pre = /<pre>([\s\S]*)<\/pre>/.exec(fm.text)![1]!.replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+  const pre = /<pre class="api-pretty-content">([\s\S]*)<\/pre>/.exec(fm.text)![1]!.replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
   assert.deepEqual(order(pre), ids, 'jsonfm');
   // The pretty form is the same JSON, indented four spaces a level throughout.
   assert.deepEqual(JSON.parse(pre), JSON.parse(compact[1]!));

@@ -11,6 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
+import { parseXml, unserializePhp, xmlValue } from '../../conformance/bodies.js';
 import type { FastifyInstance } from 'fastify';
 import { loadConfig } from '../../src/config.js';
 import { MAX_PARAMS } from '../../src/api/request.js';
@@ -273,7 +274,17 @@ function checkAnswer(c: Case, r: Answer): void {
       return;
     }
     const unescaped = pre[1]!.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
-    json = JSON.parse(unescaped);
+    // jsonfm with a callback shows the JSONP, as MediaWiki's does.
+    const jsonp = /^\/\*\*\/[\][\w.'"]*\(([\s\S]*)\)$/.exec(unescaped);
+    json = JSON.parse(jsonp ? jsonp[1]! : unescaped);
+  } else if (/^(text\/xml|application\/rsd\+xml)/.test(ctype)) {
+    // format=xml (and action=rsd): a well-formed document; errors read as the JSON ones are.
+    const doc = xmlValue(parseXml(r.body));
+    if (ctype.startsWith('application/rsd+xml')) return;
+    const errors = (doc.errors as Record<string, unknown> | undefined)?.error;
+    json = errors === undefined ? doc : { ...doc, errors: Array.isArray(errors) ? errors : [errors] };
+  } else if (ctype.startsWith('application/vnd.php.serialized')) {
+    json = unserializePhp(r.body);
   } else {
     assert.fail(`${label}: unexpected content type ${ctype}`);
   }

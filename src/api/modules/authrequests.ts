@@ -4,6 +4,7 @@
 import type { MessageParam } from '../../i18n/index.js';
 import { msg, type Msg } from '../../util/errors.js';
 import type { ApiContext } from '../module.js';
+import { assoc } from '../result.js';
 
 /** MediaWiki's AuthManager actions, the values of amirequestsfor. */
 export const AUTH_ACTIONS = ['change', 'create', 'create-continue', 'link', 'link-continue', 'login', 'login-continue', 'remove', 'unlink'] as const;
@@ -154,7 +155,8 @@ function escapeHtml(s: string): string {
 }
 
 function formatFields(ctx: ApiContext, format: string, fields: Record<string, AuthField>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
+  // An object ({}) in every format, even when empty.
+  const out: Record<string, unknown> = assoc({});
   for (const [name, f] of Object.entries(fields)) {
     const o: Record<string, unknown> = { type: f.type };
     const label = formatAuthMessage(ctx, format, f.label);
@@ -171,7 +173,7 @@ function formatFields(ctx: ApiContext, format: string, fields: Record<string, Au
 /** `requests` (and with `merge`, one flat `fields` map instead of each request's own), as MediaWiki prints them. */
 export function formatRequests(ctx: ApiContext, reqs: AuthRequest[], format: string, merge: boolean): { requests: unknown[]; fields?: Record<string, unknown> } {
   const requests = reqs.map((r) => {
-    const o: Record<string, unknown> = { id: r.id, metadata: {}, required: r.required };
+    const o: Record<string, unknown> = { id: r.id, metadata: assoc({}), required: r.required };
     const provider = formatAuthMessage(ctx, format, r.provider);
     if (provider !== undefined) o.provider = provider;
     const account = formatAuthMessage(ctx, format, r.account);

@@ -14,6 +14,7 @@ export const changeAuthDataModule = defineModule({
   token: 'csrf',
   params: { request: param.string({ required: true }) },
   helpUrl: 'https://www.mediawiki.org/wiki/Special:MyLanguage/API:Manage_authentication_data',
+  dynamicParameters: true,
   async execute(ctx, p) {
     const user = ctx.performer.user;
     if (!user) throw apiError('apierror-mustbeloggedin-changeauthenticationdata');

@@ -24,6 +24,7 @@ export const clientLoginModule = defineModule({
     continue: param.bool(),
   },
   helpUrl: 'https://www.mediawiki.org/wiki/Special:MyLanguage/API:Login',
+  dynamicParameters: true,
   async execute(ctx, p) {
     if (!p.continue && !p.returnurl) {
       throw apiError('apierror-missingparam-at-least-one-of', ['"logincontinue", "loginreturnurl"', 2]);

@@ -59,6 +59,7 @@ export const createAccountModule = defineModule({
     },
   ],
   helpUrl: 'https://www.mediawiki.org/wiki/Special:MyLanguage/API:Account_creation',
+  dynamicParameters: true,
   async execute(ctx, p) {
     if (!p.continue && p.returnurl === null) {
       throw apiError('apierror-missingparam-at-least-one-of', ['"createcontinue", "createreturnurl"', 2]);

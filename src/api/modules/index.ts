@@ -11,6 +11,7 @@ import { paramInfoModule } from './paraminfo.js';
 import { META_MODULES, queryModule } from './query.js';
 import { resetPasswordModule } from './resetpassword.js';
 import { validatePasswordModule } from './validatepassword.js';
+import { rsdModule } from './rsd.js';
 
 export interface ModuleRegistry {
   actions: Map<string, ModuleDef>;
@@ -20,7 +21,7 @@ export interface ModuleRegistry {
 export function createRegistry(): ModuleRegistry {
   const actions = [
     changeAuthDataModule, checkTokenModule, clientLoginModule, createAccountModule, helpModule, loginModule, logoutModule,
-    paramInfoModule, queryModule, resetPasswordModule, validatePasswordModule,
+    paramInfoModule, queryModule, resetPasswordModule, rsdModule, validatePasswordModule,
   ];
   return {
     actions: new Map(actions.map((m) => [m.name, m])),

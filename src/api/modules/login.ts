@@ -41,7 +41,8 @@ export const loginModule = defineModule({
       return result({ result: 'Aborted', reason: ctx.message('api-login-fail-badsessionprovider', BOT_SESSION_PROVIDER) });
     }
     const token = p.token as string | null;
-    if (token === null) {
+    // An empty lgtoken is no token, as in MediaWiki: NeedToken, not WrongToken.
+    if (token === null || token === '') {
       ctx.deprecated('login', 'apiwarn-deprecation-login-token', 'action=login&!lgtoken');
       return result({ result: 'NeedToken', token: session.token('login') });
     }
@@ -79,7 +80,7 @@ async function mainAccountLogin(ctx: ApiContext, name: string, password: string)
     ctx.deprecated(
       'login',
       ctx.services.config.enableBotPasswords ? 'apiwarn-deprecation-login-botpw' : 'apiwarn-deprecation-login-nobotpw',
-      'action=login&!bot',
+      'main-account-login',
     );
     return result({ result: 'Success', lguserid: r.user.id, lgusername: r.user.name });
   }

@@ -1,42 +1,60 @@
-// action=query: runs the meta= submodules. This server holds no pages: prop= and list= values only warn.
+// action=query: runs the meta= submodules. This server holds no pages: prop= and list= have no
+// values (any value only warns), generator= has none either, and the page set stays empty.
 import { ApiError } from '../errors.js';
 import { defineModule, moduleParams, type ModuleDef } from '../module.js';
-import { param, splitMulti, validateParams } from '../params.js';
+import { param, validateParams } from '../params.js';
 import { tokensModule } from './query/tokens.js';
 import { userInfoModule } from './query/userinfo.js';
 import { siteInfoModule } from './query/siteinfo.js';
 import { authManagerInfoModule } from './query/authmanagerinfo.js';
 
 export const META_MODULES: ModuleDef[] = [authManagerInfoModule, siteInfoModule, tokensModule, userInfoModule];
-const META_NAMES = META_MODULES.map((m) => m.name);
+
+const paths = (names: string[]) => Object.fromEntries(names.map((n) => [n, `query+${n}`]));
 
 export const queryModule = defineModule({
   name: 'query',
   summary: 'Fetch data from and about the wiki.',
-  params: {
-    prop: param.multi([]),
-    list: param.multi([]),
-    meta: param.multi(META_NAMES),
-    indexpageids: param.bool(),
-    export: param.bool(),
-    exportnowrap: param.bool(),
-    iwurl: param.bool(),
-    continue: param.string(),
-    rawcontinue: param.bool(),
-    titles: param.string(),
-    pageids: param.string(),
-    revids: param.string(),
-    generator: param.string(),
-    redirects: param.bool(),
-    converttitles: param.bool(),
+  params: (s) => {
+    const meta = [...s.modules.meta.keys()].sort();
+    return {
+      prop: param.multi([], { submodules: {} }),
+      list: param.multi([], { submodules: {} }),
+      meta: param.multi(meta, { submodules: paths(meta) }),
+      indexpageids: param.bool(),
+      export: param.bool(),
+      exportnowrap: param.bool(),
+      exportschema: param.enum(['0.10', '0.11'], { default: '0.11' }),
+      iwurl: param.bool(),
+      continue: param.string(),
+      rawcontinue: param.bool(),
+      titles: param.string({ multi: true }),
+      pageids: param.int({ multi: true }),
+      revids: param.int({ multi: true }),
+      generator: param.enum([], { submodules: {}, submoduleParamPrefix: 'g' }),
+      redirects: param.bool(),
+      converttitles: param.bool(),
+    };
   },
-  helpUrl: 'https://www.mediawiki.org/wiki/Special:MyLanguage/API:Query',
+  helpUrl: [
+    'https://www.mediawiki.org/wiki/Special:MyLanguage/API:Query',
+    'https://www.mediawiki.org/wiki/Special:MyLanguage/API:Meta',
+    'https://www.mediawiki.org/wiki/Special:MyLanguage/API:Properties',
+    'https://www.mediawiki.org/wiki/Special:MyLanguage/API:Lists',
+  ],
   async execute(ctx, p) {
     const query: Record<string, unknown> = {};
     for (const name of (p.meta as string[] | null) ?? []) {
-      const sub = META_MODULES.find((m) => m.name === name)!;
+      const sub = ctx.services.modules.meta.get(name)!;
       const warnings: Parameters<typeof validateParams>[3] = [];
-      const params = validateParams(ctx.req, sub.prefix ?? '', moduleParams(sub, ctx.services), warnings);
+      let params;
+      try {
+        params = validateParams(ctx.req, sub.prefix ?? '', moduleParams(sub, ctx.services), warnings, `action=query&meta=${name}&`);
+      } catch (e) {
+        // A submodule's refused parameter is that submodule's error ("query+tokens").
+        if (e instanceof ApiError) e.module ??= sub.path;
+        throw e;
+      }
       for (const w of warnings) ctx.addWarning(sub.path!, w);
       if (sub.readMode !== false && !ctx.performer.can('read')) throw new ApiError('readapidenied', 'apierror-readapidenied');
       Object.assign(query, await sub.execute(ctx, params));

@@ -23,7 +23,7 @@ async function subject(ctx: ApiContext, user: string | null): Promise<{ name: st
 /** A policy message as validitymessages lists it: bc's message/params/code/type, or the error format's item. */
 function describe(ctx: ApiContext, m: ApiMessage): Record<string, unknown> {
   if (ctx.errorFormat === 'bc') return { message: m.key, params: m.params, code: m.code, type: 'error' };
-  const f = new ErrorFormatter(ctx.services.i18n, ctx.errorFormat as never, ctx.errorLang, ctx.formatVersion);
+  const f = new ErrorFormatter(ctx.services.i18n, ctx.errorFormat as never, ctx.errorLang);
   return f.item(m, null);
 }
 

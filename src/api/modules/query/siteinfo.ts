@@ -1,14 +1,19 @@
 // meta=siteinfo: general facts, namespaces and aliases, as clients (mwn, mwclient, nodemw) read them.
 import { isoTimestamp } from '../../../util/clock.js';
 import { GROUP_RIGHTS } from '../../../accounts/rights.js';
-import { content, ordered } from '../../format.js';
+import { assoc, content, indexed, meta, ordered } from '../../result.js';
 import { defineModule, type ApiContext } from '../../module.js';
 import { param } from '../../params.js';
+import { SITE_PROPS } from './siteprops.js';
 
 export const GENERATOR = 'MediaWiki 1.39.17';
 export const LEGAL_TITLE_CHARS = " %!\"$&'()*,\\-.\\/0-9:;=?@A-Z\\\\^_`a-z~\\x80-\\xFF+";
 
-const PROPS = ['general', 'namespaces', 'namespacealiases', 'statistics', 'usergroups', 'rightsinfo', 'languages', 'specialpagealiases', 'interwikimap', 'magicwords', 'extensions'];
+const PROPS = [
+  'general', 'namespaces', 'namespacealiases', 'specialpagealiases', 'magicwords', 'interwikimap', 'dbrepllag', 'statistics',
+  'usergroups', 'libraries', 'extensions', 'fileextensions', 'rightsinfo', 'restrictions', 'languages', 'languagevariants',
+  'skins', 'extensiontags', 'functionhooks', 'showhooks', 'variables', 'protocols', 'defaultoptions', 'uploaddialog',
+];
 
 // MediaWiki's default $wgNamespacesWithSubpages: every talk namespace, User, Project, MediaWiki, Template, Help.
 const WITH_SUBPAGES = new Set([1, 2, 3, 4, 5, 7, 8, 9, 10, 11, 12, 13, 15]);
@@ -30,14 +35,15 @@ function namespaces(sitename: string) {
     if (id === 8) ns.namespaceprotection = 'editinterface';
     out[String(id)] = content(ns, 'name');
   }
-  // "-2" and "-1" first, as MediaWiki prints them.
-  return ordered(out, list.map(([id]) => String(id)));
+  // "-2" and "-1" first, as MediaWiki prints them; <ns> elements in XML.
+  return indexed(assoc(ordered(out, list.map(([id]) => String(id)))), 'ns');
 }
 
 function general(ctx: ApiContext): Record<string, unknown> {
   const c = ctx.services.config;
   const lang = c.language;
-  return {
+  // variantarticlepath is false as data, so it stays false in formatversion 1.
+  return meta({
     mainpage: 'Main Page',
     base: `${c.server}${c.articlePath}/Main_Page`,
     sitename: c.sitename,
@@ -48,6 +54,7 @@ function general(ctx: ApiContext): Record<string, unknown> {
     phpsapi: '',
     dbtype: ctx.services.dialect,
     dbversion: '',
+    imagewhitelistenabled: false,
     langconversion: false,
     linkconversion: false,
     titleconversion: false,
@@ -61,7 +68,7 @@ function general(ctx: ApiContext): Record<string, unknown> {
     fixmalayalamunicode: true,
     case: 'first-letter',
     lang,
-    fallback: [],
+    fallback: indexed([], 'lang'),
     rtl: ctx.services.i18n.direction(lang) === 'rtl',
     fallback8bitEncoding: 'windows-1252',
     readonly: c.readOnly !== null,
@@ -82,8 +89,13 @@ function general(ctx: ApiContext): Record<string, unknown> {
     uploadsenabled: false,
     maxuploadsize: 0,
     minuploadchunksize: 1024,
-    thumblimits: {},
-    imagelimits: {},
+    galleryoptions: { imagesPerRow: 0, imageWidth: 120, imageHeight: 120, captionLength: true, showBytes: true, showDimensions: true, mode: 'traditional' },
+    // MediaWiki's default sizes; objects even when read as lists (BCassoc), as clients expect.
+    thumblimits: meta([120, 150, 180, 200, 250, 300], { type: 'BCassoc', indexedTagName: 'limit' }),
+    imagelimits: meta(
+      [[320, 240], [640, 480], [800, 600], [1024, 768], [1280, 1024], [2560, 2048]].map(([width, height]) => ({ width, height })),
+      { type: 'BCassoc', indexedTagName: 'limit' },
+    ),
     favicon: `${c.server}/favicon.ico`,
     centralidlookupprovider: 'local',
     allcentralidlookupproviders: ['local'],
@@ -94,7 +106,7 @@ function general(ctx: ApiContext): Record<string, unknown> {
     nofollownsexceptions: [],
     nofollowdomainexceptions: [],
     externallinktarget: false,
-  };
+  }, { bcBools: ['variantarticlepath'] });
 }
 
 export const siteInfoModule = defineModule({
@@ -122,32 +134,34 @@ export const siteInfoModule = defineModule({
           out.namespaces = namespaces(c.sitename);
           break;
         case 'namespacealiases':
-          out.namespacealiases = [content({ id: 6, alias: 'Image' }, 'alias'), content({ id: 7, alias: 'Image talk' }, 'alias')];
+          out.namespacealiases = indexed([content({ id: 6, alias: 'Image' }, 'alias'), content({ id: 7, alias: 'Image talk' }, 'alias')], 'ns');
           break;
         case 'statistics':
           out.statistics = { pages: 0, articles: 0, edits: 0, images: 0, users: await ctx.services.users.count(), activeusers: 0, admins: 0, jobs: 0 };
           break;
         case 'usergroups':
-          out.usergroups = Object.entries(GROUP_RIGHTS).map(([name, rights]) => ({ name, rights: [...rights] }));
+          out.usergroups = indexed(Object.entries(GROUP_RIGHTS).map(([name, rights]) => ({ name, rights: indexed([...rights], 'permission') })), 'group');
           break;
         case 'rightsinfo':
           out.rightsinfo = { url: '', text: '' };
           break;
         case 'languages':
-          out.languages = ctx.services.i18n.languages.map((code) => content({ code, bcp47: code, name: code }, 'name'));
+          out.languages = indexed(ctx.services.i18n.languages.map((code) => content({ code, bcp47: code, name: code }, 'name')), 'lang');
           break;
         case 'specialpagealiases':
-          out.specialpagealiases = [];
+          out.specialpagealiases = indexed([], 'specialpage');
           break;
         case 'interwikimap':
-          out.interwikimap = [];
+          out.interwikimap = indexed([], 'iw');
           break;
         case 'magicwords':
-          out.magicwords = [];
+          out.magicwords = indexed([], 'magicword');
           break;
         case 'extensions':
-          out.extensions = [];
+          out.extensions = indexed([], 'ext');
           break;
+        default:
+          out[prop] = SITE_PROPS[prop]!(ctx);
       }
     }
     return out;

@@ -2,7 +2,7 @@
 import { DEFAULT_OPTIONS } from '../../../accounts/preferences.js';
 import { ASSIGNABLE_GROUPS } from '../../../accounts/rights.js';
 import { isoTimestamp } from '../../../util/clock.js';
-import { content } from '../../format.js';
+import { assoc, content, float, indexed, list, meta } from '../../result.js';
 import { defineModule, type ApiContext } from '../../module.js';
 import { param } from '../../params.js';
 
@@ -25,7 +25,7 @@ function acceptLanguages(header: string | undefined): Array<Record<string, unkno
     })
     .filter((l) => l.code && !Number.isNaN(l.q) && l.q > 0)
     .sort((a, b) => b.q - a.q)
-    .map((l) => content({ q: l.q, code: l.code }, 'code'));
+    .map((l) => content({ q: float(l.q), code: l.code }, 'code'));
 }
 
 // MediaWiki's default rate limits as userinfo reports them; mailpassword is this server's own limit.
@@ -43,7 +43,7 @@ const IP_LIMITS: Record<string, [number, number]> = {
 function rateLimits(ctx: ApiContext): Record<string, unknown> {
   const anon = ctx.performer.anon;
   const table = anon ? { ...IP_LIMITS, mailpassword: ctx.services.config.resetIpLimit } : USER_LIMITS;
-  return Object.fromEntries(Object.entries(table).map(([action, [hits, seconds]]) => [action, { [anon ? 'ip' : 'user']: { hits, seconds } }]));
+  return assoc(Object.fromEntries(Object.entries(table).map(([action, [hits, seconds]]) => [action, { [anon ? 'ip' : 'user']: { hits, seconds } }])));
 }
 
 async function blockInfo(ctx: ApiContext): Promise<Record<string, unknown>> {
@@ -81,22 +81,30 @@ export const userInfoModule = defineModule({
     if (!user) info.anon = true;
     if (props.has('blockinfo')) Object.assign(info, await blockInfo(ctx));
     if (props.has('hasmsg')) info.messages = false;
-    if (props.has('groups')) info.groups = [...perf.groups];
+    // Lists carry MediaWiki's XML tag names (<g>, <r>, …) and stay lists even when empty.
+    if (props.has('groups')) info.groups = list([...perf.groups], 'g');
     if (props.has('groupmemberships')) {
-      info.groupmemberships = perf.groups.filter((g) => !IMPLICIT.includes(g)).map((group) => ({ group, expiry: 'infinity' }));
+      info.groupmemberships = list(perf.groups.filter((g) => !IMPLICIT.includes(g)).map((group) => ({ group, expiry: 'infinity' })), 'groupmembership');
     }
-    if (props.has('implicitgroups')) info.implicitgroups = perf.groups.filter((g) => IMPLICIT.includes(g));
-    if (props.has('rights')) info.rights = [...perf.rights];
+    if (props.has('implicitgroups')) info.implicitgroups = list(perf.groups.filter((g) => IMPLICIT.includes(g)), 'g');
+    if (props.has('rights')) info.rights = list([...perf.rights], 'r');
     if (props.has('changeablegroups')) {
       const all = perf.can('userrights') ? ASSIGNABLE_GROUPS : [];
-      info.changeablegroups = { add: [...all], remove: [...all], 'add-self': [], 'remove-self': [] };
+      info.changeablegroups = {
+        add: indexed([...all], 'g'),
+        remove: indexed([...all], 'g'),
+        'add-self': indexed([], 'g'),
+        'remove-self': indexed([], 'g'),
+      };
     }
     if (props.has('options')) {
       const stored = user ? await ctx.services.users.options(user.id) : {};
-      info.options = { ...DEFAULT_OPTIONS, language: ctx.services.config.language, ...stored };
+      const options: Record<string, unknown> = { ...DEFAULT_OPTIONS, language: ctx.services.config.language, ...stored };
+      // Preferences are data: a true preference prints true even in formatversion 1 (not "").
+      info.options = meta(options, { bcBools: Object.keys(options) });
     }
     if (props.has('editcount')) info.editcount = 0;
-    if (props.has('ratelimits')) info.ratelimits = perf.can('noratelimit') ? {} : rateLimits(ctx);
+    if (props.has('ratelimits')) info.ratelimits = perf.can('noratelimit') ? assoc({}) : rateLimits(ctx);
     if (props.has('theoreticalratelimits')) info.theoreticalratelimits = rateLimits(ctx);
     if (props.has('realname')) info.realname = user?.realName ?? '';
     // The address is private: a bot password without the "privateinfo" grant does not see it.
@@ -105,11 +113,11 @@ export const userInfoModule = defineModule({
       if (user?.emailAuthenticated) info.emailauthenticated = isoTimestamp(user.emailAuthenticated);
     }
     if (props.has('registrationdate') && user) info.registrationdate = isoTimestamp(user.registration);
-    if (props.has('acceptlang')) info.acceptlang = acceptLanguages(ctx.req.header('accept-language'));
+    if (props.has('acceptlang')) info.acceptlang = indexed(acceptLanguages(ctx.req.header('accept-language')), 'lang');
     if (props.has('unreadcount')) info.unreadcount = 0;
     if (props.has('centralids')) {
-      info.centralids = { local: perf.id };
-      info.attachedlocal = { local: perf.id > 0 };
+      info.centralids = assoc({ local: perf.id });
+      info.attachedlocal = assoc({ local: perf.id > 0 });
     }
     return { userinfo: info };
   },
