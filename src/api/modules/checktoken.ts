@@ -1,5 +1,5 @@
 // action=checktoken: whether a token is valid for this session (and not older than maxtokenage).
-import { TOKEN_SUFFIX, TOKEN_TYPES, matchToken, safeEqual, tokenTimestamp } from '../../sessions/tokens.js';
+import { TOKEN_SUFFIX, TOKEN_TYPES, safeEqual, tokenTimestamp } from '../../sessions/tokens.js';
 import { isoTimestamp } from '../../util/clock.js';
 import { defineModule, type ApiContext } from '../module.js';
 import { param } from '../params.js';
@@ -16,7 +16,7 @@ function matches(ctx: ApiContext, type: string, token: string): boolean {
   if (ctx.untrusted) return false;
   // As MediaWiki does, asking makes the secret (and starts the session): a token is never valid before.
   ctx.session.token(type);
-  return matchToken(token, ctx.session.data.secrets[t.key]!, t.salt);
+  return ctx.session.checkToken(type, token);
 }
 
 export const checkTokenModule = defineModule({

@@ -3,7 +3,7 @@
 // required fields are there, and only the fields of the requests on offer are recognized.
 import { ApiError, apiError } from '../errors.js';
 import { defineModule, type ApiContext } from '../module.js';
-import { param, splitMulti } from '../params.js';
+import { param } from '../params.js';
 import { msg } from '../../util/errors.js';
 import { REQUEST_IDS, authRequests, fieldNames, filterRequests, sensitiveFieldNames, type AuthRequest } from './authrequests.js';
 import { MESSAGE_FORMATS, failResponse, validReturnUrl } from './authresponse.js';
@@ -72,7 +72,7 @@ export const createAccountModule = defineModule({
     // Account creation never stops half-way here (no step asks for more), so there is nothing to continue.
     if (p.continue) return fail(msg('authmanager-create-not-in-progress'));
 
-    const wanted = p.requests === null ? null : splitMulti(p.requests as string);
+    const wanted = p.requests as string[] | null;
     const reqs = filterRequests(authRequests(ctx, 'create'), wanted);
     for (const name of fieldNames(reqs)) ctx.req.get(name);
     const inQuery = ctx.req.inQuery(sensitiveFieldNames(reqs));
