@@ -117,7 +117,9 @@ export function normalizeJson(value: unknown, side: SideInfo, path: string[] = [
   }
   const key = shape[shape.length - 1] ?? '';
   if (typeof value === 'string' && isFreeText(shapeStr)) return '<text>';
-  if (USER_ID_KEYS.has(key)) return mapUserId(value, side);
+  // A namespace's "id" is its number, the same on both sides (in XML the namespaces are <ns> elements).
+  const namespaceId = shape[0] === 'query' && shape[1] === 'namespaces' && key === 'id';
+  if (USER_ID_KEYS.has(key) && !namespaceId) return mapUserId(value, side);
   if (OTHER_ID_KEYS.has(key) && (typeof value === 'number' || typeof value === 'string')) return '<id>';
   if (typeof value === 'string') {
     if (side.server && (value === side.server || value.startsWith(`${side.server}/`))) return `<server>${value.slice(side.server.length)}`;

@@ -111,7 +111,7 @@ export const INTENDED: Intended[] = [
     item: 'A refused new password reports the first broken rule\'s code',
   },
   {
-    case: 'clientlogin.temp.ui*',
+    case: '*clientlogin.temp*',
     path: '@cookie:*_session',
     reason: 'the UI step of a temporary-password login gives the session a new id, so a planted session cannot finish the forced change',
     heading: 'Sessions, cookies, tokens',

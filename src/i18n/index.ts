@@ -90,7 +90,12 @@ export function createI18n(opts: { sitename: string }): I18n {
         if ('plaintext' in p) return p.plaintext;
         if ('num' in p) return p.num;
         if ('list' in p) {
-          const items = Object.values(p.list).map((v) => (typeof v === 'string' ? v : v.plaintext));
+          // A parameter name marked <var>name</var> (as MediaWiki passes them) reads "name" in text.
+          const items = Object.values(p.list).map((v) => (typeof v === 'string' ? v : v.plaintext).replace(/<var>(.*?)<\/var>/g, '"$1"'));
+          // "text" lists read as a sentence ("a, b and c"); "comma" lists are comma-separated.
+          if (p.type === 'text' && items.length > 1) {
+            return items.slice(0, -1).join(this.text(lang, 'comma-separator')) + this.text(lang, 'and-separator') + items[items.length - 1];
+          }
           return items.join(this.text(lang, 'comma-separator'));
         }
         if ('duration' in p) {

@@ -27,7 +27,7 @@ export const clientLoginModule = defineModule({
   dynamicParameters: true,
   async execute(ctx, p) {
     if (!p.continue && !p.returnurl) {
-      throw apiError('apierror-missingparam-at-least-one-of', ['"logincontinue", "loginreturnurl"', 2]);
+      throw apiError('apierror-missingparam-at-least-one-of', [{ list: ['<var>logincontinue</var>', '<var>loginreturnurl</var>'], type: 'text' }, 2]);
     }
     const format = p.messageformat as string;
     const merge = p.mergerequestfields as boolean;

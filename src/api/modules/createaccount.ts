@@ -62,7 +62,7 @@ export const createAccountModule = defineModule({
   dynamicParameters: true,
   async execute(ctx, p) {
     if (!p.continue && p.returnurl === null) {
-      throw apiError('apierror-missingparam-at-least-one-of', ['"createcontinue", "createreturnurl"', 2]);
+      throw apiError('apierror-missingparam-at-least-one-of', [{ list: ['<var>createcontinue</var>', '<var>createreturnurl</var>'], type: 'text' }, 2]);
     }
     if (p.returnurl !== null && !validReturnUrl(p.returnurl as string)) {
       throw new ApiError('badurl_createreturnurl', 'apierror-badurl', ['createreturnurl', p.returnurl as string]);
