@@ -242,7 +242,9 @@ export class SessionManager {
       session.setCookies.push(this.cookie(this.botCookieName, '', -1));
       return;
     }
-    session.setCookies.push(this.cookie(this.cookieName, '', -1), this.cookie(`${p}UserID`, '', -1));
+    session.setCookies.push(this.cookie(this.cookieName, '', -1));
+    // An anonymous session's logout clears its session cookie only, as MediaWiki's does.
+    if (session.data.userId > 0) session.setCookies.push(this.cookie(`${p}UserID`, '', -1));
     if (session.data.remember) session.setCookies.push(this.cookie(`${p}Token`, '', -1));
   }
 }

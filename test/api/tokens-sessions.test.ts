@@ -92,6 +92,7 @@ test('the session id changes at login and at logout; the old csrf token dies wit
   assert.equal(out.text, '{}');
   const deleted = setCookie(out, session)!;
   assert.match(deleted, /Max-Age=0/i);
+  assert.match(setCookie(out, `${srv.services.config.cookiePrefix}UserID`)!, /Max-Age=0/i, 'a logged-in logout clears UserID');
   assert.equal(c.cookies.get(session), undefined);
   assert.equal((await c.get({ action: 'query', meta: 'userinfo', formatversion: '2' })).json.query.userinfo.id, 0);
 
@@ -107,6 +108,15 @@ test('the session id changes at login and at logout; the old csrf token dies wit
   const thief = new Client(srv.api);
   thief.cookies.set(session, loggedId);
   assert.equal((await thief.get({ action: 'query', meta: 'userinfo', formatversion: '2' })).json.query.userinfo.id, 0);
+});
+
+test('an anonymous logout clears the session cookie only, as MediaWiki does (UserID stays)', async () => {
+  const c = new Client(srv.api);
+  await c.get({ action: 'query', meta: 'tokens', type: 'login|csrf' });
+  const out = await c.post({ action: 'logout', token: ANON });
+  assert.equal(out.text, '{}');
+  assert.match(setCookie(out, session)!, /Max-Age=0/i);
+  assert.equal(setCookie(out, `${srv.services.config.cookiePrefix}UserID`), undefined);
 });
 
 test('tokens are bound to their session: another session\'s login token is WrongToken, a tampered one too', async () => {
