@@ -1,5 +1,5 @@
 // One typed configuration, read from the environment. Defaults are the embedded mode.
-import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { MailConfigError, mailSettings, type MailSettings } from './mail/settings.js';
@@ -225,12 +225,21 @@ function secret(env: Env, dataDir: string, persist: boolean): string {
   const file = join(dataDir, 'secret.key');
   if (existsSync(file)) return readFileSync(file, 'utf8').trim();
   const made = randomBytes(32).toString('hex');
-  if (persist) {
-    // The data folder holds the database, this secret and the mail folder: the owner's alone.
-    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-    writeFileSync(file, made + '\n', { mode: 0o600 });
+  if (!persist) return made;
+  // The data folder holds the database, this secret and the mail folder: the owner's alone.
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  // Two processes starting on a new folder at once (the server and a command) must end up with one
+  // secret: each writes its own file whole, and link() puts one in place only if none is there yet.
+  const own = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
+  writeFileSync(own, made + '\n', { mode: 0o600 });
+  try {
+    linkSync(own, file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  } finally {
+    rmSync(own, { force: true });
   }
-  return made;
+  return readFileSync(file, 'utf8').trim();
 }
 
 export function loadConfig(env: Env = process.env, opts: { persistSecret?: boolean } = {}): Config {
