@@ -247,7 +247,7 @@ export async function createServices(config: Config, o: ServiceOverrides = {}): 
     audit,
   });
 
-  const loginFlow = new LoginFlow({ auth, users, sessions, passwordChanges, audit, clock });
+  const loginFlow = new LoginFlow({ auth, users, sessions, passwordChanges, audit, clock, reauthenticateSeconds: config.reauthenticateSeconds });
 
   const retention = new AuditRetention({ audit, clock, days: config.auditRetentionDays, logger });
   const timers: NodeJS.Timeout[] = [];

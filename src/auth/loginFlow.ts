@@ -45,7 +45,15 @@ export interface LoginFlowDeps {
   passwordChanges: { change(user: User, password: string, ctx: { ip: string | null; via: PasswordChangeVia; keepSessionId: string | null }): Promise<User> };
   audit: AuditLog;
   clock: Clock;
+  /** Seconds after a login with a password during which the session may change its credentials (MediaWiki's $wgReauthenticateTime). */
+  reauthenticateSeconds: number;
 }
+
+/** MediaWiki's securitySensitiveOperationStatus: go ahead, log in again first, or cannot at all. */
+export type SecurityStatus = 'ok' | 'reauth' | 'fail';
+
+/** A security-sensitive step in a session that has not proved its password recently (apierror-reauthenticate). */
+export const REAUTHENTICATE = msg('apierror-reauthenticate');
 
 /** What a bot-password session is told when it tries to log in (MediaWiki: userlogin-cannot-login). */
 export const CANNOT_LOGIN = msg('userlogin-cannot-login');
@@ -54,6 +62,19 @@ export const SESSION_LIMIT = msg('actionthrottledtext');
 
 export class LoginFlow {
   constructor(private readonly d: LoginFlowDeps) {}
+
+  /**
+   * Whether this session may do a security-sensitive thing (change its password) now: "ok" within the
+   * reauthentication time of its last login with a password, "reauth" after it, for a session that a
+   * "remember me" cookie brought back and for an anonymous one. A bot-password session cannot log in
+   * again and is let through, as MediaWiki's $wgAllowSecuritySensitiveOperationIfCannotReauthenticate does.
+   */
+  securityStatus(session: Session): SecurityStatus {
+    if (session.kind === 'bot') return session.userId > 0 ? 'ok' : 'fail';
+    if (session.userId === 0) return 'reauth';
+    const at = session.data.authenticated;
+    return at !== undefined && this.d.clock.now() - at <= this.d.reauthenticateSeconds * 1000 ? 'ok' : 'reauth';
+  }
 
   /**
    * Whether this session may log in at all. A bot-password session may not, with any credentials: a
@@ -163,6 +184,9 @@ export class LoginFlow {
   ): Promise<Msg | null> {
     // A bot password is for tools: it may not replace the account's own password.
     if (session.kind === 'bot') return msg('apierror-botpasswords-cannot-change');
+    // A session whose password login is over an hour old (or that a "remember me" cookie brought back)
+    // must log in again first: a stolen or forgotten session cookie cannot take the account over.
+    if (this.securityStatus(session) !== 'ok') return REAUTHENTICATE;
     const problem = this.d.auth.validateNewPassword(user, groups, input.password, input.retype);
     if (problem) return problem;
     const updated = await this.d.passwordChanges.change(user, input.password, { ip: input.ip, via: input.via, keepSessionId: session.id });

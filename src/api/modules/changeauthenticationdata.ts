@@ -20,6 +20,8 @@ export const changeAuthDataModule = defineModule({
     if (!user) throw apiError('apierror-mustbeloggedin-changeauthenticationdata');
     // A bot password is for tools: it may not replace the account's own password.
     if (ctx.performer.bot) throw apiError('apierror-botpasswords-cannot-change');
+    // As MediaWiki: a session that has not proved its password lately logs in again before anything else.
+    if (ctx.services.loginFlow.securityStatus(ctx.session) !== 'ok') throw apiError('apierror-reauthenticate');
     if (p.request !== PASSWORD_REQUEST) throw apiError('apierror-changeauth-norequest');
     const problem = await ctx.services.loginFlow.changePassword(ctx.session, user, ctx.performer.groups, {
       password: ctx.req.get('password') ?? '',

@@ -23,6 +23,10 @@ ${form(ctx, ctx.link(TITLE), fields, ctx.t('web-changepassword-submit'))}`,
 export const changePasswordPage: PageHandler = async (ctx) => {
   const user = ctx.performer.user;
   if (!user) return { redirect: ctx.link('Special:UserLogin', { returnto: TITLE }) };
+  // A login with the password more than an hour ago (or a "remember me" return) logs in again first.
+  if (ctx.services.loginFlow.securityStatus(ctx.session) === 'reauth') {
+    return { redirect: ctx.link('Special:UserLogin', { returnto: TITLE, force: '1', wpName: user.name }) };
+  }
   const heading = ctx.t('web-changepassword-title');
   if (ctx.method !== 'POST') return render(ctx);
   const refused = guardPost(ctx, { writes: true });

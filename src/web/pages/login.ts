@@ -17,7 +17,9 @@ function loginForm(ctx: PageContext, errors: FormErrors = {}, status = 200): Pag
   const named = Boolean(ctx.form.wpName ?? ctx.query.wpName);
   const focus = Object.keys(errors).some(Boolean) ? focusField(errors, ['wpName', 'wpPassword']) : named ? 'wpPassword' : 'wpName';
   const p = ctx.performer;
-  const fields = html`<input type="hidden" name="returnto" value="${returnTarget(ctx, ctx.form.returnto ?? ctx.query.returnto)}">
+  // Sent here to log in again before a security-sensitive step (Special:ChangePassword), as MediaWiki's force=.
+  const reauth = Boolean(p.user && (ctx.form.force ?? ctx.query.force));
+  const fields = html`${reauth ? html`<input type="hidden" name="force" value="1">` : ''}<input type="hidden" name="returnto" value="${returnTarget(ctx, ctx.form.returnto ?? ctx.query.returnto)}">
 ${field({ name: 'wpName', label: labels.wpName, type: 'text', value: ctx.form.wpName ?? ctx.query.wpName, autocomplete: 'username', required: true, error: errors.wpName, autofocus: focus === 'wpName' })}
 ${field({ name: 'wpPassword', label: labels.wpPassword, type: 'password', autocomplete: 'current-password', required: true, error: errors.wpPassword, autofocus: focus === 'wpPassword' })}
 ${field({ name: 'wpRemember', label: ctx.t('authfield-rememberme-label'), type: 'checkbox', checked: ctx.form.wpRemember === '1', help: ctx.t('authfield-rememberme-help') })}`;
@@ -28,7 +30,7 @@ ${field({ name: 'wpRemember', label: ctx.t('authfield-rememberme-label'), type: 
   return {
     status,
     heading: ctx.t('web-login-title'),
-    body: html`${p.user ? notice(ctx.t('web-login-already', p.user.name)) : ''}${errorSummary(ctx, errors, labels)}
+    body: html`${reauth ? notice(ctx.t('web-changepassword-reauth'), 'warning') : p.user ? notice(ctx.t('web-login-already', p.user.name)) : ''}${errorSummary(ctx, errors, labels)}
 ${form(ctx, ctx.link(TITLE), fields, ctx.t('web-login-submit'))}
 <ul class="links">${links}</ul>`,
   };

@@ -4,20 +4,6 @@ import { param } from '../../params.js';
 import { AUTH_ACTIONS, authRequests, formatRequests, type AuthAction } from '../authrequests.js';
 import { MESSAGE_FORMATS } from '../authresponse.js';
 
-/**
- * MediaWiki's securitySensitiveOperationStatus: "reauth" for an anonymous session or one whose last
- * login with a password is older than the reauthentication time (or that came back from a "remember
- * me" cookie), "ok" right after a login. A bot-password session cannot log in again, and is let
- * through ("ok"), as MediaWiki's $wgAllowSecuritySensitiveOperationIfCannotReauthenticate allows.
- */
-export function securitySensitiveStatus(ctx: ApiContext): 'ok' | 'reauth' | 'fail' {
-  if (ctx.performer.anon) return canAuthenticateNow(ctx) ? 'reauth' : 'fail';
-  if (!canAuthenticateNow(ctx)) return 'ok';
-  const at = ctx.session.data.authenticated;
-  const fresh = at !== undefined && ctx.services.clock.now() - at <= ctx.services.config.reauthenticateSeconds * 1000;
-  return fresh ? 'ok' : 'reauth';
-}
-
 /** A bot-password session holds its account by the bot password alone: it cannot log in as someone. */
 function canAuthenticateNow(ctx: ApiContext): boolean {
   return ctx.session.kind !== 'bot';
@@ -47,7 +33,7 @@ export const authManagerInfoModule = defineModule({
       cancreateaccounts: true,
       canlinkaccounts: false,
     };
-    if (p.securitysensitiveoperation !== null) info.securitysensitiveoperationstatus = securitySensitiveStatus(ctx);
+    if (p.securitysensitiveoperation !== null) info.securitysensitiveoperationstatus = ctx.services.loginFlow.securityStatus(ctx.session);
     const action = p.requestsfor as AuthAction | null;
     if (action) {
       // No login here is ever turned into an account creation, so there is never preserved state.
