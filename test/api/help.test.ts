@@ -75,3 +75,27 @@ test('paraminfo help texts: wikitext and html in the request\'s language, raw as
   const auth = await c.get({ action: 'paraminfo', modules: 'clientlogin|createaccount|changeauthenticationdata|login', formatversion: '2' });
   assert.deepEqual(auth.json.paraminfo.modules.map((x: { dynamicparameters?: boolean }) => x.dynamicparameters), [true, true, true, undefined]);
 });
+
+test('every module the server offers, each of its parameters and each example has its own help text in every language', async () => {
+  const { MAIN_NODE, submodules } = await import('../../src/api/modules/tree.js');
+  const { moduleParams } = await import('../../src/api/module.js');
+  const s = srv.services;
+  const nodes = [MAIN_NODE];
+  for (let i = 0; i < nodes.length; i++) for (const child of submodules(s, nodes[i]!)?.values() ?? []) nodes.push(child);
+  assert.ok(nodes.some((n) => n.path === 'validatepassword') && nodes.some((n) => n.path === 'query+tokens'));
+  const missing: string[] = [];
+  for (const node of nodes) {
+    const keys = [`apihelp-${node.path}-summary`];
+    for (const [name, spec] of Object.entries(moduleParams(node.def, s))) {
+      // A framework token is described once for every module (api-help-param-token).
+      if (!(name === 'token' && spec.tokentype)) keys.push(`apihelp-${node.path}-param-${name}`);
+    }
+    (node.def.examples ?? []).forEach((e, i) => keys.push(e.key ?? `apihelp-${node.path}-example-${i + 1}`));
+    for (const key of keys) {
+      if (!s.i18n.has(key)) missing.push(key);
+      // Each language has its own text (not English by fallback).
+      for (const lang of ['ar', 'fr']) if (s.i18n.has(key) && s.i18n.text(lang, key) === s.i18n.text('en', key)) missing.push(`${lang}:${key}`);
+    }
+  }
+  assert.deepEqual(missing, []);
+});

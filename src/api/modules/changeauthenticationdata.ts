@@ -8,7 +8,7 @@ export const PASSWORD_REQUEST = 'MediaWiki\\Auth\\PasswordAuthenticationRequest'
 export const changeAuthDataModule = defineModule({
   name: 'changeauthenticationdata',
   prefix: 'changeauth',
-  summary: 'Change authentication data for the current user.',
+  summary: 'Set a new password for the logged-in user.',
   mustBePosted: true,
   writeMode: true,
   token: 'csrf',

@@ -21,13 +21,13 @@ function matches(ctx: ApiContext, type: string, token: string): boolean {
 
 export const checkTokenModule = defineModule({
   name: 'checktoken',
-  summary: 'Check the validity of a token from action=query&meta=tokens.',
+  summary: 'Tell whether a token from action=query&meta=tokens is good for this session.',
   params: {
     type: param.enum(Object.keys(TOKEN_TYPES).sort(), { required: true }),
     token: param.string({ required: true, sensitive: true }),
     maxtokenage: param.int(),
   },
-  examples: [{ query: 'action=checktoken&type=csrf&token=123ABC', description: 'Test the validity of a csrf token.' }],
+  examples: [{ query: 'action=checktoken&type=csrf&token=123ABC', description: 'Is 123ABC a good csrf token for this session?' }],
   helpUrl: 'https://www.mediawiki.org/wiki/Special:MyLanguage/API:Checktoken',
   async execute(ctx, p) {
     const type = p.type as string;

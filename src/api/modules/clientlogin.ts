@@ -10,7 +10,7 @@ import { MESSAGE_FORMATS, failResponse, uiResponse } from './authresponse.js';
 export const clientLoginModule = defineModule({
   name: 'clientlogin',
   prefix: 'login',
-  summary: 'Log in to the wiki using the interactive flow.',
+  summary: 'Log in step by step, as a person does (a temporary password asks for a new one).',
   mustBePosted: true,
   readMode: false,
   writeMode: true,

@@ -39,7 +39,7 @@ function readInput(ctx: ApiContext, reqs: AuthRequest[]): NewAccountInput {
 export const createAccountModule = defineModule({
   name: 'createaccount',
   prefix: 'create',
-  summary: 'Create a new user account.',
+  summary: 'Create an account with a password.',
   mustBePosted: true,
   readMode: false,
   writeMode: true,
@@ -55,7 +55,7 @@ export const createAccountModule = defineModule({
   examples: [
     {
       query: 'action=createaccount&username=Example&password=ExamplePassword&retype=ExamplePassword&createreturnurl=http://example.org/&createtoken=123ABC',
-      description: 'Start the process of creating user Example with the password ExamplePassword.',
+      description: 'Begin creating the account Example with the password ExamplePassword.',
     },
   ],
   helpUrl: 'https://www.mediawiki.org/wiki/Special:MyLanguage/API:Account_creation',

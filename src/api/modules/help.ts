@@ -84,7 +84,7 @@ export function helpPage(ctx: ApiContext, nodes: ModuleNode[]): string {
 
 export const helpModule = defineModule({
   name: 'help',
-  summary: 'Display help for the specified modules.',
+  summary: 'A readable page describing modules.',
   readMode: false,
   params: {
     modules: param.string({ multi: true, default: 'main' }),

@@ -16,7 +16,7 @@ function result(data: Record<string, unknown>) {
 export const loginModule = defineModule({
   name: 'login',
   prefix: 'lg',
-  summary: 'Log in and get authentication cookies.',
+  summary: 'Log in with a bot password (or, deprecated, a main account) and get the session cookies.',
   mustBePosted: true,
   readMode: false,
   writeMode: true,
@@ -28,7 +28,7 @@ export const loginModule = defineModule({
     token: param.string({ sensitive: true }),
   },
   helpUrl: 'https://www.mediawiki.org/wiki/Special:MyLanguage/API:Login',
-  examples: [{ query: 'action=query&meta=tokens&type=login', description: 'Retrieve a login token.' }],
+  examples: [{ query: 'action=query&meta=tokens&type=login', description: 'Get a login token the deprecated way (meta=tokens is the current one).' }],
   async execute(ctx, p) {
     if (ctx.untrusted) return result({ result: 'Aborted', reason: ctx.message('api-login-fail-sameorigin') });
     const posted = ctx.req.inQuery(['lgpassword', 'lgtoken']).filter((n) => ctx.req.has(n));

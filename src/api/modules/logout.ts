@@ -4,7 +4,7 @@ import { defineModule } from '../module.js';
 
 export const logoutModule = defineModule({
   name: 'logout',
-  summary: 'Log out and clear session data.',
+  summary: 'End the session.',
   mustBePosted: true,
   readMode: false,
   token: 'csrf',

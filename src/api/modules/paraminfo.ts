@@ -130,7 +130,7 @@ function truthy(v: unknown): boolean {
 
 export const paramInfoModule = defineModule({
   name: 'paraminfo',
-  summary: 'Obtain information about API modules.',
+  summary: 'What modules take: their parameters, types, limits and tokens.',
   readMode: false,
   params: (s) => ({
     modules: param.string({ multi: true }),

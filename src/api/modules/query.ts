@@ -14,7 +14,7 @@ const paths = (names: string[]) => Object.fromEntries(names.map((n) => [n, `quer
 
 export const queryModule = defineModule({
   name: 'query',
-  summary: 'Fetch data from and about the wiki.',
+  summary: 'Information about the site and the session (this site holds no pages).',
   params: (s) => {
     const meta = [...s.modules.meta.keys()].sort();
     return {

@@ -5,7 +5,7 @@ import { apiError } from '../errors.js';
 
 export const resetPasswordModule = defineModule({
   name: 'resetpassword',
-  summary: 'Send a password reset email to a user.',
+  summary: 'Mail a temporary password to the account or accounts named.',
   params: (s) => {
     const routes = s.config.resetRoutes;
     const p: Record<string, ParamSpec> = {};
@@ -18,8 +18,8 @@ export const resetPasswordModule = defineModule({
   writeMode: (s) => s.recovery.enabled,
   helpUrl: 'https://www.mediawiki.org/wiki/Special:MyLanguage/API:Manage_authentication_data',
   examples: [
-    { query: 'action=resetpassword&user=Example&token=123ABC', description: 'Send a password reset email to user Example.' },
-    { query: 'action=resetpassword&user=user@example.com&token=123ABC', description: 'Send a password reset email for all users with email address user@example.com.' },
+    { query: 'action=resetpassword&user=Example&token=123ABC', description: 'Mail a temporary password to the user Example.' },
+    { query: 'action=resetpassword&user=user@example.com&token=123ABC', description: 'Mail a temporary password to every account with the address user@example.com.' },
   ],
   async execute(ctx, p) {
     if (!ctx.services.recovery.enabled) throw apiError('apierror-moduledisabled', ['resetpassword']);

@@ -8,7 +8,7 @@ const RSD_NAMESPACE = 'http://archipelago.phrasewise.com/rsd';
 
 export const rsdModule = defineModule({
   name: 'rsd',
-  summary: "The API's description for Really Simple Discovery (RSD).",
+  summary: 'The API\'s description for Really Simple Discovery (RSD).',
   readMode: false,
   params: {},
   async execute(ctx) {

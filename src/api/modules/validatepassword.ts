@@ -29,7 +29,7 @@ function describe(ctx: ApiContext, m: ApiMessage): Record<string, unknown> {
 
 export const validatePasswordModule = defineModule({
   name: 'validatepassword',
-  summary: 'Validate a password against the wiki\'s password policies.',
+  summary: 'Check a password against the site\'s password rules before using it.',
   mustBePosted: true,
   params: {
     password: param.password({ required: true }),
@@ -38,8 +38,8 @@ export const validatePasswordModule = defineModule({
     realname: param.string(),
   },
   examples: [
-    { query: 'action=validatepassword&password=foobar', description: 'Validate the password foobar for the current user.' },
-    { query: 'action=validatepassword&password=querty&user=Example', description: 'Validate the password qwerty for creating user Example.' },
+    { query: 'action=validatepassword&password=foobar', description: 'Would foobar be an acceptable password for me?' },
+    { query: 'action=validatepassword&password=qwerty&user=Example', description: 'Would qwerty be an acceptable password for a new account named Example?' },
   ],
   helpUrl: 'https://www.mediawiki.org/wiki/Special:MyLanguage/API:Validatepassword',
   async execute(ctx, p) {

@@ -13,7 +13,7 @@ export const authManagerInfoModule = defineModule({
   name: 'authmanagerinfo',
   path: 'query+authmanagerinfo',
   prefix: 'ami',
-  summary: 'Retrieve information about the current authentication status.',
+  summary: 'What logging in, creating an account or changing a password asks for now.',
   readMode: false,
   params: {
     securitysensitiveoperation: param.string(),
@@ -22,9 +22,9 @@ export const authManagerInfoModule = defineModule({
     messageformat: param.enum(MESSAGE_FORMATS, { default: 'wikitext' }),
   },
   examples: [
-    { query: 'action=query&meta=authmanagerinfo&amirequestsfor=login', description: 'Fetch the requests that may be used when beginning a login.' },
-    { query: 'action=query&meta=authmanagerinfo&amirequestsfor=login&amimergerequestfields=1', description: 'Fetch the requests that may be used when beginning a login, with form fields merged.' },
-    { query: 'action=query&meta=authmanagerinfo&amisecuritysensitiveoperation=foo', description: 'Test whether authentication is sufficient for action foo.' },
+    { query: 'action=query&meta=authmanagerinfo&amirequestsfor=login', description: 'What a client must ask for to start a login.' },
+    { query: 'action=query&meta=authmanagerinfo&amirequestsfor=login&amimergerequestfields=1', description: 'The same, with every field in one list.' },
+    { query: 'action=query&meta=authmanagerinfo&amisecuritysensitiveoperation=foo', description: 'Has this session logged in recently enough for the action foo?' },
   ],
   helpUrl: 'https://www.mediawiki.org/wiki/Special:MyLanguage/API:Authmanagerinfo',
   async execute(ctx, p) {

@@ -113,7 +113,7 @@ export const siteInfoModule = defineModule({
   name: 'siteinfo',
   path: 'query+siteinfo',
   prefix: 'si',
-  summary: 'Return general information about the site.',
+  summary: 'Facts about the site: names, paths, namespaces, groups, limits.',
   params: {
     prop: param.multi(PROPS, { default: 'general' }),
     filteriw: param.enum(['local', '!local']),

@@ -9,7 +9,7 @@ const TYPES = Object.keys(TOKEN_TYPES).sort();
 export const tokensModule = defineModule({
   name: 'tokens',
   path: 'query+tokens',
-  summary: 'Gets tokens for data-modifying actions.',
+  summary: 'Tokens for actions that change data.',
   readMode: false,
   params: { type: param.multi(TYPES, { default: 'csrf', allowAll: true }) },
   helpUrl: 'https://www.mediawiki.org/wiki/Special:MyLanguage/API:Tokens',

@@ -70,7 +70,7 @@ export const userInfoModule = defineModule({
   name: 'userinfo',
   path: 'query+userinfo',
   prefix: 'ui',
-  summary: 'Get information about the current user.',
+  summary: 'Who the session is: name, groups, rights, preferences and more.',
   params: { prop: param.multi(PROPS, { allowAll: true }), attachedwiki: param.string() },
   helpUrl: 'https://www.mediawiki.org/wiki/Special:MyLanguage/API:Userinfo',
   async execute(ctx, p) {
