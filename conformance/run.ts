@@ -231,6 +231,7 @@ async function startLocal(): Promise<Local> {
   // Imported here so that --target runs need nothing from src/.
   const { loadConfig } = await import('../src/config.js');
   const { startServer } = await import('../src/server.js');
+  const { apiPath } = await import('../src/site/urls.js');
   const dataDir = mkdtempSync(join(tmpdir(), 'mwauth-conformance-'));
   const config = loadConfig({
     MWAUTH_DATA_DIR: dataDir,
@@ -258,7 +259,7 @@ async function startLocal(): Promise<Local> {
   await s.blocks.add({ userId: byName.get(b.user)!, target: b.user, by: b.by, reason: b.reason, createAccount: b.createAccount });
   for (const bp of FIXTURE.botPasswords) await s.botPasswords.set(byName.get(bp.user)!, bp.appId, BOT_PASSWORD, [...bp.grants]);
   return {
-    api: `${server.url}${config.scriptPath}/api.php`,
+    api: server.url + apiPath(config),
     mailDir: config.mailDir,
     ids,
     async flush() {

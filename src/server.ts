@@ -9,6 +9,7 @@ import { MAX_PARAMS } from './api/request.js';
 import type { Config } from './config.js';
 import { capConnectionsPerAddress, clientErrorHandler, httpServerOptions } from './connectionLimits.js';
 import { createServices, type ServiceOverrides, type Services } from './services.js';
+import { apiPath as siteApiPath, apiUrl, pagePath } from './site/urls.js';
 import { canonicalAddress, resolveClientAddress, TrustedProxies } from './util/clientAddress.js';
 import { registerWebRoutes } from './web/index.js';
 
@@ -62,7 +63,7 @@ export async function buildApp(services: Services, opts: { log?: PinoLogger } = 
   app.addHook('preValidation', readMultipart);
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, _body, done) => done(null, {}));
 
-  const apiPath = `${services.config.scriptPath === '/' ? '' : services.config.scriptPath}/api.php`;
+  const apiPath = siteApiPath(services.config);
   const handler = async (request: FastifyRequest, reply: FastifyReply) => {
     const res = await handleApi(services, {
       method: request.method,
@@ -88,12 +89,12 @@ export async function buildApp(services: Services, opts: { log?: PinoLogger } = 
     } catch {
       // The API itself could not run (e.g. its storage is down): a bc-format error in English.
       const t = (key: string, ...params: Array<string | number>) => services.i18n.text('en', key, ...params);
-      const error = { code: failure.code, info: t(failure.key, ...(failure.params as Array<string | number>)), ...failure.data, '*': t('api-usage-docref', `${services.config.server}${apiPath}`) };
+      const error = { code: failure.code, info: t(failure.key, ...(failure.params as Array<string | number>)), ...failure.data, '*': t('api-usage-docref', apiUrl(services.config)) };
       reply.code(failure.httpStatus).header('content-type', 'application/json; charset=utf-8').header('mediawiki-api-error', failure.code);
       return reply.send(JSON.stringify({ error }));
     }
   });
-  app.get('/', async (_req, reply) => reply.redirect(`${services.config.articlePath}/Main_Page`));
+  app.get('/', async (_req, reply) => reply.redirect(pagePath(services.config, 'Main_Page')));
   await registerWebRoutes(app, services);
   return app;
 }

@@ -13,6 +13,7 @@ import type { Counters } from '../limits/counters.js';
 import type { OutgoingMail } from '../mail/compose.js';
 import type { Outbox } from '../mail/outbox.js';
 import { ipLimitKey } from '../recovery/service.js';
+import { pageUrl, type ArticleSite } from '../site/urls.js';
 import type { Db } from '../storage/db.js';
 import { isoTimestamp, type Clock, type Random } from '../util/clock.js';
 import { msg, type Msg } from '../util/errors.js';
@@ -79,12 +80,12 @@ function blockedMessage(block: Block, ip: string): Msg {
 /** The mail to the address of an account made with a temporary password. */
 export function accountCreatedMail(
   i18n: I18n,
-  site: { server: string; articlePath: string; language: string },
+  site: ArticleSite & { language: string },
   m: { userId: number; userName: string; to: string; creator: string; tempPassword: string; expirySeconds: number },
 ): OutgoingMail {
   const lang = site.language;
   const days = Math.max(1, Math.round(m.expirySeconds / 86400));
-  const login = `<${site.server}${site.articlePath}/Special:UserLogin>`;
+  const login = `<${pageUrl(site, 'Special:UserLogin')}>`;
   return {
     kind: 'account-created',
     userId: m.userId,

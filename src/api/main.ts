@@ -4,6 +4,7 @@
 import { loadPerformer, type Performer } from '../accounts/performer.js';
 import type { Services } from '../services.js';
 import type { Session } from '../sessions/session.js';
+import { apiUrl as siteApiUrl } from '../site/urls.js';
 import { isoTimestamp } from '../util/clock.js';
 import { DomainError } from '../util/errors.js';
 import { ApiError, apiError, codeForKey, type ApiMessage } from './errors.js';
@@ -80,7 +81,7 @@ export async function handleApi(services: Services, raw: RawRequest, failure: Ap
   const req = ApiRequest.from(raw);
   const out = new Outcome();
   const cfg = services.config;
-  const apiUrl = `${cfg.server}${cfg.scriptPath}/api.php`;
+  const apiUrl = siteApiUrl(cfg);
   // The printer is chosen leniently: an error must still be printable (a bad format is jsonfm's).
   const printer = printerByName(req.params.get('format') ?? '') ?? printerByName('jsonfm')!;
 

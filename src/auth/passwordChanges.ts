@@ -11,7 +11,7 @@ import type { I18n } from '../i18n/index.js';
 import type { OutgoingMail } from '../mail/compose.js';
 import { NOTICE_HEADROOM, type AddressLimit } from '../mail/limits.js';
 import type { Outbox } from '../mail/outbox.js';
-import { passwordResetUrl } from '../recovery/mail.js';
+import { pageUrl, type ArticleSite } from '../site/urls.js';
 import type { Db } from '../storage/db.js';
 import type { Clock } from '../util/clock.js';
 import type { BotPasswordStore } from './botpasswords.js';
@@ -59,10 +59,10 @@ export function mailTime(ms: number, lang: string): string {
 
 export function passwordChangedMail(
   i18n: I18n,
-  site: { server: string; articlePath: string },
+  site: ArticleSite,
   m: { userId: number; userName: string; to: string; lang: string; time: number; ip: string | null },
 ): OutgoingMail {
-  const link = `<${passwordResetUrl(site.server, site.articlePath)}>`;
+  const link = `<${pageUrl(site, 'Special:PasswordReset')}>`;
   const when = mailTime(m.time, m.lang);
   const text =
     m.ip === null

@@ -3,6 +3,7 @@
 // `--help` loads neither and the one-shot commands never load fastify.
 import { Command, CommanderError, Option } from 'commander';
 import { ConfigError, loadConfig } from '../config.js';
+import { apiUrl } from '../site/urls.js';
 import { CliError, type Io, type WithServices } from './common.js';
 import { registerUserCommands } from './users.js';
 import { registerAdminCommands } from './admin.js';
@@ -69,7 +70,7 @@ async function serve(env: NodeJS.ProcessEnv, io: Io): Promise<number> {
   const { createLogger, startServer } = await import('../server.js');
   const log = createLogger(config.logLevel);
   const server = await startServer(config, { log });
-  io.out(`mwauth: serving ${config.server}${config.scriptPath}/api.php (listening on ${server.url}); mail ${config.smtpUrl ? 'by SMTP' : `to ${config.mailDir}`}`);
+  io.out(`mwauth: serving ${apiUrl(config)} (listening on ${server.url}); mail ${config.smtpUrl ? 'by SMTP' : `to ${config.mailDir}`}`);
   return new Promise<number>((resolve) => {
     let stopping = false;
     const stop = (signal: string) => {

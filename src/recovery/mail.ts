@@ -1,6 +1,7 @@
 // The reset mail: one per account, in the account's language, with links from the configured server only.
 import type { I18n } from '../i18n/index.js';
 import type { OutgoingMail } from '../mail/compose.js';
+import { pageUrl, type ArticleSite } from '../site/urls.js';
 
 export interface ResetMailInput {
   userId: number;
@@ -39,13 +40,9 @@ const LINK_FREE: Record<string, string> = {
   '@': '\uff20',
 };
 
-export function loginUrl(server: string, articlePath: string): string {
-  return `${server}${articlePath}/Special:UserLogin`;
-}
-
-export function resetMail(i18n: I18n, site: { server: string; articlePath: string }, m: ResetMailInput): OutgoingMail {
+export function resetMail(i18n: I18n, site: ArticleSite, m: ResetMailInput): OutgoingMail {
   const days = Math.max(1, Math.round(m.expirySeconds / 86400));
-  const url = loginUrl(site.server, site.articlePath);
+  const url = pageUrl(site, 'Special:UserLogin');
   const body = i18n.text(
     m.lang,
     m.requesterIsIp ? 'passwordreset-emailtext-ip' : 'passwordreset-emailtext-user',
@@ -70,21 +67,17 @@ export function resetMail(i18n: I18n, site: { server: string; articlePath: strin
   };
 }
 
-export function passwordResetUrl(server: string, articlePath: string): string {
-  return `${server}${articlePath}/Special:PasswordReset`;
-}
-
 /**
  * The notice to an address that no account uses (MWAUTH_NOTIFY_UNKNOWN_ADDRESS): someone typed it on
  * the reset form. It names no account and is written in the site's language.
  */
-export function unknownAddressMail(i18n: I18n, site: { server: string; articlePath: string }, m: { to: string; lang: string }): OutgoingMail {
+export function unknownAddressMail(i18n: I18n, site: ArticleSite, m: { to: string; lang: string }): OutgoingMail {
   return {
     kind: 'reset-unknown-address',
     userId: 0,
     to: m.to,
     subject: i18n.text(m.lang, 'passwordreset-unknown-emailtitle'),
-    text: i18n.text(m.lang, 'passwordreset-unknown-emailtext', m.to, `<${passwordResetUrl(site.server, site.articlePath)}>`),
+    text: i18n.text(m.lang, 'passwordreset-unknown-emailtext', m.to, `<${pageUrl(site, 'Special:PasswordReset')}>`),
     lang: m.lang,
     dir: i18n.direction(m.lang),
   };

@@ -4,6 +4,7 @@ import { loadPerformer, type Performer } from '../accounts/performer.js';
 import type { MessageParam } from '../i18n/index.js';
 import type { Services } from '../services.js';
 import type { Session } from '../sessions/session.js';
+import { pagePath } from '../site/urls.js';
 
 export interface PageContext {
   services: Services;
@@ -70,12 +71,6 @@ async function pickLanguage(s: Services, uselang: string | undefined, performer:
   return s.i18n.resolve(s.config.language) ?? 'en';
 }
 
-export function articleUrl(s: Services, title: string, params: Record<string, string> = {}): string {
-  const base = s.config.articlePath === '/' ? '' : s.config.articlePath;
-  const qs = new URLSearchParams(params).toString();
-  return `${base}/${encodeURI(title).replace(/\?/g, '%3F').replace(/#/g, '%23')}${qs ? `?${qs}` : ''}`;
-}
-
 export async function pageContext(services: Services, request: FastifyRequest, title: string): Promise<PageContext> {
   const query = strings(request.query);
   const form = request.method === 'POST' ? strings(request.body) : {};
@@ -97,7 +92,7 @@ export async function pageContext(services: Services, request: FastifyRequest, t
     lang,
     dir: services.i18n.direction(lang),
     t: (key, ...params) => services.i18n.text(lang, key, ...params),
-    link: (t, params = {}) => articleUrl(services, t, { ...explicit, ...params }),
+    link: (t, params = {}) => pagePath(services.config, t, { ...explicit, ...params }),
   };
 }
 

@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Services } from '../services.js';
+import { articleBase, indexPath, scriptBase } from '../site/urls.js';
 import { pageContext, securityHeaders, sendPage, type PageHandler } from './context.js';
 import { html } from './html.js';
 import { layout } from './layout.js';
@@ -38,9 +39,7 @@ export function canonicalTitle(raw: string): string | null {
 
 export async function registerWebRoutes(app: FastifyInstance, services: Services): Promise<void> {
   const cfg = services.config;
-  const scriptBase = cfg.scriptPath === '/' ? '' : cfg.scriptPath;
-  const articleBase = cfg.articlePath === '/' ? '' : cfg.articlePath;
-  const skin = `${scriptBase}/skins`;
+  const skin = `${scriptBase(cfg)}/skins`;
   const assets = { stylesheet: `${skin}/mwauth.css?v=${VERSION}`, icon: `${skin}/favicon.svg?v=${VERSION}` };
 
   async function serve(request: FastifyRequest, reply: FastifyReply, rawTitle: string): Promise<FastifyReply> {
@@ -80,13 +79,13 @@ export async function registerWebRoutes(app: FastifyInstance, services: Services
 
     scope.route({
       method: ['GET', 'POST'],
-      url: `${articleBase}/*`,
+      url: `${articleBase(cfg)}/*`,
       handler: (request, reply) => serve(request, reply, (request.params as Record<string, string>)['*'] ?? ''),
     });
 
     scope.route({
       method: ['GET', 'POST'],
-      url: `${scriptBase}/index.php`,
+      url: indexPath(cfg),
       handler: (request, reply) => {
         const q = request.query as Record<string, unknown>;
         const b = (request.method === 'POST' ? request.body : null) as Record<string, unknown> | null;

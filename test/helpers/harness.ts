@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { simpleParser } from 'mailparser';
 import { loadConfig } from '../../src/config.js';
 import { startServer } from '../../src/server.js';
+import { apiPath } from '../../src/site/urls.js';
 import type { Services } from '../../src/services.js';
 import { ManualClock, type Clock } from '../../src/util/clock.js';
 import { CookieJar } from './cookies.js';
@@ -37,7 +38,7 @@ export async function startTestServer(opts: { env?: Record<string, string>; cloc
   return {
     url: server.url,
     app: server.app,
-    api: `${server.url}${config.scriptPath}/api.php`,
+    api: server.url + apiPath(config),
     services: s,
     dataDir,
     mailDir: config.mailDir,

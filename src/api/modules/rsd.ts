@@ -2,6 +2,7 @@
 // Always XML (application/rsd+xml), whatever format= says, as MediaWiki answers it.
 import { recXmlPrint } from '../formats/xml.js';
 import { defineModule } from '../module.js';
+import { pageUrl } from '../../site/urls.js';
 import { content, meta, toTree, transform, type ResultArray } from '../result.js';
 
 const RSD_NAMESPACE = 'http://archipelago.phrasewise.com/rsd';
@@ -12,7 +13,6 @@ export const rsdModule = defineModule({
   readMode: false,
   params: {},
   async execute(ctx) {
-    const c = ctx.services.config;
     const data = {
       version: '1.0',
       xmlns: RSD_NAMESPACE,
@@ -33,7 +33,7 @@ export const rsdModule = defineModule({
           },
           engineName: 'mwauth',
           engineLink: `${ctx.apiUrl}?action=help`,
-          homePageLink: `${c.server}${c.articlePath}/Main_Page`,
+          homePageLink: pageUrl(ctx.services.config, 'Main_Page'),
         },
         { subelements: ['engineName', 'engineLink', 'homePageLink'] },
       ),

@@ -1,4 +1,5 @@
 // meta=siteinfo: general facts, namespaces and aliases, as clients (mwn, mwclient, nodemw) read them.
+import { articlePathPattern, indexPath, pageUrl, scriptBase } from '../../../site/urls.js';
 import { isoTimestamp } from '../../../util/clock.js';
 import { GROUP_RIGHTS } from '../../../accounts/rights.js';
 import { assoc, content, indexed, meta, ordered } from '../../result.js';
@@ -45,7 +46,7 @@ function general(ctx: ApiContext): Record<string, unknown> {
   // variantarticlepath is false as data, so it stays false in formatversion 1.
   return meta({
     mainpage: 'Main Page',
-    base: `${c.server}${c.articlePath}/Main_Page`,
+    base: pageUrl(c, 'Main_Page'),
     sitename: c.sitename,
     mainpageisdomainroot: false,
     logo: '',
@@ -77,9 +78,9 @@ function general(ctx: ApiContext): Record<string, unknown> {
     maxarticlesize: 2097152,
     timezone: 'UTC',
     timeoffset: 0,
-    articlepath: `${c.articlePath}/$1`,
-    scriptpath: c.scriptPath,
-    script: `${c.scriptPath}/index.php`,
+    articlepath: articlePathPattern(c),
+    scriptpath: scriptBase(c),
+    script: indexPath(c),
     variantarticlepath: false,
     server: c.server,
     servername: new URL(c.server).hostname,
