@@ -2,6 +2,7 @@
 // warnings grouped by module) and plaintext, wikitext, html, raw, none (lists of items), each marked
 // with the metadata the printers need (content keys, XML tag names).
 import type { I18n, MessageParam } from '../i18n/index.js';
+import { escapeHtml } from '../util/html.js';
 import type { ApiMessage } from './errors.js';
 import { assoc, content, indexed, meta } from './result.js';
 
@@ -19,10 +20,6 @@ function stripMarkup(text: string): string {
     .replace(/&quot;/g, '"')
     .replace(/&#0?39;/g, "'")
     .replace(/&amp;/g, '&');
-}
-
-function escapeHtml(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
 
 /** A message parameter as errorformat=raw shows it (a message becomes {"message": {key, params}}). */

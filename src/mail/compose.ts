@@ -1,6 +1,7 @@
 // Builds the complete RFC 5322 message once, at enqueue time, so every retry sends the
 // same bytes (same Message-ID and Date) and receivers can drop duplicates.
 import MailComposer from 'nodemailer/lib/mail-composer';
+import { escapeHtml } from '../util/html.js';
 
 export interface OutgoingMail {
   kind: string;
@@ -35,10 +36,6 @@ export interface ComposeOptions {
   /** Including the angle brackets: `<hex@domain>`. */
   messageId: string;
   date: Date;
-}
-
-export function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }
 
 // The lang/dir attributes must be plain tokens; a configured language code is trusted,

@@ -1,4 +1,6 @@
 // HTML built from tagged templates: every interpolated value is escaped unless it is already markup.
+import { escapeHtml } from '../util/html.js';
+
 export class SafeHtml {
   constructor(readonly value: string) {}
   toString(): string {
@@ -7,10 +9,6 @@ export class SafeHtml {
 }
 
 type Part = SafeHtml | string | number | null | undefined | false | Part[];
-
-export function escapeHtml(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
-}
 
 function render(p: Part): string {
   if (p === null || p === undefined || p === false) return '';

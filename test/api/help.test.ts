@@ -23,13 +23,13 @@ test('the help page: generator and EditURI, the main module and every module bel
   // Every parameter of the main module has its meaning.
   const main = /<section id="main">[\s\S]*?<\/section>/.exec(page.text)![0];
   for (const name of ['action', 'format', 'maxlag', 'assert', 'requestid', 'uselang', 'errorformat', 'errorlang']) {
-    assert.ok(main.includes(`<code>${name}</code></th><td>${msg(srv, `apihelp-main-param-${name}`).replace(/&/g, '&amp;').replace(/"/g, '&quot;')}</td>`), name);
+    assert.ok(main.includes(`<code>${name}</code></th><td>${msg(srv, `apihelp-main-param-${name}`).replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/'/g, '&#39;')}</td>`), name);
   }
   // Arabic: the page's language and direction, and its texts; the API's own words stay as they are.
   const ar = await c.request('GET', { action: 'help', modules: 'resetpassword', uselang: 'ar' });
   assert.match(ar.text, /^<!DOCTYPE html>\n<html lang="ar" dir="rtl">/);
   assert.ok(ar.text.includes(srv.services.i18n.text('ar', 'apihelp-resetpassword-summary')));
-  assert.ok(ar.text.includes(srv.services.i18n.text('ar', 'api-help-param-token', 'csrf').replace(/&/g, '&amp;').replace(/"/g, '&quot;')));
+  assert.ok(ar.text.includes(srv.services.i18n.text('ar', 'api-help-param-token', 'csrf').replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/'/g, '&#39;')));
   assert.ok(ar.text.includes('<code>user</code>'));
   // Only the modules asked for (and their submodules when asked).
   assert.ok(!ar.text.includes('<section id="login">'));

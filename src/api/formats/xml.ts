@@ -4,6 +4,7 @@
 // array; key-value lists become items with a `_name`; names that are not valid XML are mangled.
 import { PhpFloat, isArray, transform, type Key, type Node, type ResultArray } from '../result.js';
 import { phpFloat } from './php.js';
+import { escapeText } from '../../util/html.js';
 
 export const XML_NAMESPACE = 'http://www.mediawiki.org/xml/api/';
 
@@ -43,10 +44,6 @@ function escapeAttribute(s: string): string {
     .replace(/\n/g, '&#10;')
     .replace(/\r/g, '&#13;')
     .replace(/\t/g, '&#9;');
-}
-
-function escapeText(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
 /** Xml::element()'s "no contents": an open tag only. */

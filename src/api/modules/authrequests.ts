@@ -3,6 +3,7 @@
 // with MediaWiki's message keys (they show in messageformat=raw) and our own texts.
 import type { MessageParam } from '../../i18n/index.js';
 import { msg, type Msg } from '../../util/errors.js';
+import { escapeText } from '../../util/html.js';
 import type { ApiContext } from '../module.js';
 import { assoc } from '../result.js';
 
@@ -139,7 +140,7 @@ export function formatAuthMessage(ctx: ApiContext, format: string, m: Msg): unkn
     case 'raw':
       return { key: m.key, params: m.params };
     case 'html':
-      return escapeHtml(renderText(ctx, m)).replace(/\n/g, '<br />');
+      return escapeText(renderText(ctx, m)).replace(/\n/g, '<br />');
     default:
       return renderText(ctx, m);
   }
@@ -148,10 +149,6 @@ export function formatAuthMessage(ctx: ApiContext, format: string, m: Msg): unkn
 function renderText(ctx: ApiContext, m: Msg): string {
   if (m.key === RAW_KEY) return m.params[0] === null || m.params[0] === undefined ? '' : String(m.params[0]);
   return ctx.services.i18n.text(ctx.lang, m.key, ...m.params);
-}
-
-function escapeHtml(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
 function formatFields(ctx: ApiContext, format: string, fields: Record<string, AuthField>): Record<string, unknown> {

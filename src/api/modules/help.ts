@@ -3,10 +3,10 @@
 // how site detectors (pywikibot's generate_family_file) recognise a wiki's api.php.
 import { defineModule, moduleParams, resolveFlag, type ApiContext } from '../module.js';
 import { param, type ParamSpec } from '../params.js';
+import { escapeHtml } from '../../util/html.js';
 import { GENERATOR } from './query/siteinfo.js';
 import { allSubmodulePaths, moduleFromPath, type ModuleNode } from './tree.js';
 
-const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 function paramRow(ctx: ApiContext, node: ModuleNode, name: string, spec: ParamSpec): string {
   const t = (key: string, ...params: string[]) => ctx.services.i18n.text(ctx.lang, key, ...params);
@@ -28,8 +28,8 @@ function paramRow(ctx: ApiContext, node: ModuleNode, name: string, spec: ParamSp
   const key = tokenKey ? 'api-help-param-token' : `apihelp-${node.path}-param-${name}`;
   const description = i18n.has(key) ? (tokenKey ? t(key, spec.tokentype!) : t(key, prefix, name, node.def.name, node.path)) : '';
   return (
-    `<tr><th scope="row"><code>${esc(prefix + name)}</code></th><td>${esc(description)}</td>` +
-    `<td>${esc(type)}</td><td>${esc(notes.join('; '))}</td></tr>`
+    `<tr><th scope="row"><code>${escapeHtml(prefix + name)}</code></th><td>${escapeHtml(description)}</td>` +
+    `<td>${escapeHtml(type)}</td><td>${escapeHtml(notes.join('; '))}</td></tr>`
   );
 }
 
@@ -46,20 +46,20 @@ function moduleSection(ctx: ApiContext, node: ModuleNode): string {
   const summaryKey = `apihelp-${node.path}-summary`;
   const extendedKey = `apihelp-${node.path}-extended-description`;
   const summary = s.i18n.has(summaryKey) ? t(summaryKey) : def.summary;
-  const extended = s.i18n.has(extendedKey) ? `<p>${esc(t(extendedKey))}</p>` : '';
+  const extended = s.i18n.has(extendedKey) ? `<p>${escapeHtml(t(extendedKey))}</p>` : '';
   const rows = Object.entries(moduleParams(def, s)).map(([n, spec]) => paramRow(ctx, node, n, spec));
   const examples = (def.examples ?? []).map((e, i) => {
     const key = e.key ?? `apihelp-${node.path}-example-${i + 1}`;
-    return `<li><code>api.php?${esc(e.query)}</code> — ${esc(s.i18n.has(key) ? t(key) : e.description)}</li>`;
+    return `<li><code>api.php?${escapeHtml(e.query)}</code> — ${escapeHtml(s.i18n.has(key) ? t(key) : e.description)}</li>`;
   });
   const urls = def.helpUrl === undefined ? [] : Array.isArray(def.helpUrl) ? def.helpUrl : [def.helpUrl];
-  const head = `<tr><th>${esc(t('apihelp-page-parameter'))}</th><th>${esc(t('apihelp-page-meaning'))}</th><th>${esc(t('apihelp-page-type'))}</th><th>${esc(t('apihelp-page-notes'))}</th></tr>`;
+  const head = `<tr><th>${escapeHtml(t('apihelp-page-parameter'))}</th><th>${escapeHtml(t('apihelp-page-meaning'))}</th><th>${escapeHtml(t('apihelp-page-type'))}</th><th>${escapeHtml(t('apihelp-page-notes'))}</th></tr>`;
   return (
-    `<section id="${esc(node.path)}"><h2>${esc(label)}</h2><p>${esc(summary)}</p>${extended}` +
-    (flags.length ? `<p><small>${esc(flags.join(' · '))}</small></p>` : '') +
-    (rows.length ? `<table><thead>${head}</thead><tbody>${rows.join('')}</tbody></table>` : `<p>${esc(t('apihelp-page-no-parameters'))}</p>`) +
-    (examples.length ? `<h3>${esc(t('apihelp-page-examples'))}</h3><ul>${examples.join('')}</ul>` : '') +
-    (urls.length ? `<p>${esc(t('apihelp-page-documentation'))}: ${urls.map((u) => `<a href="${esc(u)}">${esc(u)}</a>`).join(', ')}</p>` : '') +
+    `<section id="${escapeHtml(node.path)}"><h2>${escapeHtml(label)}</h2><p>${escapeHtml(summary)}</p>${extended}` +
+    (flags.length ? `<p><small>${escapeHtml(flags.join(' · '))}</small></p>` : '') +
+    (rows.length ? `<table><thead>${head}</thead><tbody>${rows.join('')}</tbody></table>` : `<p>${escapeHtml(t('apihelp-page-no-parameters'))}</p>`) +
+    (examples.length ? `<h3>${escapeHtml(t('apihelp-page-examples'))}</h3><ul>${examples.join('')}</ul>` : '') +
+    (urls.length ? `<p>${escapeHtml(t('apihelp-page-documentation'))}: ${urls.map((u) => `<a href="${escapeHtml(u)}">${escapeHtml(u)}</a>`).join(', ')}</p>` : '') +
     '</section>'
   );
 }
@@ -70,13 +70,13 @@ export function helpPage(ctx: ApiContext, nodes: ModuleNode[]): string {
   const t = (key: string, ...params: string[]) => ctx.services.i18n.text(ctx.lang, key, ...params);
   const dir = ctx.services.i18n.direction(ctx.lang);
   return (
-    `<!DOCTYPE html>\n<html lang="${esc(ctx.lang)}" dir="${dir}">\n<head>\n<meta charset="UTF-8">\n<title>${esc(t('apihelp-page-title', site))}</title>\n` +
-    `<meta name="generator" content="${esc(GENERATOR)}">\n` +
+    `<!DOCTYPE html>\n<html lang="${escapeHtml(ctx.lang)}" dir="${dir}">\n<head>\n<meta charset="UTF-8">\n<title>${escapeHtml(t('apihelp-page-title', site))}</title>\n` +
+    `<meta name="generator" content="${escapeHtml(GENERATOR)}">\n` +
     '<meta name="robots" content="noindex,nofollow">\n' +
     '<meta name="viewport" content="width=device-width, initial-scale=1">\n' +
-    `<link rel="EditURI" type="application/rsd+xml" href="${esc(ctx.apiUrl)}?action=rsd">\n` +
+    `<link rel="EditURI" type="application/rsd+xml" href="${escapeHtml(ctx.apiUrl)}?action=rsd">\n` +
     '<style>body{font-family:sans-serif;max-width:60em;margin:1em auto;padding:0 1em}table{border-collapse:collapse}th,td{border:1px solid #c8ccd1;padding:.25em .5em;text-align:start;vertical-align:top}code{unicode-bidi:embed;direction:ltr}</style>\n' +
-    `</head>\n<body>\n<h1>${esc(t('apihelp-page-heading', site))}</h1>\n<p>${esc(t('apihelp-page-intro'))}</p>\n` +
+    `</head>\n<body>\n<h1>${escapeHtml(t('apihelp-page-heading', site))}</h1>\n<p>${escapeHtml(t('apihelp-page-intro'))}</p>\n` +
     nodes.map((n) => moduleSection(ctx, n)).join('\n') +
     '\n</body>\n</html>\n'
   );

@@ -6,12 +6,11 @@ import { rawMessage } from '../format.js';
 import { defineModule, moduleParams, resolveFlag, type ApiContext } from '../module.js';
 import { MULTI_LIMIT, param, type ParamSpec } from '../params.js';
 import { PRINTER_NAMES } from '../formats/index.js';
+import { escapeHtml } from '../../util/html.js';
 import { assoc, indexed, meta } from '../result.js';
 import { allSubmodulePaths, moduleFromPath, type ModuleNode } from './tree.js';
 
 type HelpFormat = 'html' | 'wikitext' | 'raw' | 'none';
-
-const escapeHtml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 /** A help text in the asked form; `fallback` when the catalogue has no text for the key. */
 function helpText(ctx: ApiContext, format: HelpFormat, key: string, params: MessageParam[], fallback: string | null): unknown {
