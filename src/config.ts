@@ -2,8 +2,11 @@
 import { existsSync, linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
-import { MailConfigError, mailSettings, type MailSettings } from './mail/settings.js';
+import { mailSettings, type MailSettings } from './mail/settings.js';
 import { AddressRangeError, parseTrustedProxies } from './util/clientAddress.js';
+import { ConfigError, bool, int, limit, limits, list, path, read, url, type Env } from './util/env.js';
+
+export { ConfigError };
 
 export interface Config {
   host: string;
@@ -90,70 +93,12 @@ export interface Config {
   logLevel: string;
 }
 
-export class ConfigError extends Error {}
-
 /** A hundred years: the longest audit retention (and `mwauth audit prune --older-than`) accepted. */
 export const MAX_RETENTION_DAYS = 36_500;
 
-type Env = Record<string, string | undefined>;
-
-function int(env: Env, name: string, dflt: number, min = 0, max = Number.MAX_SAFE_INTEGER): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return dflt;
-  if (!/^-?\d+$/.test(raw.trim())) throw new ConfigError(`${name} must be an integer, got "${raw}"`);
-  const n = Number(raw.trim());
-  if (n < min || n > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${n}`);
-  return n;
-}
-
-function bool(env: Env, name: string, dflt: boolean): boolean {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return dflt;
-  const v = raw.trim().toLowerCase();
-  if (['1', 'true', 'yes', 'on'].includes(v)) return true;
-  if (['0', 'false', 'no', 'off'].includes(v)) return false;
-  throw new ConfigError(`${name} must be true or false, got "${raw}"`);
-}
-
-/**
- * A URL setting. Its value may hold a password (postgres://user:password@…, redis://:password@…), so an
- * error never repeats it: a URL that does not parse is described by its scheme alone, one that parses
- * is shown with its password masked.
- */
-function url(env: Env, name: string, dflt: string, schemes: string[]): string {
-  const raw = env[name];
-  const value = raw === undefined || raw === '' ? dflt : raw.trim();
-  const form =
-    name === 'MWAUTH_SERVER'
-      ? `${schemes[0]}://host[:port] with a port from 1 to 65535`
-      : `${schemes[0]}://user:password@host:port/…, with special characters in the user and password percent-encoded and a port from 1 to 65535`;
-  let parsed: URL;
-  try {
-    parsed = new URL(value);
-  } catch {
-    const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(value)?.[1];
-    throw new ConfigError(
-      `${name} is not a valid URL${scheme ? ` (it starts with ${scheme}://; the rest is not shown, as it may hold a password)` : ''}: ` +
-        `the form is ${form}`,
-    );
-  }
-  if (!schemes.includes(parsed.protocol.replace(/:$/, ''))) {
-    throw new ConfigError(`${name} must use ${schemes.join(' or ')}, got "${parsed.protocol}"`);
-  }
-  return value;
-}
-
-function path(env: Env, name: string, dflt: string): string {
-  const raw = env[name];
-  const value = raw === undefined || raw === '' ? dflt : raw;
-  if (!value.startsWith('/') || /\s/.test(value)) throw new ConfigError(`${name} must be a path starting with "/", got "${value}"`);
-  return value.replace(/\/+$/, '') || '/';
-}
-
 function routes(env: Env): { username: boolean; email: boolean } {
-  const raw = env.MWAUTH_RESET_ROUTES;
-  if (raw === undefined) return { username: true, email: true };
-  const parts = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  const parts = list(env, 'MWAUTH_RESET_ROUTES');
+  if (parts === undefined) return { username: true, email: true };
   for (const p of parts) {
     if (p !== 'username' && p !== 'email' && p !== 'none') {
       throw new ConfigError(`MWAUTH_RESET_ROUTES takes "username", "email" or "none", got "${p}"`);
@@ -162,22 +107,14 @@ function routes(env: Env): { username: boolean; email: boolean } {
   return { username: parts.includes('username'), email: parts.includes('email') };
 }
 
-function limit(env: Env, name: string, dflt: [number, number]): [number, number] {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return dflt;
-  const m = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(raw);
-  if (!m) throw new ConfigError(`${name} must look like COUNT/SECONDS, got "${raw}"`);
-  return [Number(m[1]), Number(m[2])];
-}
-
 /**
  * MWAUTH_ACCOUNT_CREATION_THROTTLE: "COUNT/SECONDS" conditions separated by commas ("6/86400,100/2592000"),
  * a bare COUNT per day ("6", as MediaWiki's old integer form), or "0" (or "none") for no limit.
  */
 function accountCreationThrottle(env: Env): Array<{ count: number; seconds: number }> {
   const name = 'MWAUTH_ACCOUNT_CREATION_THROTTLE';
-  const raw = env[name]?.trim();
-  if (raw === undefined || raw === '') return [{ count: 6, seconds: 86400 }];
+  const raw = read(env, name);
+  if (raw === undefined) return [{ count: 6, seconds: 86400 }];
   if (raw === 'none') return [];
   const out: Array<{ count: number; seconds: number }> = [];
   for (const part of raw.split(',').map((p) => p.trim())) {
@@ -193,23 +130,9 @@ function accountCreationThrottle(env: Env): Array<{ count: number; seconds: numb
   return out;
 }
 
-/** "5/300,150/172800": COUNT/SECONDS conditions, comma-separated; "none" (or "0") for none. */
-function limits(env: Env, name: string, dflt: Array<[number, number]>): Array<{ count: number; seconds: number }> {
-  const raw = env[name]?.trim();
-  if (raw === undefined || raw === '') return dflt.map(([count, seconds]) => ({ count, seconds }));
-  if (raw === 'none' || raw === '0') return [];
-  return raw.split(',').map((part) => {
-    const m = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(part);
-    if (!m || Number(m[1]) < 1 || Number(m[2]) < 1) {
-      throw new ConfigError(`${name} must look like COUNT/SECONDS[,COUNT/SECONDS…] with numbers of at least 1, or "none"; got "${raw}"`);
-    }
-    return { count: Number(m[1]), seconds: Number(m[2]) };
-  });
-}
-
 function trustedProxies(env: Env): string[] {
   try {
-    return parseTrustedProxies(env.MWAUTH_TRUSTED_PROXIES ?? '');
+    return parseTrustedProxies(read(env, 'MWAUTH_TRUSTED_PROXIES') ?? '');
   } catch (err) {
     throw err instanceof AddressRangeError ? new ConfigError(`MWAUTH_TRUSTED_PROXIES: ${err.message}`) : err;
   }
@@ -243,35 +166,29 @@ function secret(env: Env, dataDir: string, persist: boolean): string {
 }
 
 export function loadConfig(env: Env = process.env, opts: { persistSecret?: boolean } = {}): Config {
-  const host = env.MWAUTH_HOST?.trim() || '127.0.0.1';
+  const host = read(env, 'MWAUTH_HOST') ?? '127.0.0.1';
   const port = int(env, 'MWAUTH_PORT', 8080, 0, 65535);
-  const dataDir = resolve(env.MWAUTH_DATA_DIR?.trim() || './data');
+  const dataDir = resolve(read(env, 'MWAUTH_DATA_DIR') ?? './data');
   const urlHost = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
   const server = url(env, 'MWAUTH_SERVER', `http://${urlHost}:${port}`, ['http', 'https']).replace(/\/+$/, '');
-  const dbRaw = env.MWAUTH_DATABASE_URL?.trim();
-  const databaseUrl = dbRaw ? url(env, 'MWAUTH_DATABASE_URL', '', ['postgres', 'postgresql', 'sqlite']) : null;
-  const redisUrl = env.MWAUTH_REDIS_URL?.trim() ? url(env, 'MWAUTH_REDIS_URL', '', ['redis', 'rediss']) : null;
-  const redisPrefix = env.MWAUTH_REDIS_PREFIX || 'mwauth:';
+  const databaseUrl = read(env, 'MWAUTH_DATABASE_URL') ? url(env, 'MWAUTH_DATABASE_URL', '', ['postgres', 'postgresql', 'sqlite']) : null;
+  const redisUrl = read(env, 'MWAUTH_REDIS_URL') ? url(env, 'MWAUTH_REDIS_URL', '', ['redis', 'rediss']) : null;
+  const redisPrefix = read(env, 'MWAUTH_REDIS_PREFIX') ?? 'mwauth:';
   if (!/^[\x21-\x7e]{1,64}$/.test(redisPrefix)) {
     throw new ConfigError(`MWAUTH_REDIS_PREFIX must be 1 to 64 visible ASCII characters, got "${redisPrefix}"`);
   }
-  const sitename = env.MWAUTH_SITENAME?.trim() || 'mwauth';
+  const sitename = read(env, 'MWAUTH_SITENAME') ?? 'mwauth';
   const serverHost = new URL(server).hostname;
-  const passwordSender = env.MWAUTH_PASSWORD_SENDER?.trim() || `no-reply@${serverHost.includes('.') ? serverHost : serverHost + '.localdomain'}`;
+  const passwordSender = read(env, 'MWAUTH_PASSWORD_SENDER') ?? `no-reply@${serverHost.includes('.') ? serverHost : serverHost + '.localdomain'}`;
   if (!/^[^\s@<>]+@[^\s@<>]+$/.test(passwordSender)) {
     throw new ConfigError(`MWAUTH_PASSWORD_SENDER must be an email address, got "${passwordSender}"`);
   }
-  const language = env.MWAUTH_LANGUAGE?.trim() || 'en';
+  const language = read(env, 'MWAUTH_LANGUAGE') ?? 'en';
   if (!/^[a-z]{2,3}(-[a-z0-9]+)*$/i.test(language)) throw new ConfigError(`MWAUTH_LANGUAGE must be a language code, got "${language}"`);
-  const cookiePrefix = env.MWAUTH_COOKIE_PREFIX?.trim() || 'mwauth';
+  const cookiePrefix = read(env, 'MWAUTH_COOKIE_PREFIX') ?? 'mwauth';
   if (!/^[A-Za-z0-9_]+$/.test(cookiePrefix)) throw new ConfigError(`MWAUTH_COOKIE_PREFIX may hold only letters, digits and "_"`);
   const tempPasswordLength = int(env, 'MWAUTH_TEMP_PASSWORD_LENGTH', 10, 10, 64);
-  let mail: MailSettings;
-  try {
-    mail = mailSettings(env, passwordSender.split('@')[1]!);
-  } catch (err) {
-    throw err instanceof MailConfigError ? new ConfigError(err.message) : err;
-  }
+  const mail: MailSettings = mailSettings(env, passwordSender.split('@')[1]!);
   const requestTimeoutMs = int(env, 'MWAUTH_REQUEST_TIMEOUT', 30, 1, 3600) * 1000;
   const headersTimeoutMs = int(env, 'MWAUTH_HEADERS_TIMEOUT', Math.min(10, requestTimeoutMs / 1000), 1, 3600) * 1000;
   if (headersTimeoutMs > requestTimeoutMs) {
@@ -286,7 +203,7 @@ export function loadConfig(env: Env = process.env, opts: { persistSecret?: boole
     articlePath: path(env, 'MWAUTH_ARTICLE_PATH', '/wiki'),
     sitename,
     passwordSender,
-    mailDir: resolve(env.MWAUTH_MAIL_DIR?.trim() || join(dataDir, 'mail')),
+    mailDir: resolve(read(env, 'MWAUTH_MAIL_DIR') ?? join(dataDir, 'mail')),
     smtpUrl: mail.smtp?.display ?? null,
     mail,
     secret: secret(env, dataDir, opts.persistSecret ?? true),
@@ -296,7 +213,7 @@ export function loadConfig(env: Env = process.env, opts: { persistSecret?: boole
     cookiePrefix,
     language,
     enableEmail: bool(env, 'MWAUTH_ENABLE_EMAIL', true),
-    readOnly: env.MWAUTH_READ_ONLY?.trim() || null,
+    readOnly: read(env, 'MWAUTH_READ_ONLY') ?? null,
     resetRoutes: routes(env),
     newPasswordExpiry: int(env, 'MWAUTH_TEMP_PASSWORD_EXPIRY', 7 * 86400, 60),
     passwordReminderResendTime: int(env, 'MWAUTH_RESET_COOLDOWN_HOURS', 24, 0),
@@ -324,6 +241,6 @@ export function loadConfig(env: Env = process.env, opts: { persistSecret?: boole
     requestTimeoutMs,
     headersTimeoutMs,
     maxConnectionsPerAddress: int(env, 'MWAUTH_MAX_CONNECTIONS_PER_ADDRESS', 256, 0, 1_000_000),
-    logLevel: env.MWAUTH_LOG_LEVEL?.trim() || 'info',
+    logLevel: read(env, 'MWAUTH_LOG_LEVEL') ?? 'info',
   };
 }
