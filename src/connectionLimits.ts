@@ -5,6 +5,7 @@ import type { Server, ServerOptions } from 'node:http';
 import type { Socket } from 'node:net';
 import { ipLimitKey } from './recovery/service.js';
 import { canonicalAddress, type TrustedProxies } from './util/clientAddress.js';
+import type { Logger } from './util/logger.js';
 
 /** The longest request line plus header block read (Node's default, as nginx's 4 × 8 KiB roughly). */
 export const MAX_HEADER_BYTES = 16 * 1024;
@@ -86,17 +87,13 @@ export function clientErrorHandler(c: ConnectionSettings): (err: Error & { code?
   };
 }
 
-export interface ConnectionLog {
-  warn(o: object, msg: string): void;
-}
-
 /**
  * At most `max` connections at once from one address (IPv6: one /64, as the limits count it), counted
  * by the peer of the connection: a trusted proxy is not capped (its clients are known only once their
  * headers are read, and its own limits apply). A connection over the cap is answered 503 and closed
  * before HTTP reads anything from it. The refusal is logged once each time an address reaches the cap.
  */
-export function capConnectionsPerAddress(server: Server, max: number, trusted: TrustedProxies, log?: ConnectionLog): void {
+export function capConnectionsPerAddress(server: Server, max: number, trusted: TrustedProxies, log?: Logger): void {
   if (max <= 0) return;
   const open = new Map<string, number>();
   const refusing = new Set<string>();

@@ -28,17 +28,10 @@ import { SessionManager } from './sessions/manager.js';
 import { SqlSessionStore } from './sessions/store.js';
 import { openDatabase, type Db } from './storage/db.js';
 import { cryptoRandom, systemClock, type Clock, type Random } from './util/clock.js';
+import { silentLogger, type Logger } from './util/logger.js';
 
 /** Longest wait between a reset's mail being queued and its delivery starting. */
 const RESET_MAIL_JITTER_MS = 1000;
-
-export interface Logger {
-  info(o: object, msg: string): void;
-  warn(o: object, msg: string): void;
-  error(o: object, msg: string): void;
-}
-
-export const silentLogger: Logger = { info() {}, warn() {}, error() {} };
 
 /**
  * 'server': `mwauth serve` (and tests standing in for it): it runs the reset worker and delivers mail, and

@@ -1,15 +1,11 @@
 // Keeps the audit trail to MWAUTH_AUDIT_RETENTION_DAYS. The server's periodic maintenance calls run();
 // it prunes at most once an hour, logs what it removed or why it could not, and never throws.
 import { isoTimestamp, type Clock } from '../util/clock.js';
+import type { Logger } from '../util/logger.js';
 import type { AuditLog } from './log.js';
 
 export const DAY_MS = 86_400_000;
 const HOUR_MS = 3_600_000;
-
-export interface RetentionLogger {
-  info(o: object, msg: string): void;
-  error(o: object, msg: string): void;
-}
 
 export class AuditRetention {
   private last: number | null = null;
@@ -17,7 +13,7 @@ export class AuditRetention {
   private readonly stopping = new AbortController();
 
   /** `days` 0 keeps every event. */
-  constructor(private readonly d: { audit: Pick<AuditLog, 'prune'>; clock: Clock; days: number; logger: RetentionLogger }) {}
+  constructor(private readonly d: { audit: Pick<AuditLog, 'prune'>; clock: Clock; days: number; logger: Logger }) {}
 
   /**
    * Removes the events older than the retention, unless the trail is kept forever, a pruning is under

@@ -6,14 +6,10 @@
 import type { ExpressionBuilder, Kysely, Updateable } from 'kysely';
 import type { Database, OutboxTable } from '../storage/schema.js';
 import { cryptoRandom, type Clock, type Random } from '../util/clock.js';
+import { silentLogger, type Logger } from '../util/logger.js';
 import { MailMetrics } from './metrics.js';
 import { MailSeal, SealError } from './seal.js';
 import { TransportError, type MailTransport } from './transport.js';
-
-export interface WorkerLogger {
-  info(o: object, msg: string): void;
-  warn(o: object, msg: string): void;
-}
 
 /** What became of one attempt, once it is recorded. */
 export interface DeliveryOutcome {
@@ -31,7 +27,7 @@ export interface DeliveryWorkerDeps {
   db: Kysely<Database>;
   clock: Clock;
   transport: MailTransport;
-  logger?: WorkerLogger;
+  logger?: Logger;
   /** Where the counters go (share the Outbox's); one is made when not given. */
   metrics?: MailMetrics;
   /** Attempts before a temporarily failing mail is given up (default 10). */
@@ -57,8 +53,6 @@ export interface DeliveryWorkerDeps {
   /** Deprecated: rows are now claimed as sending slots free up. Ignored. */
   batchSize?: number;
 }
-
-const noLogger: WorkerLogger = { info() {}, warn() {} };
 
 /** The address of the From header: the envelope sender when none is configured. */
 export function headerFromAddress(raw: string): string {
@@ -87,7 +81,7 @@ interface Active {
 
 export class DeliveryWorker {
   readonly metrics: MailMetrics;
-  private readonly logger: WorkerLogger;
+  private readonly logger: Logger;
   private readonly maxAttempts: number;
   private readonly leaseMs: number;
   private readonly baseDelayMs: number;
@@ -111,7 +105,7 @@ export class DeliveryWorker {
   private transportFailures = 0;
 
   constructor(private readonly deps: DeliveryWorkerDeps) {
-    this.logger = deps.logger ?? noLogger;
+    this.logger = deps.logger ?? silentLogger;
     this.metrics = deps.metrics ?? new MailMetrics();
     this.maxAttempts = deps.maxAttempts ?? 10;
     this.leaseMs = deps.leaseMs ?? 30_000;

@@ -10,6 +10,7 @@ import type { Db } from '../storage/db.js';
 import { sql, type Selectable } from 'kysely';
 import type { ResetRequestTable } from '../storage/schema.js';
 import type { Clock, Random } from '../util/clock.js';
+import type { Logger } from '../util/logger.js';
 import type { AuditLog } from '../audit/log.js';
 import type { Counters } from '../limits/counters.js';
 import { ResetLimits, type Limit, type LimitName, type Taken } from './limits.js';
@@ -40,11 +41,6 @@ export interface RecoveryWorkerConfig {
   notifyUnknownAddress?: boolean;
   /** [count, seconds] such notices per address (default one a day). */
   unknownAddressLimit?: Limit;
-}
-
-interface Logger {
-  info(o: object, msg: string): void;
-  error(o: object, msg: string): void;
 }
 
 const LEASE_MS = 60_000;

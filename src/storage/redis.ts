@@ -1,6 +1,7 @@
 // The Redis connection that sessions and counters share (MWAUTH_REDIS_URL): opening it at start-up,
 // turning connection failures into RedisUnavailableError, closing it.
 import { Redis, ReplyError } from 'ioredis';
+import type { Logger } from '../util/logger.js';
 
 /** Redis could not be reached (down, restarting, or the network between): a request fails, the process goes on. */
 export class RedisUnavailableError extends Error {
@@ -26,13 +27,8 @@ export function redisDisplayUrl(url: string): string {
   return u.toString();
 }
 
-export interface RedisLogger {
-  info(o: object, msg: string): void;
-  warn(o: object, msg: string): void;
-}
-
 export interface RedisOpenOptions {
-  logger?: RedisLogger;
+  logger?: Logger;
   /** Connection attempts before start-up gives up (default 3). */
   attempts?: number;
   /** Milliseconds one attempt may take to connect (default 2000). */

@@ -218,6 +218,7 @@ export function captureLogger() {
     lines,
     info: (o: object, msg: string) => void lines.push({ level: 'info', o, msg }),
     warn: (o: object, msg: string) => void lines.push({ level: 'warn', o, msg }),
+    error: (o: object, msg: string) => void lines.push({ level: 'error', o, msg }),
   };
 }
 

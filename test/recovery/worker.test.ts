@@ -104,7 +104,7 @@ test(`a request whose handling keeps failing is tried again with a growing back-
   };
   const worker = new RecoveryWorker({
     db: s.db, users, hasher, outbox: s.outbox, i18n: s.i18n, clock, random: s.random, config, audit: s.audit,
-    logger: { info() {}, error: (o: object, msg: string) => errors.push(`${msg} ${JSON.stringify(o)}`) },
+    logger: { info() {}, warn() {}, error: (o: object, msg: string) => errors.push(`${msg} ${JSON.stringify(o)}`) },
   });
   const broken = await pending(s, clock, { user: 'Ann' });
   const status = async (id: number) =>
