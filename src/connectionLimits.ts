@@ -3,8 +3,7 @@
 // request line or header block, too slow, not HTTP) — written so that the client gets to read them.
 import type { Server, ServerOptions } from 'node:http';
 import type { Socket } from 'node:net';
-import { ipLimitKey } from './recovery/service.js';
-import { canonicalAddress, type TrustedProxies } from './util/clientAddress.js';
+import { canonicalAddress, ipLimitKey, type TrustedProxies } from './util/clientAddress.js';
 import type { Logger } from './util/logger.js';
 
 /** The longest request line plus header block read (Node's default, as nginx's 4 × 8 KiB roughly). */

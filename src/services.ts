@@ -21,12 +21,13 @@ import { MailSeal } from './mail/seal.js';
 import { readSiteSettings, recordSiteSettings, siteSettingsOf, type SiteSettings } from './mail/site.js';
 import { createTransport, NoDelivery, type MailTransport } from './mail/transport.js';
 import { DeliveryWorker } from './mail/worker.js';
-import { RecoveryService, ipLimitKey } from './recovery/service.js';
+import { RecoveryService } from './recovery/service.js';
 import { RecoveryWorker } from './recovery/worker.js';
 import { RememberTokens } from './sessions/rememberTokens.js';
 import { SessionManager } from './sessions/manager.js';
 import { SqlSessionStore } from './sessions/store.js';
 import { openDatabase, type Db } from './storage/db.js';
+import { ipLimitKey } from './util/clientAddress.js';
 import { cryptoRandom, systemClock, type Clock, type Random } from './util/clock.js';
 import { silentLogger, type Logger } from './util/logger.js';
 

@@ -5,7 +5,7 @@ import { canonicalUserName } from '../accounts/names.js';
 import type { User, UserStore } from '../accounts/users.js';
 import type { AuditDetails, AuditLog, AuditType } from '../audit/log.js';
 import type { Counters } from '../limits/counters.js';
-import { ipLimitKey } from '../recovery/service.js';
+import { ipLimitKey } from '../util/clientAddress.js';
 import type { Clock } from '../util/clock.js';
 import { msg, type Msg } from '../util/errors.js';
 import { VOIDED_BOT_PASSWORD, type BotPassword, type BotPasswordStore } from './botpasswords.js';

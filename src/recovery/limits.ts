@@ -6,9 +6,9 @@
 // Each limit is a fixed-window counter hit by one atomic upsert, so concurrent workers cannot overshoot.
 // A request refused by any limit gives back every hit it made, so refused requests (an attacker's while
 // the budget is spent, say) never use up an account's, an address's or a network's allowance.
-import { isIPv4, isIPv6 } from 'node:net';
 import type { Counters } from '../limits/counters.js';
 import { addressKey, type Limit } from '../mail/limits.js';
+import { networkKey } from '../util/clientAddress.js';
 
 export type { Limit };
 
@@ -35,18 +35,6 @@ export interface Taken {
   limited: LimitName | null;
   /** Gives back the hits of an admitted request that was not sent after all (rolled back). */
   release(): Promise<void>;
-}
-
-/** IPv4 per /24, IPv6 per /48 (a site's usual allocation); anything else (not an address) as it is. */
-export function networkKey(ip: string): string {
-  const v4 = ip.replace(/^::ffff:/i, '');
-  if (isIPv4(v4)) return `${v4.split('.').slice(0, 3).join('.')}.0/24`;
-  if (!isIPv6(ip)) return ip;
-  const [head, tail] = ip.toLowerCase().split('::') as [string, string | undefined];
-  const h = head ? head.split(':') : [];
-  const t = tail ? tail.split(':') : [];
-  const groups = tail === undefined ? h : [...h, ...new Array<string>(Math.max(0, 8 - h.length - t.length)).fill('0'), ...t];
-  return `${groups.slice(0, 3).map((g) => g.replace(/^0+(?=.)/, '')).join(':')}::/48`;
 }
 
 export class ResetLimits {

@@ -5,6 +5,7 @@ import type { Performer } from '../accounts/performer.js';
 import type { AuditLog } from '../audit/log.js';
 import type { Counters } from '../limits/counters.js';
 import type { Db } from '../storage/db.js';
+import { ipLimitKey } from '../util/clientAddress.js';
 import type { Clock } from '../util/clock.js';
 import { DomainError } from '../util/errors.js';
 
@@ -18,21 +19,6 @@ export interface RecoveryConfig {
 export interface ResetInput {
   user: string | null;
   email: string | null;
-}
-
-/** Key for per-IP limits: IPv6 addresses count per /64, as one subscriber usually holds a /64. */
-export function ipLimitKey(ip: string): string {
-  if (!ip.includes(':') || ip.startsWith('::ffff:')) return ip.replace(/^::ffff:/, '');
-  const parts = expandIPv6(ip);
-  return parts.slice(0, 4).join(':') + '::/64';
-}
-
-function expandIPv6(ip: string): string[] {
-  const [head, tail] = ip.split('::') as [string, string | undefined];
-  const h = head ? head.split(':') : [];
-  const t = tail ? tail.split(':') : [];
-  const fill = tail === undefined ? [] : new Array(8 - h.length - t.length).fill('0');
-  return [...h, ...fill, ...t].map((p) => p.toLowerCase().replace(/^0+(?=.)/, ''));
 }
 
 export class RecoveryService {

@@ -1,45 +1,39 @@
 // Which address a request comes from: the connection's peer, or — when that peer is a trusted proxy —
-// the address the proxies recorded in X-Forwarded-For, read from the right.
+// the address the proxies recorded in X-Forwarded-For, read from the right. Also the one spelling of an
+// address, the trusted-proxy ranges, and the keys limits count an address or its network under.
+// ipaddr.js does the arithmetic of ranges and prefixes.
 import { isIPv4, isIPv6 } from 'node:net';
+import ipaddr from 'ipaddr.js';
 
-/** An address range as 128 bits (IPv4 as its IPv4-mapped IPv6 form) and a prefix length. */
+type Address = ipaddr.IPv4 | ipaddr.IPv6;
+
+/** ::ffff:0.0.0.0, the first IPv4-mapped address: a range of 96 bits or fewer holding it holds them all. */
+const MAPPED = ipaddr.IPv4.parse('0.0.0.0').toIPv4MappedAddress();
+
+/** An address range: its network address and prefix length, IPv4 ranges in IPv4's own 32 bits. */
 interface Range {
-  base: bigint;
+  net: Address;
   prefix: number;
 }
 
-const MAPPED = 0xffffn << 32n;
-const ALL = (1n << 128n) - 1n;
-
-function v4Bits(ip: string): bigint {
-  return ip.split('.').reduce((acc, part) => (acc << 8n) | BigInt(Number(part)), 0n);
-}
-
-function v6Bits(canonical: string): bigint {
-  const [head, tail] = canonical.split('::') as [string, string | undefined];
-  const h = head ? head.split(':') : [];
-  const t = tail ? tail.split(':') : [];
-  const groups = tail === undefined ? h : [...h, ...new Array<string>(8 - h.length - t.length).fill('0'), ...t];
-  return groups.reduce((acc, g) => (acc << 16n) | BigInt(parseInt(g, 16)), 0n);
-}
-
-/** The RFC 5952 form (WHATWG's URL host serializer writes exactly that); input already checked by isIPv6. */
-function v6Canonical(ip: string): string {
-  return new URL(`http://[${ip}]/`).hostname.slice(1, -1);
-}
-
-function fromBits(bits: bigint): string {
-  if (bits >> 32n === 0xffffn) return [24n, 16n, 8n, 0n].map((s) => String((bits >> s) & 0xffn)).join('.');
-  const groups = Array.from({ length: 8 }, (_, i) => ((bits >> BigInt(112 - 16 * i)) & 0xffffn).toString(16));
-  return v6Canonical(groups.join(':'));
-}
-
-/** An IP address without brackets or port, in its one spelling, as bits; null for anything else. */
-function parseAddress(text: string): bigint | null {
-  if (isIPv4(text)) return MAPPED | v4Bits(text);
+/**
+ * An IP address without brackets or port, as an address (an IPv4-mapped IPv6 address as its IPv4
+ * address); null for anything else. node:net decides what is an address: ipaddr.js alone would also
+ * read "127.1" and "0x7f.0.0.1", which no socket or proxy writes. IPv6 text reaches ipaddr.js in the
+ * WHATWG URL parser's hex form, as it reads the IPv4-compatible "::192.0.2.1" as the IPv4-mapped
+ * "::ffff:192.0.2.1" (another address).
+ */
+function parseAddress(text: string): Address | null {
+  if (isIPv4(text)) return ipaddr.IPv4.parse(text);
   // Zone indexes ("fe80::1%eth0") name an interface of the machine that wrote them: not an address here.
-  if (isIPv6(text) && !text.includes('%')) return v6Bits(v6Canonical(text));
-  return null;
+  if (!isIPv6(text) || text.includes('%')) return null;
+  const v6 = ipaddr.IPv6.parse(new URL(`http://[${text}]/`).hostname.slice(1, -1));
+  return v6.isIPv4MappedAddress() ? v6.toIPv4Address() : v6;
+}
+
+/** Dotted decimal without leading zeros, or RFC 5952 (lower case, the longest run of zeros compressed). */
+function spell(a: Address): string {
+  return a.kind() === 'ipv4' ? a.toString() : (a as ipaddr.IPv6).toRFC5952String();
 }
 
 /**
@@ -59,8 +53,8 @@ export function canonicalAddress(raw: string): string | null {
     // Brackets hold IPv6 only.
     if (port[1] !== undefined && !isIPv6(host)) return null;
   }
-  const bits = parseAddress(host);
-  return bits === null ? null : fromBits(bits);
+  const address = parseAddress(host);
+  return address === null ? null : spell(address);
 }
 
 /** Why a trusted-proxy entry was refused (the caller names the setting). */
@@ -69,34 +63,33 @@ export class AddressRangeError extends Error {}
 /** "192.0.2.1", "10.0.0.0/8", "2001:db8::/32" → its range; the host bits of a range are ignored. */
 function parseRange(entry: string): Range {
   const slash = entry.indexOf('/');
-  const addr = slash < 0 ? entry : entry.slice(0, slash);
-  const bits = parseAddress(addr);
-  if (bits === null) throw new AddressRangeError(`"${entry}" is not an IP address or a range like 10.0.0.0/8 or 2001:db8::/32`);
+  const text = slash < 0 ? entry : entry.slice(0, slash);
+  const address = parseAddress(text);
+  if (address === null) throw new AddressRangeError(`"${entry}" is not an IP address or a range like 10.0.0.0/8 or 2001:db8::/32`);
   // IPv4 prefixes count within the 32 bits of the address, IPv6 ones (IPv4-mapped included) within 128.
-  const max = isIPv4(addr) ? 32 : 128;
-  let prefix = 128;
+  const max = isIPv4(text) ? 32 : 128;
+  let prefix = max;
   if (slash >= 0) {
     const p = entry.slice(slash + 1);
     if (!/^\d{1,3}$/.test(p) || Number(p) > max) throw new AddressRangeError(`"${entry}": the prefix length must be 1 to ${max}`);
-    prefix = Number(p) + 128 - max;
+    prefix = Number(p);
   }
-  const mask = prefix === 0 ? 0n : (ALL >> BigInt(128 - prefix)) << BigInt(128 - prefix);
-  const range = { base: bits & mask, prefix };
+  // An IPv4-mapped range is the IPv4 range it maps; one of 96 bits or fewer holds every IPv4 address.
+  if (max === 128 && address.kind() === 'ipv4') prefix -= 96;
   // A range holding every IPv4 address (or every address) would let any client name its own address.
-  if (prefix <= 96 && inRange(MAPPED, range)) {
+  if (prefix <= 0 || (address.kind() === 'ipv6' && prefix <= 96 && MAPPED.match(address, prefix))) {
     throw new AddressRangeError(`"${entry}" would trust every client to name its own address; list the proxies' addresses or ranges`);
   }
-  return range;
+  const cidr = `${spell(address)}/${prefix}`;
+  return { net: address.kind() === 'ipv4' ? ipaddr.IPv4.networkAddressFromCIDR(cidr) : ipaddr.IPv6.networkAddressFromCIDR(cidr), prefix };
 }
 
-function inRange(bits: bigint, r: Range): boolean {
-  const shift = BigInt(128 - r.prefix);
-  return bits >> shift === r.base >> shift;
+function inRange(address: Address, r: Range): boolean {
+  return address.kind() === r.net.kind() && address.match(r.net, r.prefix);
 }
 
 function rangeText(r: Range): string {
-  const v4 = r.prefix >= 96 && r.base >> 32n === 0xffffn;
-  return `${fromBits(r.base)}/${v4 ? r.prefix - 96 : r.prefix}`;
+  return `${spell(r.net)}/${r.prefix}`;
 }
 
 /**
@@ -125,9 +118,9 @@ export class TrustedProxies {
   }
 
   has(address: string): boolean {
-    const bits = parseAddress(address);
-    if (bits === null) return false;
-    return this.ranges.some((r) => inRange(bits, r));
+    const parsed = parseAddress(address);
+    if (parsed === null) return false;
+    return this.ranges.some((r) => inRange(parsed, r));
   }
 }
 
@@ -152,4 +145,29 @@ export function resolveClientAddress(peer: string | undefined, forwardedFor: str
     if (!trusted.has(address)) return address;
   }
   return address;
+}
+
+/**
+ * The key limits count an address under: IPv4 as it is, IPv6 per /64 (one subscriber usually holds a
+ * /64), in one spelling whatever the spelling given ("2001:db8:0:0::/64"); anything else as it is.
+ */
+export function ipLimitKey(ip: string): string {
+  return prefixKey(ip, 32, 64);
+}
+
+/** The network an address belongs to: IPv4 per /24, IPv6 per /48 (a site's usual allocation). */
+export function networkKey(ip: string): string {
+  return prefixKey(ip, 24, 48);
+}
+
+function prefixKey(ip: string, v4: number, v6: number): string {
+  const address = parseAddress(ip);
+  if (address === null) return ip;
+  if (address.kind() === 'ipv4') {
+    if (v4 === 32) return address.toString();
+    return `${ipaddr.IPv4.networkAddressFromCIDR(`${address.toString()}/${v4}`).toString()}/${v4}`;
+  }
+  // The groups written out in full (no "::" inside), so a key never depends on where zeros fall.
+  const groups = (address as ipaddr.IPv6).parts.slice(0, v6 / 16).map((g) => g.toString(16));
+  return `${groups.join(':')}::/${v6}`;
 }

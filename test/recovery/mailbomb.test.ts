@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { loadPerformer } from '../../src/accounts/performer.js';
 import { createPasswordHasher } from '../../src/auth/passwords.js';
 import { loadConfig } from '../../src/config.js';
-import { networkKey } from '../../src/recovery/limits.js';
+import { networkKey } from '../../src/util/clientAddress.js';
 import { createServices, type Services } from '../../src/services.js';
 import { ManualClock } from '../../src/util/clock.js';
 import { ANON, SUCCESS, deliverAll } from '../helpers/api.js';
