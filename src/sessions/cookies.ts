@@ -1,23 +1,14 @@
-// Reading the Cookie header and writing Set-Cookie values.
+// Reading the Cookie header (the cookie package) and writing Set-Cookie values. The writing is ours:
+// MediaWiki's attribute order and spelling ("expires=…; Max-Age=…; path=/; secure; HttpOnly") and its
+// "deleted" form are what clients and the tests compare, and the package writes neither.
+import { parse } from 'cookie';
 
-/** The cookies of a Cookie header, first of each name, in an object without a prototype (the names are the client's). */
-export function parseCookies(header: string | undefined): Record<string, string> {
-  const out: Record<string, string> = Object.create(null);
-  if (!header) return out;
-  for (const part of header.split(';')) {
-    const eq = part.indexOf('=');
-    if (eq < 0) continue;
-    const name = part.slice(0, eq).trim();
-    let value = part.slice(eq + 1).trim();
-    if (value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1);
-    if (!name || name in out) continue;
-    try {
-      out[name] = decodeURIComponent(value);
-    } catch {
-      out[name] = value;
-    }
-  }
-  return out;
+/**
+ * The cookies of a Cookie header, first of each name, percent-decoded where that is valid, in an object
+ * without a prototype (the names are the client's). A quoted value keeps its quotes, as PHP reads it.
+ */
+export function parseCookies(header: string | undefined): Record<string, string | undefined> {
+  return header ? parse(header) : Object.create(null);
 }
 
 export interface CookieOptions {
