@@ -1,5 +1,6 @@
 // One page request: its session, performer, language and links; and how its answer is sent.
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import Negotiator from 'negotiator';
 import { loadPerformer, type Performer } from '../accounts/performer.js';
 import type { MessageParam } from '../i18n/index.js';
 import type { Services } from '../services.js';
@@ -41,19 +42,10 @@ function strings(v: unknown): Record<string, string> {
   return out;
 }
 
-/** The languages of an Accept-Language header, best first. */
+/** The languages of an Accept-Language header, best first; "*" (any) says nothing about which. */
 export function acceptedLanguages(header: string | undefined): string[] {
   if (!header) return [];
-  return header
-    .split(',')
-    .map((part, i) => {
-      const [tag, ...attrs] = part.trim().split(';');
-      const q = attrs.map((a) => /^\s*q=([\d.]+)\s*$/.exec(a)).find(Boolean);
-      return { tag: tag!.trim(), q: q ? Number(q[1]) : 1, i };
-    })
-    .filter((x) => x.tag && x.tag !== '*' && x.q > 0)
-    .sort((a, b) => b.q - a.q || a.i - b.i)
-    .map((x) => x.tag);
+  return new Negotiator({ headers: { 'accept-language': header } }).languages().filter((tag) => tag !== '*');
 }
 
 /** uselang, then the user's preference, then Accept-Language, then the site's language. */
