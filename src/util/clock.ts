@@ -8,20 +8,6 @@ export interface Clock {
 
 export const systemClock: Clock = { now: () => Date.now() };
 
-/** A clock tests move by hand. */
-export class ManualClock implements Clock {
-  constructor(private t = Date.UTC(2026, 0, 1)) {}
-  now(): number {
-    return this.t;
-  }
-  advance(ms: number): void {
-    this.t += ms;
-  }
-  set(ms: number): void {
-    this.t = ms;
-  }
-}
-
 export interface Random {
   bytes(n: number): Buffer;
 }

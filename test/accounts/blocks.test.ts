@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDatabase } from '../../src/storage/db.js';
 import { BlockStore } from '../../src/accounts/blocks.js';
-import { ManualClock } from '../../src/util/clock.js';
+import { ManualClock } from '../helpers/clock.js';
 
 test('address blocks match any spelling of the address: upper case, leading zeros in IPv6, IPv4-mapped', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'mwauth-blocks-'));

@@ -12,7 +12,7 @@ import { isCreatableName } from '../../src/accounts/names.js';
 import { UserStore } from '../../src/accounts/users.js';
 import { migrate } from '../../src/storage/db.js';
 import { migrationProvider } from '../../src/storage/migrations.js';
-import { ManualClock } from '../../src/util/clock.js';
+import { ManualClock } from '../helpers/clock.js';
 import { cryptoRandom } from '../../src/util/clock.js';
 import { addUser, Client, startTestServer, type TestServer } from '../helpers/harness.js';
 import { msg } from '../helpers/api.js';

@@ -13,7 +13,7 @@ import { loadPerformer } from '../../src/accounts/performer.js';
 import { AUDIT_TYPES } from '../../src/audit/log.js';
 import { parseSince } from '../../src/cli/audit.js';
 import { TransportError, type MailTransport } from '../../src/mail/transport.js';
-import { ManualClock } from '../../src/util/clock.js';
+import { ManualClock } from '../helpers/clock.js';
 
 const HOUR = 3600_000;
 

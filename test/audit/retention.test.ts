@@ -15,7 +15,7 @@ import { startServer } from '../../src/server.js';
 import { createPasswordHasher } from '../../src/auth/passwords.js';
 import { AuditLog, PRUNE_BATCH, type AuditInput } from '../../src/audit/log.js';
 import { AuditRetention, DAY_MS } from '../../src/audit/retention.js';
-import { ManualClock } from '../../src/util/clock.js';
+import { ManualClock } from '../helpers/clock.js';
 import { memoryDb } from '../mail/helpers.js';
 
 const MINUTE = 60_000;

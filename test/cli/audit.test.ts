@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { loadConfig } from '../../src/config.js';
 import { startServer } from '../../src/server.js';
 import { createServices } from '../../src/services.js';
-import { ManualClock } from '../../src/util/clock.js';
+import { ManualClock } from '../helpers/clock.js';
 import { Client, readMails } from '../helpers/harness.js';
 import { runCli, startServe, type CliResult } from '../helpers/process.js';
 

@@ -7,7 +7,8 @@ import { loadConfig } from '../../src/config.js';
 import { startServer } from '../../src/server.js';
 import { apiPath } from '../../src/site/urls.js';
 import type { Services } from '../../src/services.js';
-import { ManualClock, type Clock } from '../../src/util/clock.js';
+import type { Clock } from '../../src/util/clock.js';
+import { ManualClock } from './clock.js';
 import { CookieJar } from './cookies.js';
 
 export interface TestServer {

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MemoryCounters, SqlCounters, type Counters } from '../../src/limits/counters.js';
 import { openDatabase } from '../../src/storage/db.js';
-import { ManualClock } from '../../src/util/clock.js';
+import { ManualClock } from '../helpers/clock.js';
 import { countingContract, hitsFromProcesses } from './contract.js';
 
 interface Subject {

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { simpleParser } from 'mailparser';
 import { createTransport, DkimTransport, FileTransport, SmtpTransport } from '../../src/mail/transport.js';
 import { DeliveryWorker } from '../../src/mail/worker.js';
-import { ManualClock } from '../../src/util/clock.js';
+import { ManualClock } from '../helpers/clock.js';
 import { makeOutbox, memoryDb, resetMail, startSmtp, tempDir, verifyDkim } from './helpers.js';
 
 const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });

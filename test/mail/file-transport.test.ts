@@ -6,7 +6,7 @@ import { simpleParser } from 'mailparser';
 import { composeMessage, textToHtml } from '../../src/mail/compose.js';
 import { FileTransport, createTransport, SmtpTransport } from '../../src/mail/transport.js';
 import { DeliveryWorker } from '../../src/mail/worker.js';
-import { ManualClock } from '../../src/util/clock.js';
+import { ManualClock } from '../helpers/clock.js';
 import { TEMP_PASSWORD, captureLogger, makeOutbox, memoryDb, resetMail, tempDir } from './helpers.js';
 
 const ARABIC_SUBJECT = 'إعادة تعيين كلمة المرور لويكيبيديا';

@@ -6,7 +6,8 @@ import { decodeWords, labelledSecrets, maskedView, parseMessage } from '../../sr
 import { MailMetrics, percentile, prometheusText, summarize } from '../../src/mail/metrics.js';
 import { DeliveryWorker } from '../../src/mail/worker.js';
 import { TransportError, type MailTransport } from '../../src/mail/transport.js';
-import { ManualClock, cryptoRandom } from '../../src/util/clock.js';
+import { cryptoRandom } from '../../src/util/clock.js';
+import { ManualClock } from '../helpers/clock.js';
 import { Outbox } from '../../src/mail/outbox.js';
 import { TEMP_PASSWORD, TEST_SEAL, makeOutbox, memoryDb, resetMail } from './helpers.js';
 

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ManualClock, systemClock } from '../../src/util/clock.js';
+import { systemClock } from '../../src/util/clock.js';
+import { ManualClock } from '../helpers/clock.js';
 import { TransportError, type MailTransport, type OutboundMessage } from '../../src/mail/transport.js';
 import { DeliveryWorker, headerFromAddress } from '../../src/mail/worker.js';
 import { makeOutbox, memoryDb, resetMail } from './helpers.js';

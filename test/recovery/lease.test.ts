@@ -10,7 +10,7 @@ import { loadConfig } from '../../src/config.js';
 import { createServices } from '../../src/services.js';
 import { createPasswordHasher, type PasswordHasher } from '../../src/auth/passwords.js';
 import { RecoveryWorker } from '../../src/recovery/worker.js';
-import { ManualClock } from '../../src/util/clock.js';
+import { ManualClock } from '../helpers/clock.js';
 
 test('a worker that lost its lease mid-request rolls back: one mail, and the mailed password is the one that works', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'mwauth-lease-'));

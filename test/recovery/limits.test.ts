@@ -16,7 +16,7 @@ import { RecoveryWorker } from '../../src/recovery/worker.js';
 import { ResetLimits } from '../../src/recovery/limits.js';
 import { SqlCounters } from '../../src/limits/counters.js';
 import { openDatabase } from '../../src/storage/db.js';
-import { ManualClock } from '../../src/util/clock.js';
+import { ManualClock } from '../helpers/clock.js';
 import { Client, readMails, startTestServer } from '../helpers/harness.js';
 import { ANON, SUCCESS, deliverAll } from '../helpers/api.js';
 import { ROOT } from '../helpers/process.js';

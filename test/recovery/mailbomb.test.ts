@@ -12,7 +12,7 @@ import { createPasswordHasher } from '../../src/auth/passwords.js';
 import { loadConfig } from '../../src/config.js';
 import { networkKey } from '../../src/util/clientAddress.js';
 import { createServices, type Services } from '../../src/services.js';
-import { ManualClock } from '../../src/util/clock.js';
+import { ManualClock } from '../helpers/clock.js';
 import { ANON, SUCCESS, deliverAll } from '../helpers/api.js';
 import { Client, readMails, startTestServer } from '../helpers/harness.js';
 

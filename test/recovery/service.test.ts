@@ -12,7 +12,7 @@ import { loadPerformer } from '../../src/accounts/performer.js';
 import type { ResetInput } from '../../src/recovery/service.js';
 import { ipLimitKey } from '../../src/util/clientAddress.js';
 import { DomainError } from '../../src/util/errors.js';
-import { ManualClock } from '../../src/util/clock.js';
+import { ManualClock } from '../helpers/clock.js';
 import { readMails } from '../helpers/harness.js';
 
 const HOUR = 3600_000;

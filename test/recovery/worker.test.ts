@@ -11,7 +11,7 @@ import { createPasswordHasher } from '../../src/auth/passwords.js';
 import type { ComposedMail } from '../../src/mail/outbox.js';
 import type { OutgoingMail } from '../../src/mail/compose.js';
 import { MAX_ATTEMPTS, RecoveryWorker, retryDelay, type RecoveryWorkerConfig } from '../../src/recovery/worker.js';
-import { ManualClock } from '../../src/util/clock.js';
+import { ManualClock } from '../helpers/clock.js';
 
 async function setup(t: { after(fn: () => Promise<void>): void }) {
   const dir = mkdtempSync(join(tmpdir(), 'mwauth-worker-'));

@@ -15,7 +15,7 @@ import { RedisSessionStore } from '../../src/sessions/redisStore.js';
 import { closeRedis, openRedis } from '../../src/storage/redis.js';
 import { SqlSessionStore, storageKey, type SessionData, type SessionStore } from '../../src/sessions/store.js';
 import { openDatabase } from '../../src/storage/db.js';
-import { ManualClock } from '../../src/util/clock.js';
+import { ManualClock } from '../helpers/clock.js';
 import { REDIS_URL, keysUnder, redisClient, redisPrefix, skipUnless } from '../helpers/services.js';
 
 const SECRET = '0123456789abcdef0123456789abcdef';

@@ -11,7 +11,7 @@ import { createServices } from '../../src/services.js';
 import { createPasswordHasher } from '../../src/auth/passwords.js';
 import { ANON_TOKEN, makeToken, matchToken, safeEqual } from '../../src/sessions/tokens.js';
 import type { Session } from '../../src/sessions/session.js';
-import { ManualClock } from '../../src/util/clock.js';
+import { ManualClock } from '../helpers/clock.js';
 import { Client, startTestServer } from '../helpers/harness.js';
 
 const SECRET = '0123456789abcdef0123456789abcdef';
