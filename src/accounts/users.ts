@@ -46,8 +46,6 @@ function toUser(r: Row): User {
   };
 }
 
-export const EXPLICIT_GROUPS = ['sysop', 'bot', 'bureaucrat', 'interface-admin'] as const;
-
 export class UserStore {
   constructor(
     private readonly db: Db,

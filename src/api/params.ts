@@ -57,11 +57,6 @@ export function splitMulti(value: string): string[] {
   return value.split('|');
 }
 
-export interface ValidationOutcome {
-  values: ParamValues;
-  warnings: ApiMessage[];
-}
-
 /**
  * Validates one parameter; `name` is the name on the wire (with the module's prefix), `feature` names
  * it in a deprecation warning ("action=paraminfo&querymodules").

@@ -1,5 +1,4 @@
 // One parameter map from the query string and the body, remembering where each value came from.
-import { ApiError } from './errors.js';
 
 export interface RawRequest {
   method: string;
@@ -80,8 +79,4 @@ export class ApiRequest {
   inQuery(names: string[]): string[] {
     return names.filter((n) => this.fromQuery.has(n));
   }
-}
-
-export function invalidMethod(): ApiError {
-  return new ApiError('invalidmethod', 'apierror-invalidmethod', [], null, 405);
 }

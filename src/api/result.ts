@@ -75,10 +75,6 @@ export function meta<T extends object>(value: T, m: ResultMeta): T {
   return value;
 }
 
-export function metadataOf(value: object): Metadata | undefined {
-  return (value as Marked)[META];
-}
-
 /** The named key is the value's content ("*" in formatversion 1, element text in XML). */
 export function content<T extends Record<string, unknown>>(obj: T, key: keyof T & string): T {
   return meta(obj, { content: key });

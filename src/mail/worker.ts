@@ -50,8 +50,6 @@ export interface DeliveryWorkerDeps {
   seal?: MailSeal;
   /** Called after each attempt's outcome is recorded (an audit trail, say); must not throw. */
   onOutcome?: (o: DeliveryOutcome) => void;
-  /** Deprecated: rows are now claimed as sending slots free up. Ignored. */
-  batchSize?: number;
 }
 
 /** The address of the From header: the envelope sender when none is configured. */

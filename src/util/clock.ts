@@ -18,11 +18,6 @@ export function randomHex(random: Random, chars: number): string {
   return random.bytes(Math.ceil(chars / 2)).toString('hex').slice(0, chars);
 }
 
-/** MediaWiki's 14-digit UTC timestamp (YYYYMMDDHHMMSS). */
-export function mwTimestamp(ms: number): string {
-  return new Date(ms).toISOString().replace(/[-:T]/g, '').slice(0, 14);
-}
-
 /** ISO 8601 without fractions, as the API prints times. */
 export function isoTimestamp(ms: number): string {
   return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');

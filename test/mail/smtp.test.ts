@@ -197,8 +197,8 @@ test('two workers on one sqlite file deliver each message exactly once', async (
     const outbox = makeOutbox(a, clock);
     const N = 30;
     for (let i = 0; i < N; i++) await outbox.enqueue(a.db, resetMail({ userId: i + 1, to: `user${i}@example.net` }));
-    const wa = new DeliveryWorker({ db: a.db, clock, transport: ta, batchSize: 50 });
-    const wb = new DeliveryWorker({ db: b.db, clock, transport: tb, batchSize: 50 });
+    const wa = new DeliveryWorker({ db: a.db, clock, transport: ta });
+    const wb = new DeliveryWorker({ db: b.db, clock, transport: tb });
     // Both select the same due rows; only the claim decides who sends.
     const [na, nb] = await Promise.all([wa.runOnce(), wb.runOnce()]);
     assert.equal(na + nb, N);

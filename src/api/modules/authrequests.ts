@@ -10,8 +10,6 @@ import { assoc } from '../result.js';
 /** MediaWiki's AuthManager actions, the values of amirequestsfor. */
 export const AUTH_ACTIONS = ['change', 'create', 'create-continue', 'link', 'link-continue', 'login', 'login-continue', 'remove', 'unlink'] as const;
 export type AuthAction = (typeof AUTH_ACTIONS)[number];
-/** What the existing callers ask for: the actions this server has requests for. */
-export type AuthPurpose = 'login' | 'login-continue' | 'create' | 'change';
 
 export interface AuthField {
   type: 'string' | 'password' | 'checkbox';
@@ -129,8 +127,6 @@ export function mergeFieldInfo(reqs: AuthRequest[]): Record<string, AuthField> {
   for (const r of reqs) for (const [name, f] of Object.entries(r.fields)) out[name] ??= f;
   return out;
 }
-
-export type MessageFormat = 'html' | 'none' | 'raw' | 'wikitext';
 
 /** A message in the asked format (undefined for "none": the key is left out). */
 export function formatAuthMessage(ctx: ApiContext, format: string, m: Msg): unknown {

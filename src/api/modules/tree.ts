@@ -14,9 +14,6 @@ export interface ModuleNode {
   group: string | null;
 }
 
-/** Groups of query's submodules: this server has meta modules only (it holds no pages). */
-export const QUERY_GROUPS = ['prop', 'list', 'meta'] as const;
-
 const printerModules = new Map<string, ModuleDef>();
 function printerModule(p: PrinterDef): ModuleDef {
   let m = printerModules.get(p.name);
@@ -54,11 +51,6 @@ export function submodules(s: Services, node: ModuleNode): Map<string, ModuleNod
     return out;
   }
   return null;
-}
-
-/** The names of query's submodules in one group (prop, list, meta), sorted. */
-export function queryGroup(s: Services, group: string): string[] {
-  return group === 'meta' ? [...s.modules.meta.keys()].sort() : [];
 }
 
 /** ApiBase::getModuleFromPath(): "main", "login", "query+tokens" (a "+" typed into a URL arrives as a space). */

@@ -7,7 +7,7 @@ import { html } from '../html.js';
 
 const TITLE = 'Special:UserLogin';
 /** Only our own pages are return targets: never another site. */
-export function returnTarget(ctx: PageContext, raw: string | undefined): string {
+export function returnTarget(raw: string | undefined): string {
   const title = (raw ?? '').trim().replace(/ /g, '_');
   return /^[\p{L}\p{N}_:().,-]+$/u.test(title) && !title.startsWith(':') ? title : 'Main_Page';
 }
@@ -19,7 +19,7 @@ function loginForm(ctx: PageContext, errors: FormErrors = {}, status = 200): Pag
   const p = ctx.performer;
   // Sent here to log in again before a security-sensitive step (Special:ChangePassword), as MediaWiki's force=.
   const reauth = Boolean(p.user && (ctx.form.force ?? ctx.query.force));
-  const fields = html`${reauth ? html`<input type="hidden" name="force" value="1">` : ''}<input type="hidden" name="returnto" value="${returnTarget(ctx, ctx.form.returnto ?? ctx.query.returnto)}">
+  const fields = html`${reauth ? html`<input type="hidden" name="force" value="1">` : ''}<input type="hidden" name="returnto" value="${returnTarget(ctx.form.returnto ?? ctx.query.returnto)}">
 ${field({ name: 'wpName', label: labels.wpName, type: 'text', value: ctx.form.wpName ?? ctx.query.wpName, autocomplete: 'username', required: true, error: errors.wpName, autofocus: focus === 'wpName' })}
 ${field({ name: 'wpPassword', label: labels.wpPassword, type: 'password', autocomplete: 'current-password', required: true, error: errors.wpPassword, autofocus: focus === 'wpPassword' })}
 ${field({ name: 'wpRemember', label: ctx.t('authfield-rememberme-label'), type: 'checkbox', checked: ctx.form.wpRemember === '1', help: ctx.t('authfield-rememberme-help') })}`;
@@ -61,7 +61,7 @@ async function continueLogin(ctx: PageContext): Promise<PageResult> {
   const r = await flow.continue(ctx.session, { password: ctx.form.wpNewPassword ?? '', retype: ctx.form.wpRetype ?? '', ip: ctx.ip });
   if (r.status === 'FAIL') return loginForm(ctx, { '': messageText(ctx, r.message) });
   if (r.status === 'UI') return changeForm(ctx, r.user, intro, { [r.message.key === 'badretype' ? 'wpRetype' : 'wpNewPassword']: messageText(ctx, r.message) });
-  return { redirect: ctx.link(returnTarget(ctx, r.returnUrl)) };
+  return { redirect: ctx.link(returnTarget(r.returnUrl)) };
 }
 
 export const loginPage: PageHandler = async (ctx) => {
@@ -76,7 +76,7 @@ export const loginPage: PageHandler = async (ctx) => {
   if (!password) missing.wpPassword = ctx.t('web-error-required-password');
   if (Object.keys(missing).length) return loginForm(ctx, missing);
 
-  const returnto = returnTarget(ctx, ctx.form.returnto);
+  const returnto = returnTarget(ctx.form.returnto);
   const r = await ctx.services.loginFlow.begin(ctx.session, { name, password, remember: ctx.form.wpRemember === '1', returnUrl: returnto, ip: ctx.ip });
   if (r.status === 'FAIL') return loginForm(ctx, { '': messageText(ctx, r.message) });
   if (r.status === 'UI') return changeForm(ctx, r.user, messageText(ctx, r.message));
