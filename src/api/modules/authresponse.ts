@@ -1,11 +1,22 @@
-// Shared shape of clientlogin and createaccount responses: status, message in the asked format, requests.
+// Shared shape of clientlogin and createaccount: their common parameters, and their responses (status, message in the asked format, requests).
 import type { Msg } from '../../util/errors.js';
 import type { ApiContext } from '../module.js';
 import { codeForKey } from '../errors.js';
+import { param } from '../params.js';
 import { formatAuthMessage, formatRequests, type AuthRequest } from './authrequests.js';
 
 /** Values of *messageformat, in the order paraminfo lists them. */
 export const MESSAGE_FORMATS = ['html', 'none', 'raw', 'wikitext'] as const;
+
+/** The parameters clientlogin and createaccount share (MediaWiki's ApiAuthManagerHelper), in its order. */
+export const AUTH_MANAGER_PARAMS = {
+  requests: param.string({ multi: true }),
+  messageformat: param.enum(MESSAGE_FORMATS, { default: 'wikitext' }),
+  mergerequestfields: param.bool(),
+  preservestate: param.bool(),
+  returnurl: param.string(),
+  continue: param.bool(),
+};
 
 export function authMessage(ctx: ApiContext, format: string, m: Msg): Record<string, unknown> {
   const out: Record<string, unknown> = {};

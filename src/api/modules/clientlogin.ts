@@ -2,10 +2,9 @@
 import { loadPerformer } from '../../accounts/performer.js';
 import { apiError } from '../errors.js';
 import { defineModule, type ApiContext } from '../module.js';
-import { param } from '../params.js';
 import { CANNOT_LOGIN, type LoginStep } from '../../auth/loginFlow.js';
 import { authRequests } from './authrequests.js';
-import { MESSAGE_FORMATS, failResponse, uiResponse } from './authresponse.js';
+import { AUTH_MANAGER_PARAMS, failResponse, uiResponse } from './authresponse.js';
 
 export const clientLoginModule = defineModule({
   name: 'clientlogin',
@@ -15,14 +14,7 @@ export const clientLoginModule = defineModule({
   readMode: false,
   writeMode: true,
   token: 'login',
-  params: {
-    requests: param.string({ multi: true }),
-    messageformat: param.enum(MESSAGE_FORMATS, { default: 'wikitext' }),
-    mergerequestfields: param.bool(),
-    preservestate: param.bool(),
-    returnurl: param.string(),
-    continue: param.bool(),
-  },
+  params: AUTH_MANAGER_PARAMS,
   helpUrl: 'https://www.mediawiki.org/wiki/Special:MyLanguage/API:Login',
   dynamicParameters: true,
   async execute(ctx, p) {

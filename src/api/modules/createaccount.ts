@@ -3,10 +3,9 @@
 // required fields are there, and only the fields of the requests on offer are recognized.
 import { ApiError, apiError } from '../errors.js';
 import { defineModule, type ApiContext } from '../module.js';
-import { param } from '../params.js';
 import { msg } from '../../util/errors.js';
 import { REQUEST_IDS, authRequests, fieldNames, filterRequests, sensitiveFieldNames, type AuthRequest } from './authrequests.js';
-import { MESSAGE_FORMATS, failResponse, validReturnUrl } from './authresponse.js';
+import { AUTH_MANAGER_PARAMS, failResponse, validReturnUrl } from './authresponse.js';
 import type { NewAccountInput } from '../../accounts/create.js';
 
 /** Whether a request was filled in: each of its fields sent, and not empty unless it is a checkbox or optional. */
@@ -44,14 +43,7 @@ export const createAccountModule = defineModule({
   readMode: false,
   writeMode: true,
   token: 'createaccount',
-  params: {
-    requests: param.string({ multi: true }),
-    messageformat: param.enum(MESSAGE_FORMATS, { default: 'wikitext' }),
-    mergerequestfields: param.bool(),
-    preservestate: param.bool(),
-    returnurl: param.string(),
-    continue: param.bool(),
-  },
+  params: AUTH_MANAGER_PARAMS,
   examples: [
     {
       query: 'action=createaccount&username=Example&password=ExamplePassword&retype=ExamplePassword&createreturnurl=http://example.org/&createtoken=123ABC',

@@ -8,6 +8,7 @@ import { MULTI_LIMIT, param, type ParamSpec } from '../params.js';
 import { PRINTER_NAMES } from '../formats/index.js';
 import { escapeHtml } from '../../util/html.js';
 import { assoc, indexed, meta } from '../result.js';
+import { PAGE_SET_PARAMS } from './query.js';
 import { allSubmodulePaths, moduleFromPath, type ModuleNode } from './tree.js';
 
 type HelpFormat = 'html' | 'wikitext' | 'raw' | 'none';
@@ -207,14 +208,7 @@ export const paramInfoModule = defineModule({
 const pageSetModule = defineModule({
   name: 'query',
   summary: 'Pages to work on.',
-  params: {
-    titles: param.string({ multi: true }),
-    pageids: param.int({ multi: true }),
-    revids: param.int({ multi: true }),
-    generator: param.enum([], { submodules: {}, submoduleParamPrefix: 'g' }),
-    redirects: param.bool(),
-    converttitles: param.bool(),
-  },
+  params: PAGE_SET_PARAMS,
   async execute() {
     return {};
   },

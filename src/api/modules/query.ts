@@ -10,6 +10,16 @@ import { authManagerInfoModule } from './query/authmanagerinfo.js';
 
 export const META_MODULES: ModuleDef[] = [authManagerInfoModule, siteInfoModule, tokensModule, userInfoModule];
 
+/** ApiPageSet's parameters, which query takes (this server's page set is always empty). */
+export const PAGE_SET_PARAMS = {
+  titles: param.string({ multi: true }),
+  pageids: param.int({ multi: true }),
+  revids: param.int({ multi: true }),
+  generator: param.enum([], { submodules: {}, submoduleParamPrefix: 'g' }),
+  redirects: param.bool(),
+  converttitles: param.bool(),
+};
+
 const paths = (names: string[]) => Object.fromEntries(names.map((n) => [n, `query+${n}`]));
 
 export const queryModule = defineModule({
@@ -28,12 +38,7 @@ export const queryModule = defineModule({
       iwurl: param.bool(),
       continue: param.string(),
       rawcontinue: param.bool(),
-      titles: param.string({ multi: true }),
-      pageids: param.int({ multi: true }),
-      revids: param.int({ multi: true }),
-      generator: param.enum([], { submodules: {}, submoduleParamPrefix: 'g' }),
-      redirects: param.bool(),
-      converttitles: param.bool(),
+      ...PAGE_SET_PARAMS,
     };
   },
   helpUrl: [
