@@ -15,6 +15,7 @@ import { maskedView, type ParsedMessage } from './inspect.js';
 import { MailMetrics, type MailStats } from './metrics.js';
 import { MailSeal } from './seal.js';
 import { OUTBOX_STATUSES, type OutboxStatus } from './schema.js';
+import { insertedId } from '../storage/insertedId.js';
 
 export { OUTBOX_STATUSES, type OutboxStatus };
 
@@ -107,9 +108,9 @@ export class Outbox {
 
   /** Queues a composed mail; returns its ob_id. */
   async insert(db: Kysely<Database>, c: ComposedMail): Promise<number> {
-    const row = await db
-      .insertInto('outbox')
-      .values({
+    const id = await insertedId(
+      db,
+      db.insertInto('outbox').values({
         ob_created: c.created,
         ob_kind: c.mail.kind,
         ob_user: c.mail.userId,
@@ -123,10 +124,9 @@ export class Outbox {
         ob_lease_until: null,
         ob_last_error: null,
         ob_sent: null,
-      })
-      .returning('ob_id')
-      .executeTakeFirstOrThrow();
-    const id = Number(row.ob_id);
+      }),
+      'ob_id',
+    );
     if (c.masked !== null) await db.insertInto('outbox_masked').values({ om_outbox: id, om_raw: c.masked }).execute();
     return id;
   }
