@@ -94,10 +94,11 @@ export class RecoveryService {
     // The same work whatever the request names: the event says who asked and by which route, not
     // whether anything matched (the worker records that separately, as reset.outcome).
     await this.deps.db.transaction().execute(async (trx) => {
+      const now = this.deps.clock.now();
       const id = await insertedId(
         trx,
         trx.insertInto('reset_request').values({
-          rr_created: this.deps.clock.now(),
+          rr_created: now,
           rr_performer_id: performer.id,
           rr_performer_name: performer.name,
           rr_performer_ip: performer.ip,
@@ -105,6 +106,7 @@ export class RecoveryService {
           // Kept with a user name too: an account with the requireemail preference needs both.
           rr_email: email,
           rr_status: 'pending',
+          rr_next_attempt: now,
           rr_processed: null,
         }),
         'rr_id',
