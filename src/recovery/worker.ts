@@ -66,6 +66,14 @@ export function retryDelay(attempt: number): number {
   return backoffDelay(RETRY_BACKOFF, attempt);
 }
 
+/**
+ * A request a limit stopped while another request for one of its accounts was being handled waits this
+ * long (and up to as long again, at random) for that one's outcome, and is then decided again.
+ */
+const POSTPONE_MS = 1000;
+/** Past this age a request no longer waits: the limit's answer stands. */
+const POSTPONE_MAX_AGE_MS = 10 * 60_000;
+
 /** 'limited': an account, address or the mail budget was over its limit; nothing was sent. */
 export type ResetOutcome = 'queued' | 'nomatch' | 'cooldown' | 'limited';
 
@@ -94,6 +102,9 @@ class LeaseLost extends Error {}
 
 /** An account this request would mail was given a temporary password by another request meanwhile. */
 class RacedForAccount extends Error {}
+
+/** A limit stopped the request while another request for one of its accounts is still being handled. */
+class WaitForOther extends Error {}
 
 export class RecoveryWorker {
   private readonly limits: ResetLimits | null;
@@ -185,6 +196,14 @@ export class RecoveryWorker {
           this.d.logger?.info({ request: job.id }, 'reset request taken over by another worker');
           return;
         }
+        if (err instanceof WaitForOther) {
+          const delay = POSTPONE_MS + (this.d.random.bytes(2).readUInt16BE(0) % POSTPONE_MS);
+          if (await job.postpone(delay)) {
+            this.d.logger?.info({ request: job.id, retryInMs: delay }, 'reset request waits for another request for the same account');
+            setTimeout(() => void this.kick().catch(() => {}), delay + 10).unref();
+          }
+          return;
+        }
         // Left 'processing', due again after the back-off (or given up after MAX_ATTEMPTS), by the queue.
         throw err;
       }
@@ -203,6 +222,19 @@ export class RecoveryWorker {
       .where('rr_processed', '<', before)
       .executeTakeFirst();
     return Number(r.numDeletedRows);
+  }
+
+  /**
+   * Whether a request other than `id` that may mail one of `targets` is being handled now (a worker holds
+   * it under a live lease): one naming the account, or one by the address of one of them.
+   */
+  private async anotherInFlight(id: number, targets: User[]): Promise<boolean> {
+    const names = new Set(targets.map((u) => u.name));
+    const emails = new Set(targets.map((u) => u.email.toLowerCase()));
+    return (await this.queue.held()).some(
+      ({ id: other, row }) =>
+        other !== id && (row.rr_username !== null ? names.has(row.rr_username) : row.rr_email !== null && emails.has(row.rr_email.toLowerCase())),
+    );
   }
 
   /** The "requireemail" preference: the account is reset only when its name and its address are both given. */
@@ -306,6 +338,13 @@ export class RecoveryWorker {
         const hash = await this.d.hasher.hash(temp);
         standIn = { hash, mail: await this.d.outbox.compose(this.mail(rr, targets[0] ?? null, this.d.config.language, temp)) };
       }
+      // With a cooldown, a request that a limit stopped may have been stopped by the allowance of another
+      // request for the same account that is still being handled: if that one mails the account, this one's
+      // true outcome is the cooldown. It waits for that outcome rather than record a limit that did not
+      // apply. (Asked for every request, so that the work does not follow the outcome.)
+      const watch = this.limits !== null && cooldownMs > 0;
+      const inFlight = watch ? await this.anotherInFlight(id, targets) : false;
+      if (outcome === 'limited' && inFlight && now - Number(rr.rr_created) < POSTPONE_MAX_AGE_MS) throw new WaitForOther();
       await this.d.db.transaction().execute(async (trx) => {
         const queued: Array<{ user: User | null; outbox: number; kind: string }> = [];
         for (const p of prepared) {
@@ -320,7 +359,13 @@ export class RecoveryWorker {
         if (standIn) {
           // The same writes as a sent reset, undone at once: the stand-in leaves no row behind.
           await sql`savepoint stand_in`.execute(trx);
-          await this.d.users.setTemporaryPassword(0, standIn.hash, trx);
+          if (outcome === 'limited' && watch) {
+            // Written to the accounts themselves, only if no other request mailed them since they were read
+            // (PostgreSQL waits here for one that is committing): if one did, this request is decided again.
+            for (const u of targets) if (!(await this.d.users.setTemporaryPassword(u.id, standIn.hash, trx, u.newPassTime))) throw new RacedForAccount();
+          } else {
+            await this.d.users.setTemporaryPassword(0, standIn.hash, trx);
+          }
           const ob = await this.d.outbox.insert(trx, standIn.mail);
           await this.d.audit?.record({ type: 'mail.queued', details: { kind: standIn.mail.mail.kind, outbox: ob, request: id } }, trx);
           await sql`rollback to savepoint stand_in`.execute(trx);
