@@ -257,6 +257,8 @@ const m0020: Migration = {
     await db.schema.alterTable('outbox').addColumn('ob_processed', time).execute();
     await db.updateTable('outbox').set((eb) => ({ ob_processed: eb.ref('ob_sent') })).where('ob_status', '=', 'sent').execute();
     await db.updateTable('outbox').set((eb) => ({ ob_processed: eb.ref('ob_next_attempt') })).where('ob_status', '=', 'failed').execute();
+    // Due requests are found by status and next attempt, soonest first (ties by id), also in a backlog.
+    await db.schema.createIndex('reset_request_due').on('reset_request').columns(['rr_status', 'rr_next_attempt', 'rr_id']).execute();
     // `mwauth mail purge` deletes by status and completion time.
     await db.schema.createIndex('outbox_processed').on('outbox').columns(['ob_status', 'ob_processed']).execute();
   },
