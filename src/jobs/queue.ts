@@ -238,7 +238,9 @@ class ClaimedJob<R> implements Job<R> {
         // The database itself is failing: the lease runs out, and the claim after it gives the job up.
       }
       this.state = 'retry';
-      return { outcome: 'retry', delayMs: Math.max(0, this.lease.until - this.q.clock.now()) };
+      const delayMs = Math.max(0, this.lease.until - this.q.clock.now());
+      await this.q.hook(() => this.q.o.onRetry?.(this, reason, delayMs, details));
+      return { outcome: 'retry', delayMs };
     }
     const delayMs = this.q.delay(this.attempt);
     try {
