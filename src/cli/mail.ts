@@ -34,7 +34,7 @@ export function formatAge(ms: number): string {
 
 function when(r: OutboxSummary): string {
   if (r.ob_status === 'sent' && r.ob_sent !== null) return `sent ${isoTimestamp(Number(r.ob_sent))}`;
-  if (r.ob_status === 'failed') return `failed ${isoTimestamp(Number(r.ob_next_attempt))}`;
+  if (r.ob_status === 'failed') return `failed ${isoTimestamp(Number(r.ob_processed))}`;
   if (r.ob_status === 'sending') return `sending, lease until ${isoTimestamp(Number(r.ob_lease_until ?? 0))}`;
   return `next attempt ${isoTimestamp(Number(r.ob_next_attempt))}`;
 }
@@ -109,7 +109,7 @@ export function registerMailCommands(program: Command, withServices: WithService
         line('queued', isoTimestamp(Number(r.ob_created)));
         line('attempts', `${r.ob_attempts} of ${s.site?.maxAttempts ?? s.config.mail.maxAttempts}`);
         if (r.ob_status === 'sent') line('sent', `${isoTimestamp(Number(r.ob_sent))} (after ${formatAge(Number(r.ob_sent) - Number(r.ob_created))})`);
-        else if (r.ob_status === 'failed') line('failed', isoTimestamp(Number(r.ob_next_attempt)));
+        else if (r.ob_status === 'failed') line('failed', isoTimestamp(Number(r.ob_processed)));
         else if (r.ob_status === 'sending') line('sending', `lease until ${isoTimestamp(Number(r.ob_lease_until ?? 0))}`);
         else line('next attempt', isoTimestamp(Number(r.ob_next_attempt)));
         line('last error', r.ob_last_error ?? '-');

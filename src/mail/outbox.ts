@@ -1,10 +1,11 @@
 // The outbox table is the queue between request handling and delivery: a mail is enqueued in
 // the same transaction as the change that caused it, and a DeliveryWorker sends it later.
 //
-// Columns: ob_status is queued → sending → sent, or failed; ob_attempts counts sends started;
-// ob_next_attempt is when a queued mail is due (for a failed mail: when it failed); ob_lease_until
-// is how long the worker sending it holds it; ob_last_error is the latest failure, in the
-// server's words; ob_created and ob_sent are when it was queued and accepted. ob_raw is the message
+// The table is the delivery worker's job queue (src/jobs/queue.ts). Columns: ob_status is queued →
+// sending → sent, or failed; ob_attempts counts sends started; ob_next_attempt is when a queued mail is
+// due; ob_lease_until and ob_lease_owner are how long and by which claim the worker sending it holds it;
+// ob_processed is when it left the queue (sent, or failed for good); ob_last_error is the latest failure,
+// in the server's words; ob_created and ob_sent are when it was queued and accepted. ob_raw is the message
 // as it is sent, except for a message with secrets (a temporary password): sealed (see seal.ts) until it
 // is sent, then emptied; its masked copy in outbox_masked is what stays.
 import type { ExpressionBuilder, Kysely, Selectable } from 'kysely';
@@ -15,6 +16,7 @@ import { maskedView, type ParsedMessage } from './inspect.js';
 import { MailMetrics, type MailStats } from './metrics.js';
 import { MailSeal } from './seal.js';
 import { OUTBOX_STATUSES, type OutboxStatus } from './schema.js';
+import { insertedId } from '../storage/insertedId.js';
 
 export { OUTBOX_STATUSES, type OutboxStatus };
 
@@ -24,7 +26,7 @@ export type OutboxSummary = Omit<OutboxRow, 'ob_raw'>;
 
 const SUMMARY_COLUMNS = [
   'ob_id', 'ob_created', 'ob_kind', 'ob_user', 'ob_to', 'ob_subject', 'ob_message_id',
-  'ob_status', 'ob_attempts', 'ob_next_attempt', 'ob_lease_until', 'ob_last_error', 'ob_sent',
+  'ob_status', 'ob_attempts', 'ob_next_attempt', 'ob_lease_until', 'ob_lease_owner', 'ob_last_error', 'ob_sent', 'ob_processed',
 ] as const;
 
 export interface OutboxDeps {
@@ -107,9 +109,9 @@ export class Outbox {
 
   /** Queues a composed mail; returns its ob_id. */
   async insert(db: Kysely<Database>, c: ComposedMail): Promise<number> {
-    const row = await db
-      .insertInto('outbox')
-      .values({
+    const id = await insertedId(
+      db,
+      db.insertInto('outbox').values({
         ob_created: c.created,
         ob_kind: c.mail.kind,
         ob_user: c.mail.userId,
@@ -121,12 +123,13 @@ export class Outbox {
         ob_attempts: 0,
         ob_next_attempt: c.created,
         ob_lease_until: null,
+        ob_lease_owner: null,
         ob_last_error: null,
         ob_sent: null,
-      })
-      .returning('ob_id')
-      .executeTakeFirstOrThrow();
-    const id = Number(row.ob_id);
+        ob_processed: null,
+      }),
+      'ob_id',
+    );
     if (c.masked !== null) await db.insertInto('outbox_masked').values({ om_outbox: id, om_raw: c.masked }).execute();
     return id;
   }
@@ -201,7 +204,7 @@ export class Outbox {
     if (row.ob_status === 'failed') {
       const r = await this.deps.db
         .updateTable('outbox')
-        .set({ ob_status: 'queued', ob_attempts: 0, ob_next_attempt: now, ob_lease_until: null })
+        .set({ ob_status: 'queued', ob_attempts: 0, ob_next_attempt: now, ob_lease_until: null, ob_lease_owner: null, ob_processed: null })
         .where('ob_id', '=', id)
         .where('ob_status', '=', 'failed')
         .executeTakeFirst();
@@ -218,7 +221,7 @@ export class Outbox {
   async retryFailed(): Promise<number> {
     const r = await this.deps.db
       .updateTable('outbox')
-      .set({ ob_status: 'queued', ob_attempts: 0, ob_next_attempt: this.deps.clock.now(), ob_lease_until: null })
+      .set({ ob_status: 'queued', ob_attempts: 0, ob_next_attempt: this.deps.clock.now(), ob_lease_until: null, ob_lease_owner: null, ob_processed: null })
       .where('ob_status', '=', 'failed')
       .executeTakeFirst();
     return Number(r.numUpdatedRows);
@@ -233,8 +236,8 @@ export class Outbox {
     const before = opts.before;
     const match = (eb: ExpressionBuilder<Database, 'outbox'>) =>
       eb.or([
-        ...(opts.sent ? [eb.and([eb('ob_status', '=', 'sent'), eb('ob_sent', '<', before)])] : []),
-        ...(opts.failed ? [eb.and([eb('ob_status', '=', 'failed'), eb('ob_next_attempt', '<', before)])] : []),
+        ...(opts.sent ? [eb.and([eb('ob_status', '=', 'sent'), eb('ob_processed', '<', before)])] : []),
+        ...(opts.failed ? [eb.and([eb('ob_status', '=', 'failed'), eb('ob_processed', '<', before)])] : []),
       ]);
     return this.deps.db.transaction().execute(async (trx) => {
       await trx

@@ -6,6 +6,7 @@ import type { AuditLog } from '../audit/log.js';
 import type { Counters } from '../limits/counters.js';
 import type { Db } from '../storage/db.js';
 import { ipLimitKey } from '../util/clientAddress.js';
+import { insertedId } from '../storage/insertedId.js';
 import type { Clock } from '../util/clock.js';
 import { DomainError } from '../util/errors.js';
 
@@ -79,10 +80,11 @@ export class RecoveryService {
     // The same work whatever the request names: the event says who asked and by which route, not
     // whether anything matched (the worker records that separately, as reset.outcome).
     await this.deps.db.transaction().execute(async (trx) => {
-      const row = await trx
-        .insertInto('reset_request')
-        .values({
-          rr_created: this.deps.clock.now(),
+      const now = this.deps.clock.now();
+      const id = await insertedId(
+        trx,
+        trx.insertInto('reset_request').values({
+          rr_created: now,
           rr_performer_id: performer.id,
           rr_performer_name: performer.name,
           rr_performer_ip: performer.ip,
@@ -90,17 +92,18 @@ export class RecoveryService {
           // Kept with a user name too: an account with the requireemail preference needs both.
           rr_email: email,
           rr_status: 'pending',
+          rr_next_attempt: now,
           rr_processed: null,
-        })
-        .returning('rr_id')
-        .executeTakeFirstOrThrow();
+        }),
+        'rr_id',
+      );
       await this.deps.audit?.record(
         {
           type: 'reset.requested',
           userId: performer.id || null,
           userName: performer.anon ? null : performer.name,
           ip: performer.ip,
-          details: { request: Number(row.rr_id), route: user === null ? 'email' : 'username' },
+          details: { request: id, route: user === null ? 'email' : 'username' },
         },
         trx,
       );

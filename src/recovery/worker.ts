@@ -1,5 +1,7 @@
 // After the response: find the accounts a reset request names, give each a temporary password and
-// queue its mail, all in one transaction. A crash before the commit leaves the request pending.
+// queue its mail, all in one transaction. A crash before the commit leaves the request to be taken again.
+// The requests are the jobs of a leased queue (src/jobs/queue.ts): this file keeps only the reset's own
+// work — who is mailed, the limits, the mail — and the queue claims, retries, gives up and stops.
 import type { User, UserStore } from '../accounts/users.js';
 import type { PasswordHasher } from '../auth/passwords.js';
 import { generateTemporaryPassword } from '../auth/tempPassword.js';
@@ -13,6 +15,8 @@ import type { Clock, Random } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
 import type { AuditLog } from '../audit/log.js';
 import type { Counters } from '../limits/counters.js';
+import { JobQueue, backoffDelay, type Backoff, type Job } from '../jobs/queue.js';
+import { SqlJobTable } from '../jobs/sqlTable.js';
 import { ResetLimits, type Limit, type LimitName, type Taken } from './limits.js';
 import { resetMail, unknownAddressMail } from './mail.js';
 
@@ -44,22 +48,50 @@ export interface RecoveryWorkerConfig {
 }
 
 const LEASE_MS = 60_000;
-const BATCH = 50;
 /**
  * A request whose handling fails is tried again after 1, 2, 4 … minutes (at most an hour apart), so a
  * database or Redis outage of several hours loses nothing; after this many attempts (about 7 hours) it
  * is given up ('failed') — a temporary password mailed that late would surprise more than help.
  */
 export const MAX_ATTEMPTS = 12;
-const RETRY_MAX_MS = 3600_000;
+/** No jitter: requests fail together only when the database or Redis does, and then retrying together is fine. */
+export const RETRY_BACKOFF: Backoff = { baseMs: 60_000, maxMs: 3600_000 };
 
 /** How long after its `attempt`-th failure a request is tried again. */
 export function retryDelay(attempt: number): number {
-  return Math.min(LEASE_MS * 2 ** Math.max(0, attempt - 1), RETRY_MAX_MS);
+  return backoffDelay(RETRY_BACKOFF, attempt);
 }
+
+/**
+ * A request a limit stopped while another request for one of its accounts was being handled waits this
+ * long (and up to as long again, at random) for that one's outcome, and is then decided again.
+ */
+const POSTPONE_MS = 1000;
+/** Past this age a request no longer waits: the limit's answer stands. */
+const POSTPONE_MAX_AGE_MS = 10 * 60_000;
 
 /** 'limited': an account, address or the mail budget was over its limit; nothing was sent. */
 export type ResetOutcome = 'queued' | 'nomatch' | 'cooldown' | 'limited';
+
+type ResetRow = Selectable<ResetRequestTable>;
+
+/** The reset_request table as a job table: 'pending' and waiting 'processing' rows are due, held ones are 'processing'. */
+export function resetRequestJobs(db: Db): SqlJobTable<ResetRow> {
+  return new SqlJobTable<ResetRow>(db, {
+    table: 'reset_request',
+    columns: {
+      id: 'rr_id',
+      status: 'rr_status',
+      attempts: 'rr_attempts',
+      nextAttempt: 'rr_next_attempt',
+      leaseUntil: 'rr_lease_until',
+      leaseOwner: 'rr_lease_owner',
+      processed: 'rr_processed',
+    },
+    statuses: { waiting: ['pending', 'processing'], working: 'processing' },
+    select: '*',
+  });
+}
 
 /** Another worker took the request over after this one's lease ran out: this one's work is rolled back. */
 class LeaseLost extends Error {}
@@ -67,13 +99,12 @@ class LeaseLost extends Error {}
 /** An account this request would mail was given a temporary password by another request meanwhile. */
 class RacedForAccount extends Error {}
 
+/** A limit stopped the request while another request for one of its accounts is still being handled. */
+class WaitForOther extends Error {}
+
 export class RecoveryWorker {
-  private running: Promise<number> | null = null;
-  private again = false;
-  private stopped = false;
-  private deadline: number | null = null;
-  private readonly lanes: number;
   private readonly limits: ResetLimits | null;
+  private readonly queue: JobQueue<ResetRow>;
 
   constructor(
     private readonly d: {
@@ -94,7 +125,6 @@ export class RecoveryWorker {
       lanes?: number;
     },
   ) {
-    this.lanes = Math.max(1, d.lanes ?? 2);
     const c = d.config;
     this.limits = d.counters
       ? new ResetLimits(d.counters, {
@@ -105,28 +135,36 @@ export class RecoveryWorker {
           unknownAddress: c.unknownAddressLimit ?? [1, 86400],
         })
       : null;
+    this.queue = new JobQueue<ResetRow>({
+      table: resetRequestJobs(d.db),
+      clock: d.clock,
+      random: d.random,
+      leaseMs: LEASE_MS,
+      maxAttempts: MAX_ATTEMPTS,
+      backoff: RETRY_BACKOFF,
+      // Hashing runs on the hasher's threads: a second lane keeps both busy while the other waits for one.
+      concurrency: Math.max(1, d.lanes ?? 2),
+      // A failure (the database, Redis) ends the pass; the back-off brings the request round again.
+      endPassOnRetry: true,
+      // Requests still due are handled until the grace time ends; those being handled always finish.
+      stop: { drain: true, atDeadline: 'wait' },
+      // A request taken once stays 'processing' until it is decided, also while it waits for another attempt.
+      retryStatus: 'processing',
+      failedStatus: 'failed',
+      handler: (job) => this.handle(job),
+      onRetry: (job, reason) => {
+        d.logger?.error({ err: reason, request: job.id, attempt: job.attempt }, 'reset request failed; it will be tried again');
+      },
+      onGiveUp: async (job, reason) => {
+        d.logger?.error({ err: reason, request: job.id, attempt: job.attempt }, 'reset request failed; given up');
+        await d.audit?.record({ type: 'reset.failed', details: { request: job.id, attempts: job.attempt, error: reason.slice(0, 200) } }).catch(() => {});
+      },
+    });
   }
 
-  /** Runs now, or once more right after the current run: a signal is never lost. */
-  kick(): Promise<number> {
-    if (this.stopped) return Promise.resolve(0);
-    if (this.running) {
-      this.again = true;
-      return this.running;
-    }
-    this.running = (async () => {
-      let total = 0;
-      try {
-        do {
-          this.again = false;
-          total += await this.runOnce();
-        } while (this.again);
-      } finally {
-        this.running = null;
-      }
-      return total;
-    })();
-    return this.running;
+  /** Runs now, or once more right after the current run: a signal is never lost. Resolves to the requests handled. */
+  async kick(): Promise<number> {
+    return (await this.queue.kick()).done;
   }
 
   /**
@@ -134,84 +172,38 @@ export class RecoveryWorker {
    * `graceMs` have passed; the rest stay in the table for the next start. Resolves when the worker is idle.
    */
   async stop(graceMs = 0): Promise<void> {
-    this.deadline = Date.now() + graceMs;
-    await this.kick().catch(() => 0);
-    this.stopped = true;
-    await this.running?.catch(() => 0);
-  }
-
-  private stopping(): boolean {
-    return this.stopped || (this.deadline !== null && Date.now() >= this.deadline);
+    await this.queue.stop(graceMs);
   }
 
   /** Processes every due request, `lanes` at a time; returns how many were handled. */
   async runOnce(): Promise<number> {
-    let handled = 0;
-    for (;;) {
-      if (this.stopping()) return handled;
-      const now = this.d.clock.now();
-      const due = await this.d.db
-        .selectFrom('reset_request')
-        .selectAll()
-        .where((eb) =>
-          eb.or([eb('rr_status', '=', 'pending'), eb.and([eb('rr_status', '=', 'processing'), eb('rr_processed', '<', now)])]),
-        )
-        .orderBy('rr_id')
-        .limit(BATCH)
-        .execute();
-      if (due.length === 0) return handled;
-      let failed = false;
-      let next = 0;
-      // Hashing runs on the hasher's threads: a second lane keeps both busy while the other waits for one.
-      const lane = async () => {
-        while (!failed && !this.stopping() && next < due.length) {
-          const r = await this.handle(due[next++]!);
-          if (r === 'handled') handled++;
-          else if (r === 'failed') failed = true;
-        }
-      };
-      await Promise.all(Array.from({ length: this.lanes }, lane));
-      // A failure (the database, Redis) ends this run; the back-off brings the request round again.
-      if (failed) return handled;
-    }
+    return (await this.queue.runOnce()).done;
   }
 
-  private async handle(rr: Selectable<ResetRequestTable>): Promise<'handled' | 'skipped' | 'failed'> {
-    const id = Number(rr.rr_id);
-    const now = this.d.clock.now();
-    const lease = now + LEASE_MS;
-    if (!(await this.claim(id, now, lease))) return 'skipped';
+  private async handle(job: Job<ResetRow>): Promise<void> {
     for (let tries = 0; ; tries++) {
       try {
-        await this.process(rr, lease);
-        return 'handled';
+        await this.process(job);
+        return;
       } catch (err) {
         // Another request for the same account was mailed meanwhile: decide again (now in its cooldown).
         if (err instanceof RacedForAccount && tries < 3) continue;
         if (err instanceof LeaseLost) {
-          this.d.logger?.info({ request: id }, 'reset request taken over by another worker');
-          return 'skipped';
+          this.d.logger?.info({ request: job.id }, 'reset request taken over by another worker');
+          return;
         }
-        const attempt = Number(rr.rr_attempts) + 1;
-        if (attempt >= MAX_ATTEMPTS && (await this.giveUp(id, lease, attempt, err as Error))) return 'skipped';
-        // Left "processing", due again after the back-off (or, if even that fails, when its lease runs out).
-        await this.retryLater(id, lease, attempt);
-        this.d.logger?.error({ err: (err as Error).message, request: id, attempt }, 'reset request failed; it will be tried again');
-        return 'failed';
+        if (err instanceof WaitForOther) {
+          const delay = POSTPONE_MS + (this.d.random.bytes(2).readUInt16BE(0) % POSTPONE_MS);
+          if (await job.postpone(delay)) {
+            this.d.logger?.info({ request: job.id, retryInMs: delay }, 'reset request waits for another request for the same account');
+            setTimeout(() => void this.kick().catch(() => {}), delay + 10).unref();
+          }
+          return;
+        }
+        // Left 'processing', due again after the back-off (or given up after MAX_ATTEMPTS), by the queue.
+        throw err;
       }
     }
-  }
-
-  private async claim(id: number, now: number, lease: number): Promise<boolean> {
-    const r = await this.d.db
-      .updateTable('reset_request')
-      .set((eb) => ({ rr_status: 'processing', rr_processed: lease, rr_attempts: eb('rr_attempts', '+', 1) }))
-      .where('rr_id', '=', id)
-      .where((eb) =>
-        eb.or([eb('rr_status', '=', 'pending'), eb.and([eb('rr_status', '=', 'processing'), eb('rr_processed', '<', now)])]),
-      )
-      .executeTakeFirst();
-    return Number(r.numUpdatedRows) === 1;
   }
 
   /**
@@ -228,37 +220,17 @@ export class RecoveryWorker {
     return Number(r.numDeletedRows);
   }
 
-  private async retryLater(id: number, lease: number, attempt: number): Promise<void> {
-    try {
-      await this.d.db
-        .updateTable('reset_request')
-        .set({ rr_processed: this.d.clock.now() + retryDelay(attempt) })
-        .where('rr_id', '=', id)
-        .where('rr_status', '=', 'processing')
-        .where('rr_processed', '=', lease)
-        .execute();
-    } catch {
-      // The database itself is failing: the lease runs out and the request is taken again then.
-    }
-  }
-
-  /** Marks a request that failed MAX_ATTEMPTS times as 'failed'; false if it is no longer this worker's. */
-  private async giveUp(id: number, lease: number, attempt: number, err: Error): Promise<boolean> {
-    try {
-      const r = await this.d.db
-        .updateTable('reset_request')
-        .set({ rr_status: 'failed', rr_processed: this.d.clock.now() })
-        .where('rr_id', '=', id)
-        .where('rr_status', '=', 'processing')
-        .where('rr_processed', '=', lease)
-        .executeTakeFirst();
-      if (Number(r.numUpdatedRows) !== 1) return false;
-    } catch {
-      return false;
-    }
-    this.d.logger?.error({ err: err.message, request: id, attempt }, 'reset request failed; given up');
-    await this.d.audit?.record({ type: 'reset.failed', details: { request: id, attempts: attempt, error: err.message.slice(0, 200) } }).catch(() => {});
-    return true;
+  /**
+   * Whether a request other than `id` that may mail one of `targets` is being handled now (a worker holds
+   * it under a live lease): one naming the account, or one by the address of one of them.
+   */
+  private async anotherInFlight(id: number, targets: User[]): Promise<boolean> {
+    const names = new Set(targets.map((u) => u.name));
+    const emails = new Set(targets.map((u) => u.email.toLowerCase()));
+    return (await this.queue.held()).some(
+      ({ id: other, row }) =>
+        other !== id && (row.rr_username !== null ? names.has(row.rr_username) : row.rr_email !== null && emails.has(row.rr_email.toLowerCase())),
+    );
   }
 
   /** The "requireemail" preference: the account is reset only when its name and its address are both given. */
@@ -268,7 +240,7 @@ export class RecoveryWorker {
   }
 
   /** The accounts the request mails; `capped`: more use the address than maxAccounts lets it mail. */
-  private async targets(rr: Selectable<ResetRequestTable>): Promise<{ users: User[]; capped: boolean }> {
+  private async targets(rr: ResetRow): Promise<{ users: User[]; capped: boolean }> {
     if (rr.rr_username) {
       const u = await this.d.users.byName(rr.rr_username);
       if (!u || !u.email) return { users: [], capped: false };
@@ -292,7 +264,7 @@ export class RecoveryWorker {
   }
 
   /** The reset mail for `user`; for no account, a stand-in of the same shape that is never queued. */
-  private mail(rr: Selectable<ResetRequestTable>, user: User | null, lang: string, tempPassword: string): OutgoingMail {
+  private mail(rr: ResetRow, user: User | null, lang: string, tempPassword: string): OutgoingMail {
     return resetMail(this.d.i18n, this.d.config, {
       userId: user?.id ?? 0,
       userName: user?.name ?? rr.rr_username ?? 'Example',
@@ -305,8 +277,9 @@ export class RecoveryWorker {
     });
   }
 
-  private async process(rr: Selectable<ResetRequestTable>, lease: number): Promise<ResetOutcome> {
-    const id = Number(rr.rr_id);
+  private async process(job: Job<ResetRow>): Promise<ResetOutcome> {
+    const rr = job.row;
+    const id = job.id;
     const { users: targets, capped } = await this.targets(rr);
     const now = this.d.clock.now();
     const cooldownMs = this.d.config.resendHours * 3600_000;
@@ -361,6 +334,13 @@ export class RecoveryWorker {
         const hash = await this.d.hasher.hash(temp);
         standIn = { hash, mail: await this.d.outbox.compose(this.mail(rr, targets[0] ?? null, this.d.config.language, temp)) };
       }
+      // With a cooldown, a request that a limit stopped may have been stopped by the allowance of another
+      // request for the same account that is still being handled: if that one mails the account, this one's
+      // true outcome is the cooldown. It waits for that outcome rather than record a limit that did not
+      // apply. (Asked for every request, so that the work does not follow the outcome.)
+      const watch = this.limits !== null && cooldownMs > 0;
+      const inFlight = watch ? await this.anotherInFlight(id, targets) : false;
+      if (outcome === 'limited' && inFlight && now - Number(rr.rr_created) < POSTPONE_MAX_AGE_MS) throw new WaitForOther();
       await this.d.db.transaction().execute(async (trx) => {
         const queued: Array<{ user: User | null; outbox: number; kind: string }> = [];
         for (const p of prepared) {
@@ -375,7 +355,13 @@ export class RecoveryWorker {
         if (standIn) {
           // The same writes as a sent reset, undone at once: the stand-in leaves no row behind.
           await sql`savepoint stand_in`.execute(trx);
-          await this.d.users.setTemporaryPassword(0, standIn.hash, trx);
+          if (outcome === 'limited' && watch) {
+            // Written to the accounts themselves, only if no other request mailed them since they were read
+            // (PostgreSQL waits here for one that is committing): if one did, this request is decided again.
+            for (const u of targets) if (!(await this.d.users.setTemporaryPassword(u.id, standIn.hash, trx, u.newPassTime))) throw new RacedForAccount();
+          } else {
+            await this.d.users.setTemporaryPassword(0, standIn.hash, trx);
+          }
           const ob = await this.d.outbox.insert(trx, standIn.mail);
           await this.d.audit?.record({ type: 'mail.queued', details: { kind: standIn.mail.mail.kind, outbox: ob, request: id } }, trx);
           await sql`rollback to savepoint stand_in`.execute(trx);
@@ -396,14 +382,7 @@ export class RecoveryWorker {
         }
         // Only while the request is still ours: a worker whose lease ran out and was taken over must not
         // send a second mail, nor replace the temporary password the other worker mailed.
-        const r = await trx
-          .updateTable('reset_request')
-          .set({ rr_status: outcome, rr_processed: this.d.clock.now() })
-          .where('rr_id', '=', id)
-          .where('rr_status', '=', 'processing')
-          .where('rr_processed', '=', lease)
-          .executeTakeFirst();
-        if (Number(r.numUpdatedRows) !== 1) throw new LeaseLost();
+        if (!(await job.complete(outcome, {}, trx))) throw new LeaseLost();
       });
     } catch (err) {
       // Nothing was sent: the allowance this attempt took goes back (the worker that finishes it takes its own).

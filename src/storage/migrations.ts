@@ -225,6 +225,45 @@ const m0015: Migration = {
   },
 };
 
+// The reset worker and the delivery worker share one leased job queue (src/jobs/queue.ts), whose rows keep
+// the lease (its expiry and the claim's owner token), the next attempt and the completion in columns of
+// their own. Before, rr_processed was a lease's expiry, the time of the next retry or the completion time,
+// depending on rr_status, and a failed mail kept when it failed in ob_next_attempt. Existing rows become:
+//   pending            due since it was recorded;
+//   processing         waiting, due at the very moment it was due before (rr_processed + 1: the old test was
+//                      "rr_processed < now"), whether that was a lease's end or a retry's time: a worker of
+//                      the old version that still held it can no longer complete it (its check names
+//                      rr_processed), so it rolls back and the request is done once, by this version;
+//   handled or failed  unchanged (rr_processed is their completion time);
+//   sent mail          completed when it was sent; failed mail: when it failed;
+//   sending mail       still held until its lease runs out, by nobody: then it is taken over.
+// Plain statements, one change each, so that they mean the same on SQLite, PostgreSQL and MariaDB.
+const m0020: Migration = {
+  async up(db: AnyDb) {
+    await db.schema.alterTable('reset_request').addColumn('rr_next_attempt', time, (c) => c.notNull().defaultTo(0)).execute();
+    await db.schema.alterTable('reset_request').addColumn('rr_lease_until', time).execute();
+    await db.schema.alterTable('reset_request').addColumn('rr_lease_owner', 'varchar(32)').execute();
+    await db.updateTable('reset_request').set((eb) => ({ rr_next_attempt: eb.ref('rr_created') })).where('rr_status', '=', 'pending').execute();
+    await db
+      .updateTable('reset_request')
+      .set((eb) => ({ rr_next_attempt: eb('rr_processed', '+', 1) }))
+      .where('rr_status', '=', 'processing')
+      .where('rr_processed', 'is not', null)
+      .execute();
+    await db.updateTable('reset_request').set((eb) => ({ rr_next_attempt: eb.ref('rr_created') })).where('rr_status', '=', 'processing').where('rr_processed', 'is', null).execute();
+    await db.updateTable('reset_request').set({ rr_processed: null }).where('rr_status', 'in', ['pending', 'processing']).execute();
+
+    await db.schema.alterTable('outbox').addColumn('ob_lease_owner', 'varchar(32)').execute();
+    await db.schema.alterTable('outbox').addColumn('ob_processed', time).execute();
+    await db.updateTable('outbox').set((eb) => ({ ob_processed: eb.ref('ob_sent') })).where('ob_status', '=', 'sent').execute();
+    await db.updateTable('outbox').set((eb) => ({ ob_processed: eb.ref('ob_next_attempt') })).where('ob_status', '=', 'failed').execute();
+    // Due requests are found by status and next attempt, soonest first (ties by id), also in a backlog.
+    await db.schema.createIndex('reset_request_due').on('reset_request').columns(['rr_status', 'rr_next_attempt', 'rr_id']).execute();
+    // `mwauth mail purge` deletes by status and completion time.
+    await db.schema.createIndex('outbox_processed').on('outbox').columns(['ob_status', 'ob_processed']).execute();
+  },
+};
+
 export const migrations: Record<string, Migration> = {
   '0001_initial': m0001,
   '0002_outbox_masked': m0002,
@@ -234,6 +273,7 @@ export const migrations: Record<string, Migration> = {
   '0013_site_settings': m0013,
   '0014_remember_tokens': m0014,
   '0015_user_name_skeleton': m0015,
+  '0020_job_queue_columns': m0020,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -91,11 +91,22 @@ export interface ResetRequestTable {
   rr_performer_ip: string;
   rr_username: string | null;
   rr_email: string | null;
-  /** 'pending' until the worker has decided and queued its mail. */
+  /**
+   * 'pending' until a worker first takes it; 'processing' while a worker holds it (a lease) or while it
+   * waits for another attempt (no lease); then what the worker decided (queued, nomatch, cooldown, limited)
+   * or 'failed' (given up). A job of the reset worker's queue (src/jobs/queue.ts).
+   */
   rr_status: string;
+  /** When it was handled, whatever the outcome (given up too); null until then. */
   rr_processed: number | null;
   /** Times a worker took the request; after MAX_ATTEMPTS failures it is 'failed'. */
   rr_attempts: Generated<number>;
+  /** When it is due (its first attempt, or the next one after a failure); 0: at once. */
+  rr_next_attempt: Generated<number>;
+  /** While a worker holds it: when its lease runs out. Null otherwise. */
+  rr_lease_until: number | null;
+  /** While a worker holds it: the random token of that worker's claim. Null otherwise. */
+  rr_lease_owner: string | null;
 }
 
 export interface OutboxTable {
@@ -107,13 +118,21 @@ export interface OutboxTable {
   ob_subject: string;
   ob_message_id: string;
   ob_raw: string;
-  /** queued | sending | sent | failed */
+  /** queued | sending | sent | failed: a job of the delivery worker's queue (src/jobs/queue.ts). */
   ob_status: string;
+  /** Sends started. */
   ob_attempts: number;
+  /** When a queued mail is due (its first attempt, or the next one after a failure). */
   ob_next_attempt: number;
+  /** While a worker sends it: when its lease runs out. Null otherwise. */
   ob_lease_until: number | null;
+  /** While a worker sends it: the random token of that worker's claim. Null otherwise. */
+  ob_lease_owner: string | null;
   ob_last_error: string | null;
+  /** When the server accepted it (sent only). */
   ob_sent: number | null;
+  /** When it left the queue: sent, or failed for good. Null while queued or being sent. */
+  ob_processed: number | null;
 }
 
 /** One event of the audit trail (see src/audit/log.ts). Never holds a password, token or session id. */

@@ -86,7 +86,7 @@ test('SIGKILL during a burst of 200 resets: after a restart every accepted reset
       // As if the dead process's leases had run out (lease takeover itself is tested with a
       // ManualClock in worker.test.ts); nothing else changes.
       const past = Date.now() - 1;
-      db.prepare(`update reset_request set rr_processed = ? where rr_status = 'processing'`).run(past);
+      db.prepare(`update reset_request set rr_lease_until = ? where rr_status = 'processing' and rr_lease_until is not null`).run(past);
       db.prepare(`update outbox set ob_lease_until = ? where ob_status = 'sending'`).run(past);
     }
     db.close();

@@ -147,7 +147,7 @@ test('list filters, resolve by Message-ID, retry, retryFailed and purge', async 
     assert.equal(await worker.runOnce(), 3);
     assert.equal((await outbox.get(a))!.ob_status, 'sent');
     assert.equal((await outbox.get(b))!.ob_status, 'failed');
-    assert.equal((await outbox.get(b))!.ob_next_attempt, clock.now(), 'a failed row records when it failed');
+    assert.equal((await outbox.get(b))!.ob_processed, clock.now(), 'a failed row records when it failed');
     assert.equal((await outbox.get(c))!.ob_status, 'queued');
     assert.ok((await outbox.get(c))!.ob_next_attempt > clock.now());
 

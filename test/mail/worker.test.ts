@@ -326,3 +326,30 @@ test('onOutcome reports every recorded outcome: retry, failed, sent', async () =
     await handle.close();
   }
 });
+
+test('a message whose every worker died sending it is failed when claimed once too often, without another send', async () => {
+  const handle = await memoryDb();
+  try {
+    const clock = new ManualClock();
+    const outbox = makeOutbox(handle, clock);
+    const id = await outbox.enqueue(handle.db, resetMail());
+    const transport = manualTransport();
+    transport.autoAccept();
+    const seen: string[] = [];
+    const worker = new DeliveryWorker({ db: handle.db, clock, transport, maxAttempts: 3, leaseMs: 1000, onOutcome: (o) => void seen.push(`${o.status} ${o.attempt} ${o.error}`) });
+    // Three sends were started and each worker died mid-send: the row is 'sending' under a lease that ran out.
+    await handle.db.updateTable('outbox').set({ ob_status: 'sending', ob_attempts: 3, ob_lease_until: clock.now() - 1, ob_lease_owner: 'dead' }).where('ob_id', '=', id).execute();
+    assert.equal(await worker.runOnce(), 1);
+    assert.equal(transport.sent.length, 0, 'not sent a fourth time');
+    const row = await outbox.get(id);
+    assert.equal(row?.ob_status, 'failed');
+    assert.equal(row?.ob_attempts, 4);
+    assert.equal(row?.ob_processed, clock.now());
+    assert.equal(row?.ob_lease_until, null);
+    assert.equal(row?.ob_last_error, 'delivery interrupted (lease expired) and no attempts left');
+    assert.deepEqual(seen, ['failed 4 delivery interrupted (lease expired) and no attempts left']);
+    assert.deepEqual([worker.metrics.counters.takeovers, worker.metrics.counters.failed, worker.metrics.counters.attempts], [1, 1, 0]);
+  } finally {
+    await handle.close();
+  }
+});

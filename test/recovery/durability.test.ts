@@ -140,7 +140,7 @@ test('SIGKILL in the middle of a reset burst: after a restart every account gets
       // As if the 60 s leases of the dead process had run out (the takeover itself is tested with a
       // ManualClock in service.test.ts); nothing else in the data changes.
       const past = Date.now() - 1;
-      db.prepare(`update reset_request set rr_processed = ? where rr_status = 'processing'`).run(past);
+      db.prepare(`update reset_request set rr_lease_until = ? where rr_status = 'processing' and rr_lease_until is not null`).run(past);
       db.prepare(`update outbox set ob_lease_until = ? where ob_status = 'sending'`).run(past);
     }
     db.close();

@@ -203,8 +203,8 @@ test('the worker takes over a request whose lease ran out, and not before', asyn
   const base = { rr_created: now - 5000, rr_performer_id: 0, rr_performer_name: '192.0.2.1', rr_performer_ip: '192.0.2.1', rr_email: null };
   // Left by a worker that died: one still inside its lease, one whose lease ran out, one never claimed.
   await s.db.insertInto('reset_request').values([
-    { ...base, rr_username: 'Eve', rr_status: 'processing', rr_processed: now + 30_000 },
-    { ...base, rr_username: 'Fay', rr_status: 'processing', rr_processed: now - 1 },
+    { ...base, rr_username: 'Eve', rr_status: 'processing', rr_lease_until: now + 30_000, rr_lease_owner: 'dead-worker-1', rr_processed: null },
+    { ...base, rr_username: 'Fay', rr_status: 'processing', rr_lease_until: now - 1, rr_lease_owner: 'dead-worker-2', rr_processed: null },
     { ...base, rr_username: 'Nobody', rr_status: 'pending', rr_processed: null },
   ]).execute();
   await s.recoveryWorker.kick();

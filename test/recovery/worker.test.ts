@@ -138,6 +138,24 @@ test(`a request whose handling keeps failing is tried again with a growing back-
   assert.deepEqual(await status(next), { rr_status: 'nomatch', rr_attempts: 1 });
 });
 
+test(`a request whose every worker died handling it is given up when claimed once too often (${MAX_ATTEMPTS} attempts), and audited`, async (t) => {
+  const { s, clock, hasher } = await setup(t);
+  const worker = new RecoveryWorker({ db: s.db, users: s.users, hasher, outbox: s.outbox, i18n: s.i18n, clock, random: s.random, config, audit: s.audit });
+  const id = await pending(s, clock, { user: 'Nobody' });
+  // Each of its attempts ended with the worker gone and the lease running out.
+  await s.db
+    .updateTable('reset_request')
+    .set({ rr_status: 'processing', rr_attempts: MAX_ATTEMPTS, rr_lease_until: clock.now() - 1, rr_lease_owner: 'dead' })
+    .where('rr_id', '=', id)
+    .execute();
+  assert.equal(await worker.runOnce(), 0);
+  const row = await s.db.selectFrom('reset_request').select(['rr_status', 'rr_attempts', 'rr_processed', 'rr_lease_until']).where('rr_id', '=', id).executeTakeFirstOrThrow();
+  assert.deepEqual(row, { rr_status: 'failed', rr_attempts: MAX_ATTEMPTS + 1, rr_processed: clock.now(), rr_lease_until: null });
+  const [event] = await s.audit.query({ type: 'reset.failed' });
+  assert.deepEqual(event?.details, { request: id, attempts: MAX_ATTEMPTS + 1, error: 'interrupted (its lease ran out) with no attempts left' });
+  assert.deepEqual(await s.audit.query({ type: 'reset.outcome' }), [], 'never handled');
+});
+
 test('handled requests are purged after the given time; pending and in-progress ones stay', async (t) => {
   const { s, clock, hasher } = await setup(t);
   await s.users.create({ name: 'Ann', email: 'ann@example.org', passwordHash: await hasher.hash('Ann-pass-1') });
