@@ -20,7 +20,13 @@ export interface Config {
   smtpUrl: string | null;
   /** SMTP, DKIM and delivery settings (MWAUTH_SMTP_*, MWAUTH_DKIM_*, MWAUTH_MAIL_*). */
   mail: MailSettings;
-  secret: string;
+  /**
+   * The server secrets (MWAUTH_SECRET, comma-separated): the first signs, every one verifies, so a new
+   * secret is rotated in front of the old one (src/secrets/keyring.ts).
+   */
+  secrets: string[];
+  /** Where the secret was generated when none was given (<data>/secret.key); null when MWAUTH_SECRET set it. */
+  generatedSecretFile: string | null;
   databaseUrl: string | null;
   /** MWAUTH_REDIS_URL: sessions and counters in Redis, shared by several nodes (null: in the database). */
   redisUrl: string | null;
@@ -215,14 +221,30 @@ function trustedProxies(env: Env): string[] {
   }
 }
 
-/** The secret signs tokens; when not given it is made once and kept in the data folder. */
-function secret(env: Env, dataDir: string, persist: boolean): string {
+/**
+ * The secrets that sign and verify (MWAUTH_SECRET: one, or several separated by commas, the first signing);
+ * when none is given one is made once and kept in the data folder.
+ */
+function secrets(env: Env, dataDir: string, persist: boolean): { secrets: string[]; generatedSecretFile: string | null } {
   const raw = env.MWAUTH_SECRET;
-  if (raw !== undefined && raw !== '') {
-    if (raw.length < 16) throw new ConfigError('MWAUTH_SECRET must be at least 16 characters');
-    return raw;
+  if (raw !== undefined && raw.trim() !== '') {
+    // Commas separate secrets; a file (MWAUTH_SECRET_FILE) may also hold one per line.
+    const list = raw.split(/[,\r\n]+/).map((s) => s.trim()).filter(Boolean);
+    list.forEach((s, i) => {
+      if (s.length < 16) throw new ConfigError(`MWAUTH_SECRET: every secret must be at least 16 characters (the ${ordinal(i + 1)} is ${s.length})`);
+    });
+    if (new Set(list).size !== list.length) throw new ConfigError('MWAUTH_SECRET lists the same secret twice');
+    return { secrets: list, generatedSecretFile: null };
   }
   const file = join(dataDir, 'secret.key');
+  return { secrets: [generatedSecret(file, dataDir, persist)], generatedSecretFile: file };
+}
+
+function ordinal(n: number): string {
+  return n === 1 ? 'first' : n === 2 ? 'second' : n === 3 ? 'third' : `${n}th`;
+}
+
+function generatedSecret(file: string, dataDir: string, persist: boolean): string {
   if (existsSync(file)) return readFileSync(file, 'utf8').trim();
   const made = randomBytes(32).toString('hex');
   if (!persist) return made;
@@ -242,7 +264,39 @@ function secret(env: Env, dataDir: string, persist: boolean): string {
   return readFileSync(file, 'utf8').trim();
 }
 
-export function loadConfig(env: Env = process.env, opts: { persistSecret?: boolean } = {}): Config {
+/**
+ * Settings that hold a secret, or a URL that may hold a password: each may be given in a file instead,
+ * as NAME_FILE (a mounted secret: Docker, Kubernetes, systemd's LoadCredential). MWAUTH_SMTP_PASSWORD_FILE,
+ * MWAUTH_DKIM_KEY_FILE and MWAUTH_SMTP_CA_FILE are file settings of their own (src/mail/settings.ts).
+ */
+export const FILE_SETTINGS = ['MWAUTH_SECRET', 'MWAUTH_DATABASE_URL', 'MWAUTH_REDIS_URL', 'MWAUTH_SMTP_URL'] as const;
+
+/**
+ * The environment with every NAME_FILE read into NAME: the file's text, its trailing line break and
+ * spaces dropped. Both forms at once, an unreadable file or an empty one stop start-up naming the
+ * setting and the file, never what the file holds.
+ */
+export function withFileSettings(env: Env, read: (file: string) => string = (f) => readFileSync(f, 'utf8')): Env {
+  const out: Env = { ...env };
+  for (const name of FILE_SETTINGS) {
+    const file = env[`${name}_FILE`]?.trim();
+    if (!file) continue;
+    if (env[name]?.trim()) throw new ConfigError(`${name} and ${name}_FILE are both set: give one of them`);
+    let text: string;
+    try {
+      text = read(file);
+    } catch (err) {
+      throw new ConfigError(`${name}_FILE: cannot read "${file}" (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    }
+    const value = text.replace(/\s+$/, '');
+    if (value === '') throw new ConfigError(`${name}_FILE: "${file}" is empty`);
+    out[name] = value;
+  }
+  return out;
+}
+
+export function loadConfig(rawEnv: Env = process.env, opts: { persistSecret?: boolean } = {}): Config {
+  const env = withFileSettings(rawEnv);
   const host = env.MWAUTH_HOST?.trim() || '127.0.0.1';
   const port = int(env, 'MWAUTH_PORT', 8080, 0, 65535);
   const dataDir = resolve(env.MWAUTH_DATA_DIR?.trim() || './data');
@@ -289,7 +343,7 @@ export function loadConfig(env: Env = process.env, opts: { persistSecret?: boole
     mailDir: resolve(env.MWAUTH_MAIL_DIR?.trim() || join(dataDir, 'mail')),
     smtpUrl: mail.smtp?.display ?? null,
     mail,
-    secret: secret(env, dataDir, opts.persistSecret ?? true),
+    ...secrets(env, dataDir, opts.persistSecret ?? true),
     databaseUrl,
     redisUrl,
     redisPrefix,

@@ -23,6 +23,8 @@ import { createTransport, NoDelivery, type MailTransport } from './mail/transpor
 import { DeliveryWorker } from './mail/worker.js';
 import { RecoveryService, ipLimitKey } from './recovery/service.js';
 import { RecoveryWorker } from './recovery/worker.js';
+import { checkAndRecordSecret } from './secrets/fingerprint.js';
+import { Keyring } from './secrets/keyring.js';
 import { RememberTokens } from './sessions/rememberTokens.js';
 import { SessionManager } from './sessions/manager.js';
 import { SqlSessionStore } from './sessions/store.js';
@@ -105,9 +107,10 @@ export async function createServices(config: Config, o: ServiceOverrides = {}): 
   const clock = o.clock ?? systemClock;
   const random = o.random ?? cryptoRandom;
   const logger = o.logger ?? silentLogger;
+  const keys = new Keyring(config.secrets);
   // With MWAUTH_REDIS_URL, sessions and counters live in Redis, shared by every node; a Redis that cannot
   // be reached stops start-up here.
-  const shared = config.redisUrl ? await openRedisBackends(config, clock, logger) : null;
+  const shared = config.redisUrl ? await openRedisBackends(config, keys, clock, logger) : null;
   const handle = await openDatabase(config).catch(async (err: unknown) => {
     await shared?.close();
     throw err;
@@ -117,6 +120,8 @@ export async function createServices(config: Config, o: ServiceOverrides = {}): 
   let site: SiteSettings | null;
   try {
     if (role === 'server') {
+      // A node whose secret is not the one the others sign with stops here, naming MWAUTH_SECRET.
+      await checkAndRecordSecret(db, { keys, shared: handle.dialect !== 'sqlite', generatedSecretFile: config.generatedSecretFile }, clock.now());
       site = siteSettingsOf(config);
       await recordSiteSettings(db, site, clock.now());
     } else site = (await readSiteSettings(db))?.site ?? null;
@@ -134,7 +139,7 @@ export async function createServices(config: Config, o: ServiceOverrides = {}): 
   const users = new UserStore(db, clock, random);
   const blocks = new BlockStore(db, clock);
   const botPasswords = new BotPasswordStore(db, hasher, clock, random);
-  const sessionStore = shared?.sessions ?? new SqlSessionStore(db, clock, config.secret);
+  const sessionStore = shared?.sessions ?? new SqlSessionStore(db, clock, keys);
   const sessions = new SessionManager(
     {
       store: sessionStore,
@@ -142,7 +147,7 @@ export async function createServices(config: Config, o: ServiceOverrides = {}): 
         userToken: async (id) => (await users.byId(id))?.token ?? null,
         botPasswordToken: (id, app) => botPasswords.token(id, app),
       },
-      remembered: new RememberTokens(db, clock, random, config.secret),
+      remembered: new RememberTokens(db, clock, random, keys),
       counters,
       addressKey: ipLimitKey,
       onLimited: (ip, range, [count, seconds]) => audit.record({ type: 'sessions.ip-limited', ip, details: { range, limit: `${count}/${seconds}` } }),
@@ -150,7 +155,7 @@ export async function createServices(config: Config, o: ServiceOverrides = {}): 
       random,
     },
     {
-      secret: config.secret,
+      keys,
       cookiePrefix: config.cookiePrefix,
       secure: config.server.startsWith('https:'),
       idleSeconds: config.sessionIdleSeconds,
@@ -172,7 +177,7 @@ export async function createServices(config: Config, o: ServiceOverrides = {}): 
   });
   // A command-line run never sends: not with the shell's SMTP settings, nor into the shell's mail folder.
   const transport = role === 'cli' ? new NoDelivery() : (o.transport ?? createTransport({ smtp: config.mail.smtp, mailDir: config.mailDir, dkim: config.mail.dkim }));
-  const seal = new MailSeal(config.secret);
+  const seal = new MailSeal(keys);
   const outbox = new Outbox({
     db,
     clock,
@@ -294,7 +299,7 @@ export async function createServices(config: Config, o: ServiceOverrides = {}): 
 }
 
 /** Redis sessions and counters; the client is loaded only when MWAUTH_REDIS_URL is set. */
-async function openRedisBackends(config: Config, clock: Clock, logger: Logger) {
+async function openRedisBackends(config: Config, keys: Keyring, clock: Clock, logger: Logger) {
   const [{ openRedis, closeRedis }, { RedisSessionStore }, { RedisCounters }] = await Promise.all([
     import('./storage/redis.js'),
     import('./sessions/redisStore.js'),
@@ -302,7 +307,7 @@ async function openRedisBackends(config: Config, clock: Clock, logger: Logger) {
   ]);
   const client = await openRedis(config.redisUrl!, { logger });
   return {
-    sessions: new RedisSessionStore(client, clock, config.secret, config.redisPrefix),
+    sessions: new RedisSessionStore(client, clock, keys, config.redisPrefix),
     counters: new RedisCounters(client, config.redisPrefix),
     close: () => closeRedis(client),
   };
