@@ -87,6 +87,11 @@ export interface Config {
    * none, the header is ignored).
    */
   trustedProxies: string[];
+  /**
+   * Addresses and ranges that may read GET /metrics, as "address/prefix" (MWAUTH_METRICS_ALLOW; loopback
+   * by default; empty: nobody).
+   */
+  metricsAllow: string[];
   /** Milliseconds a request may take to arrive in full, headers and body (MWAUTH_REQUEST_TIMEOUT). */
   requestTimeoutMs: number;
   /** Milliseconds its header block may take (MWAUTH_HEADERS_TIMEOUT), at most requestTimeoutMs. */
@@ -213,6 +218,17 @@ function limits(env: Env, name: string, dflt: Array<[number, number]>): Array<{ 
   });
 }
 
+/** MWAUTH_METRICS_ALLOW: addresses and CIDR ranges, comma-separated; "none" for nobody; loopback by default. */
+function metricsAllow(env: Env): string[] {
+  const raw = env.MWAUTH_METRICS_ALLOW?.trim();
+  if (raw === 'none') return [];
+  try {
+    return parseTrustedProxies(raw || '127.0.0.0/8,::1');
+  } catch (err) {
+    throw err instanceof AddressRangeError ? new ConfigError(`MWAUTH_METRICS_ALLOW: ${err.message.replace('would trust every client to name its own address; list the proxies\' addresses or ranges', 'is every address; list your monitoring servers\' addresses or ranges')}`) : err;
+  }
+}
+
 function trustedProxies(env: Env): string[] {
   try {
     return parseTrustedProxies(env.MWAUTH_TRUSTED_PROXIES ?? '');
@@ -295,6 +311,15 @@ export function withFileSettings(env: Env, read: (file: string) => string = (f) 
   return out;
 }
 
+const LOG_LEVELS = ['debug', 'info', 'warn', 'error'];
+
+/** MWAUTH_LOG_LEVEL: info by default (start-up, failures, outages); debug adds a line per request. */
+function logLevel(env: Env): string {
+  const v = env.MWAUTH_LOG_LEVEL?.trim().toLowerCase() || 'info';
+  if (!LOG_LEVELS.includes(v)) throw new ConfigError(`MWAUTH_LOG_LEVEL takes ${LOG_LEVELS.join(', ')}, got "${env.MWAUTH_LOG_LEVEL}"`);
+  return v;
+}
+
 export function loadConfig(rawEnv: Env = process.env, opts: { persistSecret?: boolean } = {}): Config {
   const env = withFileSettings(rawEnv);
   const host = env.MWAUTH_HOST?.trim() || '127.0.0.1';
@@ -375,9 +400,10 @@ export function loadConfig(rawEnv: Env = process.env, opts: { persistSecret?: bo
     enableBotPasswords: bool(env, 'MWAUTH_ENABLE_BOT_PASSWORDS', true),
     auditRetentionDays: int(env, 'MWAUTH_AUDIT_RETENTION_DAYS', 90, 0, MAX_RETENTION_DAYS),
     trustedProxies: trustedProxies(env),
+    metricsAllow: metricsAllow(env),
     requestTimeoutMs,
     headersTimeoutMs,
     maxConnectionsPerAddress: int(env, 'MWAUTH_MAX_CONNECTIONS_PER_ADDRESS', 256, 0, 1_000_000),
-    logLevel: env.MWAUTH_LOG_LEVEL?.trim() || 'info',
+    logLevel: logLevel(env),
   };
 }

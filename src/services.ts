@@ -29,6 +29,9 @@ import { RememberTokens } from './sessions/rememberTokens.js';
 import { SessionManager } from './sessions/manager.js';
 import { SqlSessionStore } from './sessions/store.js';
 import { openDatabase, type Db } from './storage/db.js';
+import { createOps, type Ops } from './ops/index.js';
+import { watchPasses } from './ops/workers.js';
+import type { ResetMetricOutcome } from './ops/metrics.js';
 import { cryptoRandom, systemClock, type Clock, type Random } from './util/clock.js';
 
 /** Longest wait between a reset's mail being queued and its delivery starting. */
@@ -85,6 +88,8 @@ export interface Services {
   transport: MailTransport;
   delivery: DeliveryWorker;
   modules: ModuleRegistry;
+  /** Readiness, metrics, the workers' watches and the counting of backend failures (src/ops/). */
+  ops: Ops;
   /** Starts the background workers (a server only: the CLI's one-shot commands have none). */
   startWorkers(): void;
   /** Lets queued work finish within `graceMs`, then closes every backend. */
@@ -174,6 +179,7 @@ export async function createServices(config: Config, o: ServiceOverrides = {}): 
     newPasswordExpiry: config.newPasswordExpiry,
     audit,
     passwordChanges: { change: (...a) => passwordChanges.change(...a) },
+    onLogin: (kind, result) => ops.metrics.login(kind, result),
   });
   // A command-line run never sends: not with the shell's SMTP settings, nor into the shell's mail folder.
   const transport = role === 'cli' ? new NoDelivery() : (o.transport ?? createTransport({ smtp: config.mail.smtp, mailDir: config.mailDir, dkim: config.mail.dkim }));
@@ -187,10 +193,17 @@ export async function createServices(config: Config, o: ServiceOverrides = {}): 
     domain: mailSite.sender.split('@')[1]!,
     seal,
   });
+  const ops = createOps({ db, clock, mail: outbox.metrics, redisPing: shared?.ping ?? null, logger });
+  const auditOutcome = auditMailOutcome(audit);
   const delivery = new DeliveryWorker({
     db, clock, transport, logger, random, seal, metrics: outbox.metrics, maxAttempts: config.mail.maxAttempts,
-    onOutcome: auditMailOutcome(audit),
+    onOutcome: (o) => {
+      auditOutcome(o);
+      ops.metrics.delivery(o.status);
+      ops.workers.mail.progress();
+    },
   });
+  watchPasses(delivery, ops.workers.mail);
   const addressLimit = new AddressLimit(counters, config.resetAddressLimit, role === 'server');
   const passwordChanges = new PasswordChanges({
     db, users, botPasswords, hasher, sessions, outbox, audit, i18n, clock,
@@ -240,7 +253,14 @@ export async function createServices(config: Config, o: ServiceOverrides = {}): 
     onQueued: () => void setTimeout(() => delivery.kick(), random.bytes(2).readUInt16BE(0) % RESET_MAIL_JITTER_MS).unref(),
     counters,
     audit,
+    onHandled: ({ outcome, limit }) => {
+      ops.workers.reset.progress();
+      ops.metrics.reset('handled');
+      const specific: ResetMetricOutcome = outcome === 'queued' ? 'mailed' : outcome === 'limited' ? (`limited_${limit ?? 'account'}` as ResetMetricOutcome) : outcome;
+      ops.metrics.reset(specific);
+    },
   });
+  watchPasses(recoveryWorker, ops.workers.reset);
   const recovery = new RecoveryService({
     db,
     counters,
@@ -248,7 +268,11 @@ export async function createServices(config: Config, o: ServiceOverrides = {}): 
     config: { enableEmail: config.enableEmail, routes: config.resetRoutes, ipLimit: config.resetIpLimit },
     // After the response: the request path never waits for the lookup or the mail. A request recorded by a
     // command-line run waits for the server's worker.
-    onRecorded: role === 'server' ? () => setImmediate(() => void recoveryWorker.kick().catch(() => {})) : undefined,
+    onRecorded: () => {
+      ops.metrics.reset('accepted');
+      if (role === 'server') setImmediate(() => void recoveryWorker.kick().catch(() => {}));
+    },
+    onLimited: () => ops.metrics.reset('limited_ip'),
     audit,
   });
 
@@ -259,11 +283,13 @@ export async function createServices(config: Config, o: ServiceOverrides = {}): 
   let started = false;
   return {
     config, role, site, db, dialect: handle.dialect, clock, random, logger, i18n, hasher, counters, users, blocks, botPasswords,
-    auth, loginFlow, sessions, recovery, recoveryWorker, outbox, addressLimit, transport, delivery, modules: createRegistry(), passwordChanges, accountCreation, audit,
+    auth, loginFlow, sessions, recovery, recoveryWorker, outbox, addressLimit, transport, delivery, modules: createRegistry(), passwordChanges, accountCreation, audit, ops,
     startWorkers() {
       if (role !== 'server') throw new Error('a command-line run starts no workers: mail is the server\'s to send');
       if (started) return;
       started = true;
+      ops.workers.reset.start();
+      ops.workers.mail.start();
       // Mail queued by an older version with its secret in the clear is sealed (or, once sent, emptied).
       void outbox.sealOlderRows().catch((err: Error) => logger.error({ err: err.message }, 'older outbox rows not sealed'));
       delivery.start(1000);
@@ -285,6 +311,8 @@ export async function createServices(config: Config, o: ServiceOverrides = {}): 
     },
     async close(graceMs = config.mail.shutdownGraceMs) {
       for (const t of timers) clearInterval(t);
+      ops.workers.reset.stop();
+      ops.workers.mail.stop();
       await retention.stop();
       // Requests still due are handled for at most the grace time; the rest wait in the table for the next start.
       if (role === 'server') await recoveryWorker.stop(graceMs);
@@ -300,13 +328,14 @@ export async function createServices(config: Config, o: ServiceOverrides = {}): 
 
 /** Redis sessions and counters; the client is loaded only when MWAUTH_REDIS_URL is set. */
 async function openRedisBackends(config: Config, keys: Keyring, clock: Clock, logger: Logger) {
-  const [{ openRedis, closeRedis }, { RedisSessionStore }, { RedisCounters }] = await Promise.all([
+  const [{ openRedis, closeRedis, redisCall }, { RedisSessionStore }, { RedisCounters }] = await Promise.all([
     import('./storage/redis.js'),
     import('./sessions/redisStore.js'),
     import('./limits/redisCounters.js'),
   ]);
   const client = await openRedis(config.redisUrl!, { logger });
   return {
+    ping: () => redisCall(() => client.ping()),
     sessions: new RedisSessionStore(client, clock, keys, config.redisPrefix),
     counters: new RedisCounters(client, config.redisPrefix),
     close: () => closeRedis(client),

@@ -96,6 +96,8 @@ export class RecoveryWorker {
       audit?: AuditLog;
       /** Requests handled at once (default 2). */
       lanes?: number;
+      /** Told of each request handled (committed) or given up, with the limit that stopped it (the metrics). */
+      onHandled?: (o: { outcome: ResetOutcome | 'failed'; limit: LimitName | null; mailed: number }) => void;
     },
   ) {
     this.lanes = Math.max(1, d.lanes ?? 2);
@@ -261,6 +263,7 @@ export class RecoveryWorker {
       return false;
     }
     this.d.logger?.error({ err: err.message, request: id, attempt }, 'reset request failed; given up');
+    this.d.onHandled?.({ outcome: 'failed', limit: null, mailed: 0 });
     await this.d.audit?.record({ type: 'reset.failed', details: { request: id, attempts: attempt, error: err.message.slice(0, 200) } }).catch(() => {});
     return true;
   }
@@ -415,6 +418,7 @@ export class RecoveryWorker {
       throw err;
     }
     this.d.logger?.info({ request: id, outcome, accounts: prepared.filter((p) => p.user).length, ...(limited ? { limit: limited } : {}) }, 'reset request handled');
+    this.d.onHandled?.({ outcome, limit: limited, mailed: prepared.filter((p) => p.user).length });
     if (prepared.length) this.d.onQueued?.();
     return outcome;
   }

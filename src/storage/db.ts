@@ -105,6 +105,10 @@ async function openPostgres(url: string): Promise<DbHandle> {
   // reported on the pool; unheard, that event would end the process. The pool opens a new connection
   // for the next query, and a query that fails meanwhile fails on its own.
   pool.on('error', () => {});
+  // The same for a connection in use between two statements (inside a transaction): the pool listens on
+  // idle connections only, and the server ending that one would end the process. The statement that
+  // follows fails instead, and the pool drops the broken connection when it is released.
+  pool.on('connect', (client) => client.on('error', () => {}));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   // One query first: a server that refuses, an unknown database or a wrong password stops start-up with
   // a message that says which setting to look at.
