@@ -122,6 +122,9 @@ export async function createServices(config: Config, o: ServiceOverrides = {}): 
   });
   const db = handle.db;
   const role = o.role ?? 'server';
+  if (handle.newerMigrations?.length) {
+    logger.warn({ migrations: handle.newerMigrations }, 'the database was migrated by a newer mwauth: this older version runs beside it (finish the upgrade soon)');
+  }
   let site: SiteSettings | null;
   try {
     if (role === 'server') {
