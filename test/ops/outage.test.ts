@@ -85,6 +85,18 @@ test('Redis stopped and started again: 503s in the asked format for every module
   assert.equal((await bot.login('Alice@oracle', BOT_PW)).result, 'Success');
   const anon = new Client(api);
   const loginToken = await anon.token('login');
+  // Special:UserLogin with and without "Keep me logged in".
+  const keptPage = new PageClient(srv.url);
+  assert.equal((await keptPage.submit('/wiki/Special:UserLogin', { wpName: 'Bob', wpPassword: 'Bob-Pass-1', wpRemember: '1' })).status, 303);
+  const plainPage = new PageClient(srv.url);
+  assert.equal((await plainPage.submit('/wiki/Special:UserLogin', { wpName: 'Bob', wpPassword: 'Bob-Pass-1' })).status, 303);
+  for (const pc of [keptPage, plainPage]) assert.ok((await pc.get('/wiki/Main_Page')).html.includes(srv.services.i18n.text('en', 'web-mainpage-loggedin', 'Bob')));
+  // A forced password change in progress (a login with a temporary password).
+  const temp = 'Temp-Pass-0123456789';
+  await srv.services.users.setTemporaryPassword(alice.id, await srv.services.hasher.hash(temp));
+  const forced = new Client(api);
+  const fl = await forced.post({ action: 'clientlogin', username: 'Alice', password: temp, loginreturnurl: 'http://wiki.test/', logintoken: await forced.token('login') });
+  assert.equal(fl.json.clientlogin.status, 'UI', fl.text);
   const page = new PageClient(srv.url);
   for (const [k, v] of plain.cookies) page.cookies.set(k, v);
   const ready = async () => (await fetch(`${srv.url}/readyz`)).status === 200;
@@ -125,6 +137,14 @@ test('Redis stopped and started again: 503s in the asked format for every module
   assert.equal(await me(remembered), 'Bob', 'clientlogin with rememberMe: back by itself');
   assert.equal(await me(plain), '127.0.0.1', 'clientlogin without rememberMe: logged out');
   assert.equal(await me(bot), '127.0.0.1', 'a bot-password session: logged out (its client logs in again)');
+  const loggedIn = async (pc: PageClient) => (await pc.get('/wiki/Main_Page')).html.includes(srv.services.i18n.text('en', 'web-mainpage-loggedin', 'Bob'));
+  assert.ok(await loggedIn(keptPage), 'Special:UserLogin with "Keep me logged in": back by itself');
+  assert.ok(!(await loggedIn(plainPage)), 'Special:UserLogin without it: logged out');
+  const cont = await forced.post({ action: 'clientlogin', logincontinue: '1', password: 'Alice-New-Pass-2', retype: 'Alice-New-Pass-2', logintoken: await forced.token('login') });
+  assert.notEqual(cont.json.clientlogin?.status, 'PASS', 'a forced change in progress is gone…');
+  const again = new Client(api);
+  const fl2 = await again.post({ action: 'clientlogin', username: 'Alice', password: temp, loginreturnurl: 'http://wiki.test/', logintoken: await again.token('login') });
+  assert.equal(fl2.json.clientlogin.status, 'UI', '… and the temporary password starts it again');
   assert.equal((await anon.post({ action: 'login', lgname: 'Bob', lgpassword: 'Bob-Pass-1', lgtoken: loginToken })).json.login.result, 'Success', 'an anonymous login token stored nothing and still works');
   assert.equal((await bot.login('Alice@oracle', BOT_PW)).result, 'Success');
 });
