@@ -58,9 +58,6 @@ export async function registerWebRoutes(app: FastifyInstance, services: Services
   });
 
   await app.register(async (scope) => {
-    // Pages count by status in the metrics, whatever answered them.
-    scope.addHook('onResponse', async (_request, reply) => services.ops.metrics.pageRequest(reply.statusCode));
-
     scope.setErrorHandler(async (err: Error & { statusCode?: number }, request, reply) => {
       // The database or Redis unavailable: 503 with Retry-After, the page saying to try again shortly.
       const outage = outageOf(err);
@@ -94,15 +91,20 @@ export async function registerWebRoutes(app: FastifyInstance, services: Services
       });
     }
 
+    // Pages count by status in the metrics, whatever answered them (the error handler included).
+    const counted = async (_request: FastifyRequest, reply: FastifyReply) => services.ops.metrics.pageRequest(reply.statusCode);
+
     scope.route({
       method: ['GET', 'POST'],
       url: `${articleBase}/*`,
+      onResponse: counted,
       handler: (request, reply) => serve(request, reply, (request.params as Record<string, string>)['*'] ?? ''),
     });
 
     scope.route({
       method: ['GET', 'POST'],
       url: `${scriptBase}/index.php`,
+      onResponse: counted,
       handler: (request, reply) => {
         const q = request.query as Record<string, unknown>;
         const b = (request.method === 'POST' ? request.body : null) as Record<string, unknown> | null;
