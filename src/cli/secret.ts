@@ -29,6 +29,10 @@ export function registerSecretCommands(program: Command, withServices: WithServi
     .description('make this MWAUTH_SECRET the one servers are checked against (after replacing a secret for good)')
     .action(() =>
       withServices(async (s) => {
+        // A secret generated for this shell's data folder is nobody's but this shell's when nodes share a database.
+        if (s.config.generatedSecretFile && s.dialect !== 'sqlite') {
+          throw new CliError('secret adopt needs MWAUTH_SECRET (or MWAUTH_SECRET_FILE): the secret the nodes will be started with');
+        }
         const keys = new Keyring(s.config.secrets);
         await writeSecretRecord(s.db, recordOf(keys), s.clock.now());
         io.out(

@@ -193,7 +193,10 @@ test('nodes sharing PostgreSQL: another secret or a generated one is refused; ro
   const both = await Promise.allSettled([open({}), open({})]);
   assert.deepEqual(both.map((r) => r.status).sort(), ['fulfilled', 'rejected']);
   assert.match(String((both.find((r) => r.status === 'rejected') as PromiseRejectedResult).reason.message), /^MWAUTH_SECRET is not set, and the secret this node generated/);
-  // The site now takes A (replacing the generated one by hand).
+  // The site now takes A (replacing the generated one by hand); a shell without MWAUTH_SECRET may not.
+  const blind = await runCli(['secret', 'adopt'], { MWAUTH_DATA_DIR: join(dir, 'cli'), MWAUTH_DATABASE_URL: url });
+  assert.equal(blind.code, 1);
+  assert.match(blind.stderr, /secret adopt needs MWAUTH_SECRET/);
   const adopt = await runCli(['secret', 'adopt'], { MWAUTH_DATA_DIR: join(dir, 'cli'), MWAUTH_DATABASE_URL: url, MWAUTH_SECRET: A });
   assert.equal(adopt.code, 0, adopt.stderr);
   await open({ MWAUTH_SECRET: A });
