@@ -18,7 +18,7 @@ export interface Ops {
   /** The reset worker's and the delivery worker's watches. */
   workers: { reset: WorkerWatch; mail: WorkerWatch };
   readiness(): Promise<Readiness>;
-  /** A backend failure met by a request, a probe or a scrape: counted, and logged when it is a new outage. */
+  /** A backend failure met by a request, a probe or a scrape: counted, and logged at most once a minute per backend. */
   failed(backend: Backend, err: unknown): void;
 }
 
