@@ -23,7 +23,13 @@ export interface Config {
   smtpUrl: string | null;
   /** SMTP, DKIM and delivery settings (MWAUTH_SMTP_*, MWAUTH_DKIM_*, MWAUTH_MAIL_*). */
   mail: MailSettings;
-  secret: string;
+  /**
+   * The server secrets (MWAUTH_SECRET, comma-separated): the first signs, every one verifies, so a new
+   * secret is rotated in front of the old one (src/secrets/keyring.ts).
+   */
+  secrets: string[];
+  /** Where the secret was generated when none was given (<data>/secret.key); null when MWAUTH_SECRET set it. */
+  generatedSecretFile: string | null;
   databaseUrl: string | null;
   /** MWAUTH_REDIS_URL: sessions and counters in Redis, shared by several nodes (null: in the database). */
   redisUrl: string | null;
@@ -84,6 +90,11 @@ export interface Config {
    * none, the header is ignored).
    */
   trustedProxies: string[];
+  /**
+   * Addresses and ranges that may read GET /metrics, as "address/prefix" (MWAUTH_METRICS_ALLOW; loopback
+   * by default; empty: nobody).
+   */
+  metricsAllow: string[];
   /** Milliseconds a request may take to arrive in full, headers and body (MWAUTH_REQUEST_TIMEOUT). */
   requestTimeoutMs: number;
   /** Milliseconds its header block may take (MWAUTH_HEADERS_TIMEOUT), at most requestTimeoutMs. */
@@ -130,6 +141,17 @@ function accountCreationThrottle(env: Env): Array<{ count: number; seconds: numb
   return out;
 }
 
+/** MWAUTH_METRICS_ALLOW: addresses and CIDR ranges, comma-separated; "none" for nobody; loopback by default. */
+function metricsAllow(env: Env): string[] {
+  const raw = env.MWAUTH_METRICS_ALLOW?.trim();
+  if (raw === 'none') return [];
+  try {
+    return parseTrustedProxies(raw || '127.0.0.0/8,::1');
+  } catch (err) {
+    throw err instanceof AddressRangeError ? new ConfigError(`MWAUTH_METRICS_ALLOW: ${err.message.replace('would trust every client to name its own address; list the proxies\' addresses or ranges', 'is every address; list your monitoring servers\' addresses or ranges')}`) : err;
+  }
+}
+
 function trustedProxies(env: Env): string[] {
   try {
     return parseTrustedProxies(read(env, 'MWAUTH_TRUSTED_PROXIES') ?? '');
@@ -138,14 +160,30 @@ function trustedProxies(env: Env): string[] {
   }
 }
 
-/** The secret signs tokens; when not given it is made once and kept in the data folder. */
-function secret(env: Env, dataDir: string, persist: boolean): string {
+/**
+ * The secrets that sign and verify (MWAUTH_SECRET: one, or several separated by commas, the first signing);
+ * when none is given one is made once and kept in the data folder.
+ */
+function secrets(env: Env, dataDir: string, persist: boolean): { secrets: string[]; generatedSecretFile: string | null } {
   const raw = env.MWAUTH_SECRET;
-  if (raw !== undefined && raw !== '') {
-    if (raw.length < 16) throw new ConfigError('MWAUTH_SECRET must be at least 16 characters');
-    return raw;
+  if (raw !== undefined && raw.trim() !== '') {
+    // Commas separate secrets; a file (MWAUTH_SECRET_FILE) may also hold one per line.
+    const list = raw.split(/[,\r\n]+/).map((s) => s.trim()).filter(Boolean);
+    list.forEach((s, i) => {
+      if (s.length < 16) throw new ConfigError(`MWAUTH_SECRET: every secret must be at least 16 characters (the ${ordinal(i + 1)} is ${s.length})`);
+    });
+    if (new Set(list).size !== list.length) throw new ConfigError('MWAUTH_SECRET lists the same secret twice');
+    return { secrets: list, generatedSecretFile: null };
   }
   const file = join(dataDir, 'secret.key');
+  return { secrets: [generatedSecret(file, dataDir, persist)], generatedSecretFile: file };
+}
+
+function ordinal(n: number): string {
+  return n === 1 ? 'first' : n === 2 ? 'second' : n === 3 ? 'third' : `${n}th`;
+}
+
+function generatedSecret(file: string, dataDir: string, persist: boolean): string {
   if (existsSync(file)) return readFileSync(file, 'utf8').trim();
   const made = randomBytes(32).toString('hex');
   if (!persist) return made;
@@ -165,7 +203,48 @@ function secret(env: Env, dataDir: string, persist: boolean): string {
   return readFileSync(file, 'utf8').trim();
 }
 
-export function loadConfig(env: Env = process.env, opts: { persistSecret?: boolean } = {}): Config {
+/**
+ * Settings that hold a secret, or a URL that may hold a password: each may be given in a file instead,
+ * as NAME_FILE (a mounted secret: Docker, Kubernetes, systemd's LoadCredential). MWAUTH_SMTP_PASSWORD_FILE,
+ * MWAUTH_DKIM_KEY_FILE and MWAUTH_SMTP_CA_FILE are file settings of their own (src/mail/settings.ts).
+ */
+export const FILE_SETTINGS = ['MWAUTH_SECRET', 'MWAUTH_DATABASE_URL', 'MWAUTH_REDIS_URL', 'MWAUTH_SMTP_URL'] as const;
+
+/**
+ * The environment with every NAME_FILE read into NAME: the file's text, its trailing line break and
+ * spaces dropped. Both forms at once, an unreadable file or an empty one stop start-up naming the
+ * setting and the file, never what the file holds.
+ */
+export function withFileSettings(env: Env, read: (file: string) => string = (f) => readFileSync(f, 'utf8')): Env {
+  const out: Env = { ...env };
+  for (const name of FILE_SETTINGS) {
+    const file = env[`${name}_FILE`]?.trim();
+    if (!file) continue;
+    if (env[name]?.trim()) throw new ConfigError(`${name} and ${name}_FILE are both set: give one of them`);
+    let text: string;
+    try {
+      text = read(file);
+    } catch (err) {
+      throw new ConfigError(`${name}_FILE: cannot read "${file}" (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    }
+    const value = text.replace(/\s+$/, '');
+    if (value === '') throw new ConfigError(`${name}_FILE: "${file}" is empty`);
+    out[name] = value;
+  }
+  return out;
+}
+
+const LOG_LEVELS = ['debug', 'info', 'warn', 'error'];
+
+/** MWAUTH_LOG_LEVEL: info by default (start-up, failures, outages); debug adds a line per request. */
+function logLevel(env: Env): string {
+  const v = read(env, 'MWAUTH_LOG_LEVEL')?.toLowerCase() ?? 'info';
+  if (!LOG_LEVELS.includes(v)) throw new ConfigError(`MWAUTH_LOG_LEVEL takes ${LOG_LEVELS.join(', ')}, got "${env.MWAUTH_LOG_LEVEL}"`);
+  return v;
+}
+
+export function loadConfig(rawEnv: Env = process.env, opts: { persistSecret?: boolean } = {}): Config {
+  const env = withFileSettings(rawEnv);
   const host = read(env, 'MWAUTH_HOST') ?? '127.0.0.1';
   const port = int(env, 'MWAUTH_PORT', 8080, 0, 65535);
   const dataDir = resolve(read(env, 'MWAUTH_DATA_DIR') ?? './data');
@@ -206,7 +285,7 @@ export function loadConfig(env: Env = process.env, opts: { persistSecret?: boole
     mailDir: resolve(read(env, 'MWAUTH_MAIL_DIR') ?? join(dataDir, 'mail')),
     smtpUrl: mail.smtp?.display ?? null,
     mail,
-    secret: secret(env, dataDir, opts.persistSecret ?? true),
+    ...secrets(env, dataDir, opts.persistSecret ?? true),
     databaseUrl,
     redisUrl,
     redisPrefix,
@@ -238,9 +317,10 @@ export function loadConfig(env: Env = process.env, opts: { persistSecret?: boole
     enableBotPasswords: bool(env, 'MWAUTH_ENABLE_BOT_PASSWORDS', true),
     auditRetentionDays: int(env, 'MWAUTH_AUDIT_RETENTION_DAYS', 90, 0, MAX_RETENTION_DAYS),
     trustedProxies: trustedProxies(env),
+    metricsAllow: metricsAllow(env),
     requestTimeoutMs,
     headersTimeoutMs,
     maxConnectionsPerAddress: int(env, 'MWAUTH_MAX_CONNECTIONS_PER_ADDRESS', 256, 0, 1_000_000),
-    logLevel: read(env, 'MWAUTH_LOG_LEVEL') ?? 'info',
+    logLevel: logLevel(env),
   };
 }

@@ -1,10 +1,11 @@
 // The HTTP front: fastify routes to the API; everything below it knows nothing of HTTP.
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { pino, type Logger as PinoLogger } from 'pino';
 import formbody from '@fastify/formbody';
 import multipart from '@fastify/multipart';
 import { ApiError } from './api/errors.js';
-import { handleApi, type ApiResponse } from './api/main.js';
+import { handleApi, toApiError, type ApiResponse } from './api/main.js';
+import { registerOpsRoutes } from './ops/routes.js';
 import { MAX_PARAMS } from './api/request.js';
 import type { Config } from './config.js';
 import { capConnectionsPerAddress, clientErrorHandler, httpServerOptions } from './connectionLimits.js';
@@ -36,6 +37,7 @@ export async function buildApp(services: Services, opts: { log?: PinoLogger } = 
   const cfg = services.config;
   const app: FastifyInstance = (Fastify as (o: object) => FastifyInstance)({
     ...(opts.log ? { loggerInstance: opts.log } : { logger: false }),
+    logController: new RequestLines(),
     bodyLimit: BODY_LIMIT,
     // fastify's trustProxy (proxy-addr) would make a malformed X-Forwarded-For entry the client's
     // "address" and keeps ports: the address is resolved in one place instead, as clientIp.
@@ -74,32 +76,64 @@ export async function buildApp(services: Services, opts: { log?: PinoLogger } = 
     });
     return send(reply, res);
   };
-  app.route({ method: ['GET', 'HEAD', 'POST', 'OPTIONS', 'PUT', 'DELETE', 'PATCH'], url: apiPath, handler });
+  app.route({
+    method: ['GET', 'HEAD', 'POST', 'OPTIONS', 'PUT', 'DELETE', 'PATCH'],
+    url: apiPath,
+    handler,
+    // Every answer of the API counts, errors of the HTTP front included, under its module's name.
+    onResponse: async (request, reply) => services.ops.metrics.apiRequest(moduleOf(services, request), reply.statusCode, reply.elapsedTime / 1000),
+  });
 
   app.setErrorHandler(async (err: HttpError, request, reply) => {
-    const failure = requestFailure(err);
-    if (failure.httpStatus === 500) services.logger.error({ err: err.message, path: request.url.split('?')[0] }, 'request failed');
+    const failure = requestFailure(err, services);
     // No route (a method or path nobody serves) whose body could not be read: only the status.
     if (request.routeOptions.url !== apiPath) return reply.code(failure.httpStatus).header('content-type', 'text/plain; charset=utf-8').send(`${failure.code}\n`);
-    // Body errors (too large, too many parameters, unreadable) answer as API errors: the query string's
-    // format, formatversion and errorformat apply, with the MediaWiki-API-Error header.
-    const raw = { method: request.method, query: (request.query ?? {}) as Record<string, string>, body: null, headers: request.headers, ip: request.clientIp };
+    // Errors answer as API errors, with the MediaWiki-API-Error header, in the format the request asked
+    // for: body errors (too large, too many parameters, unreadable) from the query string's parameters,
+    // others (the body was read) from the body's too.
+    const bodyRead = failure.httpStatus >= 500;
+    const raw = { method: request.method, query: (request.query ?? {}) as Record<string, string>, body: bodyRead ? request.body : null, headers: request.headers, ip: request.clientIp };
     try {
       return send(reply, await handleApi(services, raw, failure));
     } catch {
-      // The API itself could not run (e.g. its storage is down): a bc-format error in English.
+      // The API itself could not run: a bc-format error in English, as JSON.
       const t = (key: string, ...params: Array<string | number>) => services.i18n.text('en', key, ...params);
       const error = { code: failure.code, info: t(failure.key, ...(failure.params as Array<string | number>)), ...failure.data, '*': t('api-usage-docref', apiUrl(services.config)) };
       reply.code(failure.httpStatus).header('content-type', 'application/json; charset=utf-8').header('mediawiki-api-error', failure.code);
+      for (const [k, v] of Object.entries(failure.headers)) reply.header(k, v);
       return reply.send(JSON.stringify({ error }));
     }
   });
   app.get('/', async (_req, reply) => reply.redirect(pagePath(services.config, 'Main_Page')));
+  await registerOpsRoutes(app, services);
   await registerWebRoutes(app, services);
   return app;
 }
 
+/** The module a request named, for the metrics: one of the registry's, "help" (none given) or "unknown". */
+function moduleOf(services: Services, request: FastifyRequest): string {
+  const pick = (v: unknown) => (Array.isArray(v) ? v[v.length - 1] : v);
+  const body = request.body && typeof request.body === 'object' ? (request.body as Record<string, unknown>) : {};
+  const action = pick(body.action) ?? pick((request.query as Record<string, unknown> | undefined)?.action);
+  if (action === undefined || action === '') return 'help';
+  return typeof action === 'string' && services.modules.actions.has(action) ? action : 'unknown';
+}
+
 type HttpError = Error & { statusCode?: number; code?: string };
+
+/**
+ * One line per request, when it is answered, at debug: fastify's own two lines at info would make an
+ * info log mostly request lines. What fails is logged at its own level wherever it is handled.
+ */
+class RequestLines extends LogController {
+  override incomingRequest(): void {}
+
+  override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    const line = { req: request, res: reply, responseTime: Math.round(reply.elapsedTime * 10) / 10 };
+    if (error) reply.log.warn({ ...line, err: error.message }, 'request errored');
+    else reply.log.debug(line, 'request completed');
+  }
+}
 
 /**
  * Multipart fields become the body, as urlencoded ones do (a file part counts as its text; a repeated
@@ -134,13 +168,11 @@ async function readMultipart(request: FastifyRequest): Promise<void> {
   request.body = body;
 }
 
-/** The API error for a request fastify could not hand to the API. */
-function requestFailure(err: HttpError): ApiError {
+/** The API error for a request fastify could not hand to the API, or that failed on its way. */
+function requestFailure(err: HttpError, services: Services): ApiError {
   const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
-  if (status === 500) {
-    const cls = err.constructor?.name || 'Error';
-    return new ApiError(`internal_api_error_${cls}`, 'apierror-exceptioncaught', [cls], { errorclass: cls }, 500);
-  }
+  // An internal failure: 503 when the database or Redis is unavailable, 500 otherwise (logged).
+  if (status === 500) return toApiError(err, services);
   if (err.code === 'FST_PARTS_LIMIT' || err.code === 'FST_FIELDS_LIMIT' || err.code === 'FST_FILES_LIMIT') {
     return new ApiError('toomanyparams', 'apierror-toomanyparams', [MAX_PARAMS], null, 413);
   }

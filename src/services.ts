@@ -23,11 +23,16 @@ import { createTransport, NoDelivery, type MailTransport } from './mail/transpor
 import { DeliveryWorker } from './mail/worker.js';
 import { RecoveryService } from './recovery/service.js';
 import { RecoveryWorker } from './recovery/worker.js';
+import { checkAndRecordSecret } from './secrets/fingerprint.js';
+import { Keyring } from './secrets/keyring.js';
 import { RememberTokens } from './sessions/rememberTokens.js';
 import { SessionManager } from './sessions/manager.js';
 import { SqlSessionStore } from './sessions/store.js';
 import { openDatabase, type Db } from './storage/db.js';
 import { ipLimitKey } from './util/clientAddress.js';
+import { createOps, type Ops } from './ops/index.js';
+import { watchPasses } from './ops/workers.js';
+import type { ResetMetricOutcome } from './ops/metrics.js';
 import { cryptoRandom, systemClock, type Clock, type Random } from './util/clock.js';
 import { silentLogger, type Logger } from './util/logger.js';
 
@@ -77,6 +82,8 @@ export interface Services {
   transport: MailTransport;
   delivery: DeliveryWorker;
   modules: ModuleRegistry;
+  /** Readiness, metrics, the workers' watches and the counting of backend failures (src/ops/). */
+  ops: Ops;
   /** Starts the background workers (a server only: the CLI's one-shot commands have none). */
   startWorkers(): void;
   /** Lets queued work finish within `graceMs`, then closes every backend. */
@@ -99,18 +106,24 @@ export async function createServices(config: Config, o: ServiceOverrides = {}): 
   const clock = o.clock ?? systemClock;
   const random = o.random ?? cryptoRandom;
   const logger = o.logger ?? silentLogger;
+  const keys = new Keyring(config.secrets);
   // With MWAUTH_REDIS_URL, sessions and counters live in Redis, shared by every node; a Redis that cannot
   // be reached stops start-up here.
-  const shared = config.redisUrl ? await openRedisBackends(config, clock, logger) : null;
+  const shared = config.redisUrl ? await openRedisBackends(config, keys, clock, logger) : null;
   const handle = await openDatabase(config).catch(async (err: unknown) => {
     await shared?.close();
     throw err;
   });
   const db = handle.db;
   const role = o.role ?? 'server';
+  if (handle.newerMigrations?.length) {
+    logger.warn({ migrations: handle.newerMigrations }, 'the database was migrated by a newer mwauth: this older version runs beside it (finish the upgrade soon)');
+  }
   let site: SiteSettings | null;
   try {
     if (role === 'server') {
+      // A node whose secret is not the one the others sign with stops here, naming MWAUTH_SECRET.
+      await checkAndRecordSecret(db, { keys, shared: handle.dialect !== 'sqlite', generatedSecretFile: config.generatedSecretFile }, clock.now());
       site = siteSettingsOf(config);
       await recordSiteSettings(db, site, clock.now());
     } else site = (await readSiteSettings(db))?.site ?? null;
@@ -128,7 +141,7 @@ export async function createServices(config: Config, o: ServiceOverrides = {}): 
   const users = new UserStore(db, clock, random);
   const blocks = new BlockStore(db, clock);
   const botPasswords = new BotPasswordStore(db, hasher, clock, random);
-  const sessionStore = shared?.sessions ?? new SqlSessionStore(db, clock, config.secret);
+  const sessionStore = shared?.sessions ?? new SqlSessionStore(db, clock, keys);
   const sessions = new SessionManager(
     {
       store: sessionStore,
@@ -136,7 +149,7 @@ export async function createServices(config: Config, o: ServiceOverrides = {}): 
         userToken: async (id) => (await users.byId(id))?.token ?? null,
         botPasswordToken: (id, app) => botPasswords.token(id, app),
       },
-      remembered: new RememberTokens(db, clock, random, config.secret),
+      remembered: new RememberTokens(db, clock, random, keys),
       counters,
       addressKey: ipLimitKey,
       onLimited: (ip, range, [count, seconds]) => audit.record({ type: 'sessions.ip-limited', ip, details: { range, limit: `${count}/${seconds}` } }),
@@ -144,7 +157,7 @@ export async function createServices(config: Config, o: ServiceOverrides = {}): 
       random,
     },
     {
-      secret: config.secret,
+      keys,
       cookiePrefix: config.cookiePrefix,
       secure: config.server.startsWith('https:'),
       idleSeconds: config.sessionIdleSeconds,
@@ -163,10 +176,11 @@ export async function createServices(config: Config, o: ServiceOverrides = {}): 
     newPasswordExpiry: config.newPasswordExpiry,
     audit,
     passwordChanges: { change: (...a) => passwordChanges.change(...a) },
+    onLogin: (kind, result) => ops.metrics.login(kind, result),
   });
   // A command-line run never sends: not with the shell's SMTP settings, nor into the shell's mail folder.
   const transport = role === 'cli' ? new NoDelivery() : (o.transport ?? createTransport({ smtp: config.mail.smtp, mailDir: config.mailDir, dkim: config.mail.dkim }));
-  const seal = new MailSeal(config.secret);
+  const seal = new MailSeal(keys);
   const outbox = new Outbox({
     db,
     clock,
@@ -176,10 +190,17 @@ export async function createServices(config: Config, o: ServiceOverrides = {}): 
     domain: mailSite.sender.split('@')[1]!,
     seal,
   });
+  const ops = createOps({ db, clock, mail: outbox.metrics, redisPing: shared?.ping ?? null, logger });
+  const auditOutcome = auditMailOutcome(audit);
   const delivery = new DeliveryWorker({
     db, clock, transport, logger, random, seal, metrics: outbox.metrics, maxAttempts: config.mail.maxAttempts,
-    onOutcome: auditMailOutcome(audit),
+    onOutcome: (o) => {
+      auditOutcome(o);
+      ops.metrics.delivery(o.status);
+      ops.workers.mail.progress();
+    },
   });
+  watchPasses(delivery.queue, ops.workers.mail);
   const addressLimit = new AddressLimit(counters, config.resetAddressLimit, role === 'server');
   const passwordChanges = new PasswordChanges({
     db, users, botPasswords, hasher, sessions, outbox, audit, i18n, clock,
@@ -229,7 +250,14 @@ export async function createServices(config: Config, o: ServiceOverrides = {}): 
     onQueued: () => void setTimeout(() => delivery.kick(), random.bytes(2).readUInt16BE(0) % RESET_MAIL_JITTER_MS).unref(),
     counters,
     audit,
+    onHandled: ({ outcome, limit }) => {
+      ops.workers.reset.progress();
+      ops.metrics.reset('handled');
+      const specific: ResetMetricOutcome = outcome === 'queued' ? 'mailed' : outcome === 'limited' ? (`limited_${limit ?? 'account'}` as ResetMetricOutcome) : outcome;
+      ops.metrics.reset(specific);
+    },
   });
+  watchPasses(recoveryWorker.queue, ops.workers.reset);
   const recovery = new RecoveryService({
     db,
     counters,
@@ -237,7 +265,11 @@ export async function createServices(config: Config, o: ServiceOverrides = {}): 
     config: { enableEmail: config.enableEmail, routes: config.resetRoutes, ipLimit: config.resetIpLimit },
     // After the response: the request path never waits for the lookup or the mail. A request recorded by a
     // command-line run waits for the server's worker.
-    onRecorded: role === 'server' ? () => setImmediate(() => void recoveryWorker.kick().catch(() => {})) : undefined,
+    onRecorded: () => {
+      ops.metrics.reset('accepted');
+      if (role === 'server') setImmediate(() => void recoveryWorker.kick().catch(() => {}));
+    },
+    onLimited: () => ops.metrics.reset('limited_ip'),
     audit,
   });
 
@@ -248,11 +280,13 @@ export async function createServices(config: Config, o: ServiceOverrides = {}): 
   let started = false;
   return {
     config, role, site, db, dialect: handle.dialect, clock, random, logger, i18n, hasher, counters, users, blocks, botPasswords,
-    auth, loginFlow, sessions, recovery, recoveryWorker, outbox, addressLimit, transport, delivery, modules: createRegistry(), passwordChanges, accountCreation, audit,
+    auth, loginFlow, sessions, recovery, recoveryWorker, outbox, addressLimit, transport, delivery, modules: createRegistry(), passwordChanges, accountCreation, audit, ops,
     startWorkers() {
       if (role !== 'server') throw new Error('a command-line run starts no workers: mail is the server\'s to send');
       if (started) return;
       started = true;
+      ops.workers.reset.start();
+      ops.workers.mail.start();
       // Mail queued by an older version with its secret in the clear is sealed (or, once sent, emptied).
       void outbox.sealOlderRows().catch((err: Error) => logger.error({ err: err.message }, 'older outbox rows not sealed'));
       delivery.start(1000);
@@ -274,6 +308,8 @@ export async function createServices(config: Config, o: ServiceOverrides = {}): 
     },
     async close(graceMs = config.mail.shutdownGraceMs) {
       for (const t of timers) clearInterval(t);
+      ops.workers.reset.stop();
+      ops.workers.mail.stop();
       await retention.stop();
       // Requests still due are handled for at most the grace time; the rest wait in the table for the next start.
       if (role === 'server') await recoveryWorker.stop(graceMs);
@@ -288,15 +324,16 @@ export async function createServices(config: Config, o: ServiceOverrides = {}): 
 }
 
 /** Redis sessions and counters; the client is loaded only when MWAUTH_REDIS_URL is set. */
-async function openRedisBackends(config: Config, clock: Clock, logger: Logger) {
-  const [{ openRedis, closeRedis }, { RedisSessionStore }, { RedisCounters }] = await Promise.all([
+async function openRedisBackends(config: Config, keys: Keyring, clock: Clock, logger: Logger) {
+  const [{ openRedis, closeRedis, redisCall }, { RedisSessionStore }, { RedisCounters }] = await Promise.all([
     import('./storage/redis.js'),
     import('./sessions/redisStore.js'),
     import('./limits/redisCounters.js'),
   ]);
   const client = await openRedis(config.redisUrl!, { logger });
   return {
-    sessions: new RedisSessionStore(client, clock, config.secret, config.redisPrefix),
+    ping: () => redisCall(() => client.ping()),
+    sessions: new RedisSessionStore(client, clock, keys, config.redisPrefix),
     counters: new RedisCounters(client, config.redisPrefix),
     close: () => closeRedis(client),
   };

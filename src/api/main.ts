@@ -2,6 +2,7 @@
 // CORS → main parameters → asserts → module parameters and token → rights, read-only → maxlag → POST
 // → execute → unused parameters → the printer (its own parameters are read only now, as MediaWiki does).
 import { loadPerformer, type Performer } from '../accounts/performer.js';
+import { asOutage, RETRY_AFTER_SECONDS } from '../ops/failures.js';
 import type { Services } from '../services.js';
 import type { Session } from '../sessions/session.js';
 import { apiUrl as siteApiUrl } from '../site/urls.js';
@@ -95,15 +96,29 @@ export async function handleApi(services: Services, raw: RawRequest, failure: Ap
   if (untrusted) out.headers['mediawiki-login-suppressed'] = 'true';
   if (req.method === 'OPTIONS') return { status: 200, headers: out.headers, body: '' };
 
-  const session = await services.sessions.load(req.header('cookie'), { anonymous: untrusted, ip: req.ip });
-  let performer = await loadPerformer(services, session.userId, req.ip, session.data.bot ?? null);
-
   // The languages and the error format come from the raw parameters, before anything can fail.
   const rawErrorFormat = req.params.get('errorformat') ?? 'bc';
   const errorFormat: ErrorFormat = (ERROR_FORMATS as readonly string[]).includes(rawErrorFormat) ? (rawErrorFormat as ErrorFormat) : 'bc';
   const uselang = req.params.get('uselang') ?? 'user';
   const errorLangParam = req.params.get('errorlang') ?? 'uselang';
-  const lang = await pickLanguage(services, performer, uselang);
+
+  // The session and the account behind it need the session store and the database. When one of them
+  // fails, the request is answered as anonymous with that failure as its error — in the format it
+  // asked for, from the query string or the body, and with a 5xx status.
+  let session: Session;
+  let performer: Performer;
+  let lang: string;
+  let unavailable: ApiError | null = null;
+  try {
+    session = await services.sessions.load(req.header('cookie'), { anonymous: untrusted, ip: req.ip });
+    performer = await loadPerformer(services, session.userId, req.ip, session.data.bot ?? null);
+    lang = await pickLanguage(services, performer, uselang);
+  } catch (err) {
+    unavailable = toApiError(err, services);
+    session = await services.sessions.load(undefined, { anonymous: true });
+    performer = await loadPerformer(services, 0, req.ip);
+    lang = await pickLanguage(services, performer, uselang);
+  }
   const errorLang = errorLangParam === 'uselang' ? lang : errorLangParam === 'content' ? cfg.language : (services.i18n.resolve(errorLangParam) ?? lang);
   /** The codes responselanginfo reports: the language asked for, as MediaWiki keeps it. */
   const uselangCode = uselang === 'user' ? lang : uselang === 'content' ? cfg.language : sanitizeLangCode(uselang, cfg.language);
@@ -163,7 +178,7 @@ export async function handleApi(services: Services, raw: RawRequest, failure: Ap
     const warnList: ApiMessage[] = [];
 
     // A request the API could not read, or one with too many parameters, is refused before anything else.
-    const refused = failure ?? (req.tooMany ? new ApiError('toomanyparams', 'apierror-toomanyparams', [MAX_PARAMS], null, 413) : null);
+    const refused = failure ?? unavailable ?? (req.tooMany ? new ApiError('toomanyparams', 'apierror-toomanyparams', [MAX_PARAMS], null, 413) : null);
     if (refused) throw refused;
 
     // 2. Main parameters, in their declared order.
@@ -224,7 +239,8 @@ export async function handleApi(services: Services, raw: RawRequest, failure: Ap
     errorModule = modulePath;
     const result = await module.execute(ctx, params);
     if (result && typeof result === 'object' && 'raw' in (result as object) && (result as { raw?: ApiResponse }).raw) {
-      return finishRaw(services, session, (result as { raw: ApiResponse }).raw);
+      // A session that cannot be saved fails the request (below), whatever the module answered.
+      return await finishRaw(services, session, (result as { raw: ApiResponse }).raw);
     }
     // batchcomplete goes on top of what the query added, as MediaWiki's continuation manager puts it.
     for (const [k, v] of Object.entries((result ?? {}) as Record<string, unknown>)) out.add(k, v, k === 'batchcomplete');
@@ -244,7 +260,15 @@ export async function handleApi(services: Services, raw: RawRequest, failure: Ap
     echo();
   }
 
-  await finishSession(services, session, out.headers);
+  try {
+    await finishSession(services, session, out.headers);
+  } catch (err) {
+    // The module's work is done but its session could not be saved (a login that would not hold): the
+    // answer is that failure, not the module's result.
+    const e = toApiError(err, services);
+    failWith(out, e, 'main', errorFormat);
+    echo();
+  }
   return printOutcome(services, req, printer, out, ef, apiUrl, errorFormat, echo);
 }
 
@@ -332,12 +356,21 @@ async function pickLanguage(services: Services, performer: Performer, uselang: s
   return i18n.resolve(uselang) ?? services.config.language;
 }
 
-function toApiError(err: unknown, services: Services): ApiError {
+/**
+ * An API error for anything a module or the framework threw. An internal failure is MediaWiki's
+ * internal_api_error_<Class>, but with an HTTP status a load balancer and a client can see: 503 and
+ * Retry-After when the database or Redis is unavailable (RedisUnavailableError, DatabaseUnavailableError),
+ * 500 for anything else.
+ */
+export function toApiError(err: unknown, services: Services): ApiError {
   if (err instanceof ApiError) return err;
   if (err instanceof DomainError) return apiError(err.key, err.params);
-  services.logger.error({ err: err instanceof Error ? err.stack : String(err) }, 'internal API error');
-  const cls = err instanceof Error ? err.constructor.name : 'Error';
-  return new ApiError(`internal_api_error_${cls}`, 'apierror-exceptioncaught', [cls], { errorclass: cls });
+  const { error, backend } = asOutage(err);
+  if (backend) services.ops.failed(backend, err);
+  else services.logger.error({ err: error.stack ?? error.message }, 'internal API error');
+  const cls = error.constructor.name || 'Error';
+  const retry: Record<string, string> = backend ? { 'retry-after': String(RETRY_AFTER_SECONDS) } : {};
+  return new ApiError(`internal_api_error_${cls}`, 'apierror-exceptioncaught', [cls], { errorclass: cls }, backend ? 503 : 500, retry);
 }
 
 async function finishSession(services: Services, session: Session, headers: Record<string, string | string[]>): Promise<void> {

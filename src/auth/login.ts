@@ -42,6 +42,8 @@ export interface AuthDeps {
   audit: AuditLog;
   /** services.passwordChanges: the one place a password changes (changePassword below hands over to it). */
   passwordChanges: { change(user: User, password: string, ctx?: PasswordChangeContext): Promise<User> };
+  /** Told of every login attempt's kind and result (the metrics). */
+  onLogin?(kind: 'password' | 'botpassword', result: 'success' | 'temporary_password' | 'failure' | 'throttled'): void;
 }
 
 export class Authenticator {
@@ -87,6 +89,9 @@ export class Authenticator {
    * password into the name field, and such a name must not end up in the audit trail.
    */
   private async audit(type: AuditType, user: User | null, ip: string, details: AuditDetails = {}): Promise<void> {
+    const kind = type === 'login.bot' || details.bot === true ? 'botpassword' : 'password';
+    const result = type === 'login.failure' ? (details.reason === 'login-throttled' ? 'throttled' : 'failure') : type === 'login.temporary-password' ? 'temporary_password' : 'success';
+    this.d.onLogin?.(kind, result);
     await this.d.audit.record({ type, userId: user?.id ?? null, userName: user?.name ?? null, ip, details });
   }
 

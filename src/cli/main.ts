@@ -9,6 +9,7 @@ import { registerUserCommands } from './users.js';
 import { registerAdminCommands } from './admin.js';
 import { registerAuditCommands } from './audit.js';
 import { registerMailCommands } from './mail.js';
+import { registerSecretCommands } from './secret.js';
 
 const stdio: Io = { out: (l) => process.stdout.write(l + '\n'), err: (l) => process.stderr.write(l + '\n') };
 
@@ -46,6 +47,7 @@ export async function main(argv: string[], io: Io = stdio, env = process.env): P
   registerAdminCommands(program, withServices, io);
   registerMailCommands(program, withServices, io);
   registerAuditCommands(program, withServices, io);
+  registerSecretCommands(program, withServices, io);
 
   try {
     await program.parseAsync(argv, { from: 'user' });

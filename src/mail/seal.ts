@@ -6,6 +6,7 @@
 // AES-256-GCM, a fresh 96-bit nonce per message; the Message-ID and the recipient are authenticated with
 // it, so a sealed body moved to another row, or a row whose recipient was changed, does not open.
 import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
+import { Keyring } from '../secrets/keyring.js';
 
 const PREFIX = 'mwauth-sealed:v1:';
 const NONCE = 12;
@@ -16,11 +17,13 @@ export class SealError extends Error {
 }
 
 export class MailSeal {
-  private readonly key: Buffer;
+  /** One key per server secret, the signing secret's first: it seals, and any opens. */
+  private readonly keys: Buffer[];
 
-  constructor(secret: string) {
+  constructor(secrets: Keyring | string) {
+    const ring = typeof secrets === 'string' ? new Keyring(secrets) : secrets;
     // A key of its own: what opens the outbox signs no token, and the other way round.
-    this.key = createHmac('sha256', secret).update('mwauth outbox seal v1').digest();
+    this.keys = ring.secrets.map((s) => createHmac('sha256', s).update('mwauth outbox seal v1').digest());
   }
 
   /** Whether a stored message is sealed (rather than the message itself). */
@@ -31,7 +34,7 @@ export class MailSeal {
   seal(raw: string, binding: { messageId: string; to: string }): string {
     // Always from the system's generator, never an injected one: a repeated nonce would give the key away.
     const nonce = randomBytes(NONCE);
-    const cipher = createCipheriv('aes-256-gcm', this.key, nonce);
+    const cipher = createCipheriv('aes-256-gcm', this.keys[0]!, nonce);
     cipher.setAAD(aad(binding));
     const body = Buffer.concat([cipher.update(raw, 'utf8'), cipher.final()]);
     return PREFIX + Buffer.concat([nonce, cipher.getAuthTag(), body]).toString('base64');
@@ -42,14 +45,17 @@ export class MailSeal {
     if (!MailSeal.isSealed(stored)) throw new SealError('not a sealed message');
     const bytes = Buffer.from(stored.slice(PREFIX.length), 'base64');
     if (bytes.length < NONCE + TAG) throw new SealError('the sealed message is cut short');
-    try {
-      const decipher = createDecipheriv('aes-256-gcm', this.key, bytes.subarray(0, NONCE));
-      decipher.setAAD(aad(binding));
-      decipher.setAuthTag(bytes.subarray(NONCE, NONCE + TAG));
-      return Buffer.concat([decipher.update(bytes.subarray(NONCE + TAG)), decipher.final()]).toString('utf8');
-    } catch {
-      throw new SealError('the sealed message does not open with this server secret (was MWAUTH_SECRET changed since it was queued?)');
+    for (const key of this.keys) {
+      try {
+        const decipher = createDecipheriv('aes-256-gcm', key, bytes.subarray(0, NONCE));
+        decipher.setAAD(aad(binding));
+        decipher.setAuthTag(bytes.subarray(NONCE, NONCE + TAG));
+        return Buffer.concat([decipher.update(bytes.subarray(NONCE + TAG)), decipher.final()]).toString('utf8');
+      } catch {
+        // Not this key's (or not this row's): the next secret may have sealed it.
+      }
     }
+    throw new SealError('the sealed message does not open with this server secret (was MWAUTH_SECRET changed since it was queued?)');
   }
 }
 

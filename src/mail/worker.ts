@@ -103,7 +103,8 @@ export class DeliveryWorker {
   private readonly concurrency: number;
   private readonly random: Random;
   private readonly retry: Backoff;
-  private readonly queue: JobQueue<OutboxJob>;
+  /** The queue its mail waits in (readiness follows its passes). */
+  readonly queue: JobQueue<OutboxJob>;
 
   private timer: NodeJS.Timeout | null = null;
   private timerImmediate = false;

@@ -24,7 +24,16 @@ export interface ResetInput {
 
 export class RecoveryService {
   constructor(
-    private readonly deps: { db: Db; counters: Counters; clock: Clock; config: RecoveryConfig; onRecorded?: () => void; audit?: AuditLog },
+    private readonly deps: {
+      db: Db;
+      counters: Counters;
+      clock: Clock;
+      config: RecoveryConfig;
+      onRecorded?: () => void;
+      /** Told of each request dropped over the per-IP limit (the metrics). */
+      onLimited?: () => void;
+      audit?: AuditLog;
+    },
   ) {}
 
   get enabled(): boolean {
@@ -73,7 +82,10 @@ export class RecoveryService {
       user = null;
     }
     // Over the limit nothing is checked any more: the answer is the silent success, as in MediaWiki.
-    if (overLimit) return;
+    if (overLimit) {
+      this.deps.onLimited?.();
+      return;
+    }
     if (user === null && email === null) throw new DomainError('passwordreset-nodata');
     if (email !== null && !isValidEmail(email)) throw new DomainError('passwordreset-invalidemail', [email]);
 

@@ -104,7 +104,8 @@ class WaitForOther extends Error {}
 
 export class RecoveryWorker {
   private readonly limits: ResetLimits | null;
-  private readonly queue: JobQueue<ResetRow>;
+  /** The queue its requests wait in (readiness follows its passes). */
+  readonly queue: JobQueue<ResetRow>;
 
   constructor(
     private readonly d: {
@@ -123,6 +124,8 @@ export class RecoveryWorker {
       audit?: AuditLog;
       /** Requests handled at once (default 2). */
       lanes?: number;
+      /** Told of each request handled (committed) or given up, with the limit that stopped it (the metrics). */
+      onHandled?: (o: { outcome: ResetOutcome | 'failed'; limit: LimitName | null; mailed: number }) => void;
     },
   ) {
     const c = d.config;
@@ -157,6 +160,7 @@ export class RecoveryWorker {
       },
       onGiveUp: async (job, reason) => {
         d.logger?.error({ err: reason, request: job.id, attempt: job.attempt }, 'reset request failed; given up');
+        d.onHandled?.({ outcome: 'failed', limit: null, mailed: 0 });
         await d.audit?.record({ type: 'reset.failed', details: { request: job.id, attempts: job.attempt, error: reason.slice(0, 200) } }).catch(() => {});
       },
     });
@@ -390,6 +394,7 @@ export class RecoveryWorker {
       throw err;
     }
     this.d.logger?.info({ request: id, outcome, accounts: prepared.filter((p) => p.user).length, ...(limited ? { limit: limited } : {}) }, 'reset request handled');
+    this.d.onHandled?.({ outcome, limit: limited, mailed: prepared.filter((p) => p.user).length });
     if (prepared.length) this.d.onQueued?.();
     return outcome;
   }

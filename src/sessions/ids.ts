@@ -1,4 +1,5 @@
-// Session ids and the token secrets derived from them, keyed with the server secret.
+// Session ids and the token secrets derived from them, keyed with the server secret (made with the
+// signing secret, recognised with any secret of the keyring: src/secrets/keyring.ts).
 //
 // An id is 32 characters of [0-9a-v] like MediaWiki's: 24 random ones (120 bits) and 8 of an HMAC of
 // those and of the id's kind (40 bits), so the server can tell, without storing anything, an id it gave
@@ -6,7 +7,7 @@
 // change). The token secrets of an anonymous session are derived from its id, so a login token or a
 // page form needs no stored row. A stored session's id that is no longer in the store (logged out,
 // expired, replaced at a privilege step) is dead: it is not even taken as an anonymous id again.
-import { createHmac } from 'node:crypto';
+import type { Keyring } from '../secrets/keyring.js';
 import type { Random } from '../util/clock.js';
 
 const BASE32 = '0123456789abcdefghijklmnopqrstuv';
@@ -30,29 +31,36 @@ function base32(bytes: Buffer, chars: number): string {
 export type IdKind = 'anonymous' | 'stored';
 
 export class SessionIds {
-  constructor(private readonly secret: string) {}
+  constructor(private readonly keys: Keyring) {}
 
-  private mac(kind: IdKind, random: string): string {
-    return base32(createHmac('sha256', this.secret).update(`session-id\0${kind}\0${random}`).digest(), MAC_CHARS);
+  private static data(kind: IdKind, random: string): string {
+    return `session-id\0${kind}\0${random}`;
   }
 
   /** A new id of the kind. */
   create(rng: Random, kind: IdKind): string {
     const random = base32(rng.bytes(RANDOM_CHARS), RANDOM_CHARS);
-    return random + this.mac(kind, random);
+    return random + base32(this.keys.mac(SessionIds.data(kind, random)), MAC_CHARS);
   }
 
-  /** The kind of an id this server (or another node with the same secret) made; null for any other. */
+  /** The kind of an id this server (or another node with a secret in common) made; null for any other. */
   kind(id: string): IdKind | null {
     if (!ID_PATTERN.test(id)) return null;
     const random = id.slice(0, RANDOM_CHARS);
     const mac = id.slice(RANDOM_CHARS);
-    for (const kind of ['anonymous', 'stored'] as const) if (sameText(this.mac(kind, random), mac)) return kind;
+    for (const kind of ['anonymous', 'stored'] as const) {
+      for (const m of this.keys.macs(SessionIds.data(kind, random))) if (sameText(base32(m, MAC_CHARS), mac)) return kind;
+    }
     return null;
   }
 
   /** The token secret `key` of the session `id` (32 hex digits, as MediaWiki's random secrets). */
   tokenSecret(id: string, key: string): string {
-    return createHmac('sha256', this.secret).update(`session-token\0${key}\0${id}`).digest('hex').slice(0, 32);
+    return this.keys.mac(`session-token\0${key}\0${id}`).toString('hex').slice(0, 32);
+  }
+
+  /** The token secrets `key` of the session `id` under every secret, the signing one first. */
+  tokenSecrets(id: string, key: string): string[] {
+    return this.keys.macs(`session-token\0${key}\0${id}`).map((m) => m.toString('hex').slice(0, 32));
   }
 }

@@ -1,7 +1,7 @@
 // The sessions of every request: loading them from cookies (a stored session, a remembered login, an
 // anonymous id), saving them, the cookies they set, and the limit on stored sessions per address.
-import { createHmac } from 'node:crypto';
 import type { Counters } from '../limits/counters.js';
+import { Keyring } from '../secrets/keyring.js';
 import type { Clock, Random } from '../util/clock.js';
 import { parseCookies, serializeCookie } from './cookies.js';
 import { SessionIds, type IdKind } from './ids.js';
@@ -18,8 +18,8 @@ export interface SessionUserSource {
 }
 
 export interface SessionConfig {
-  /** The server secret: keys session ids, their stored hashes and remember tokens. */
-  secret: string;
+  /** The server secrets (the first signs, all verify): key session ids, their stored hashes and remember tokens. */
+  keys: Keyring;
   cookiePrefix: string;
   secure: boolean;
   idleSeconds: number;
@@ -49,7 +49,7 @@ export class SessionManager {
     private readonly d: SessionDeps,
     private readonly cfg: SessionConfig,
   ) {
-    this.ids = new SessionIds(cfg.secret);
+    this.ids = new SessionIds(cfg.keys);
   }
 
   get clock(): Clock {
@@ -73,12 +73,30 @@ export class SessionManager {
     return this.ids.tokenSecret(id, key);
   }
 
+  /** The token secrets `key` of the session `id` under every server secret, the signing one first. */
+  tokenSecrets(id: string, key: string): string[] {
+    return this.ids.tokenSecrets(id, key);
+  }
+
   /**
    * What a session keeps of a user_token or bp_token: a keyed hash (HMAC with the server secret), enough to
    * see that it changed, and nothing a client could present.
    */
   generation(value: string): string {
-    return createHmac('sha256', this.cfg.secret).update(`session-generation\0${value}`).digest('hex');
+    return this.generations(value)[0]!;
+  }
+
+  /** generation() under every server secret, the signing one first. */
+  private generations(value: string): string[] {
+    return this.cfg.keys.hexes(`session-generation\0${value}`);
+  }
+
+  /** Whether `kept` is the generation of `value` under one of the secrets: 'current' under the signing one, 'older' under another, or false. */
+  private sameGeneration(kept: string | undefined, value: string): 'current' | 'older' | false {
+    if (kept === undefined) return false;
+    const [current, ...older] = this.generations(value);
+    if (safeEqual(kept, current!)) return 'current';
+    return Keyring.matchesAny(kept, older) ? 'older' : false;
   }
 
   private limitKey(ip: string): string {
@@ -153,8 +171,12 @@ export class SessionManager {
     if (Number.isSafeInteger(uid) && uid > 0 && token) {
       const made = await this.d.remembered.generation(uid, token);
       const current = made === null ? null : await this.d.users.userToken(uid);
-      if (made !== null && current !== null && safeEqual(made, this.generation(current)) && (opts.ip === undefined || (await this.admit(null, opts.ip)))) {
-        const session = new Session(this.newId('stored'), { ...newData(now), userId: uid, userGen: made, remember: true }, this);
+      const same = current === null ? false : this.sameGeneration(made!.generation, current);
+      if (same && (opts.ip === undefined || (await this.admit(null, opts.ip)))) {
+        const userGen = this.generation(current!);
+        // Made under an older secret: kept under the signing one from now on, so it outlives the old one.
+        if (same === 'older' || made!.older) await this.d.remembered.renew(token, userGen);
+        const session = new Session(this.newId('stored'), { ...newData(now), userId: uid, userGen, remember: true }, this);
         session.dirty = true;
         return session;
       }
@@ -163,15 +185,19 @@ export class SessionManager {
     return new Session(sid, newData(now), this, 'cookie', { cookie: sid !== null });
   }
 
+  /**
+   * Whether the session's login still stands. (A session made under an older secret needs no renewal:
+   * its id carries that secret's mark too, so it ends when that secret is removed.)
+   */
   private async validUser(data: SessionData): Promise<boolean> {
     const current = await this.d.users.userToken(data.userId);
-    return current !== null && data.userGen !== undefined && safeEqual(this.generation(current), data.userGen);
+    return current !== null && this.sameGeneration(data.userGen, current) !== false;
   }
 
   private async validBot(data: SessionData): Promise<boolean> {
     if (!data.bot?.generation) return false;
     const token = await this.d.users.botPasswordToken(data.userId, data.bot.appId);
-    return token !== null && safeEqual(this.generation(token), data.bot.generation);
+    return token !== null && this.sameGeneration(data.bot.generation, token) !== false;
   }
 
   /** Stores the session (if it holds anything) and collects its cookies; call before the response is sent. */

@@ -1,9 +1,10 @@
 // Sessions in Redis, for several nodes sharing one session space. Keys hold only the keyed hash of a
 // session id, as in the SQL store.
 import type { Redis } from 'ioredis';
+import type { Keyring } from '../secrets/keyring.js';
 import { redisCall } from '../storage/redis.js';
 import type { Clock } from '../util/clock.js';
-import { storageKey, type SessionData, type SessionStore } from './store.js';
+import { storageKey, storageKeys, type SessionData, type SessionStore } from './store.js';
 
 // One session is a hash: u (user id), e (expiry, ms), d (the data as JSON), expiring by Redis TTL.
 // Each user with sessions has a sorted set of their storage keys scored by expiry, so that "log out
@@ -53,7 +54,7 @@ export class RedisSessionStore implements SessionStore {
   constructor(
     redis: Redis,
     private readonly clock: Clock,
-    private readonly secret: string,
+    private readonly keys: Keyring,
     prefix = 'mwauth:',
   ) {
     redis.defineCommand('mwauthSessionPut', { numberOfKeys: 2, lua: PUT });
@@ -65,11 +66,17 @@ export class RedisSessionStore implements SessionStore {
   }
 
   private key(id: string): string {
-    return storageKey(this.secret, id);
+    return storageKey(this.keys.signing, id);
   }
 
   async get(id: string): Promise<SessionData | null> {
-    const [data, expires] = await redisCall(() => this.redis.hmget(this.sessionPrefix + this.key(id), 'd', 'e'));
+    // Under the signing secret's key, else under an older secret's (see storageKeys).
+    let data: string | null = null;
+    let expires: string | null = null;
+    for (const key of storageKeys(this.keys, id)) {
+      [data, expires] = await redisCall(() => this.redis.hmget(this.sessionPrefix + key, 'd', 'e'));
+      if (data != null) break;
+    }
     // The node's clock decides too, as in the SQL store; the TTL only removes what is over.
     if (data == null || expires == null || Number(expires) <= this.clock.now()) return null;
     return JSON.parse(data) as SessionData;
@@ -96,8 +103,9 @@ export class RedisSessionStore implements SessionStore {
   }
 
   async delete(id: string): Promise<void> {
-    const key = this.key(id);
-    await redisCall(() => this.redis.mwauthSessionDelete(this.sessionPrefix + key, key, this.userSetPrefix));
+    for (const key of storageKeys(this.keys, id)) {
+      await redisCall(() => this.redis.mwauthSessionDelete(this.sessionPrefix + key, key, this.userSetPrefix));
+    }
   }
 
   /** Counts the live sessions it ended (expired ones are already gone from Redis). */

@@ -101,10 +101,11 @@ export class Session {
     const kept = this.data.secrets[key];
     if (kept) return matchToken(value, kept, salt);
     if (!this.id) return false;
-    const derived = this.mgr.tokenSecret(this.id, key);
+    // Made with any of the server secrets (the first makes new ones: a rotation keeps older tokens good).
+    const derived = this.mgr.tokenSecrets(this.id, key);
     // A session that stores nothing has no end of its own: its tokens last as long as an idle session.
-    if (!this.holdsState) return matchToken(value, derived, salt, { now: Math.floor(this.mgr.clock.now() / 1000), maxAge: this.mgr.idleSeconds });
-    return matchToken(value, derived, salt);
+    const window = this.holdsState ? undefined : { now: Math.floor(this.mgr.clock.now() / 1000), maxAge: this.mgr.idleSeconds };
+    return derived.some((secret) => matchToken(value, secret, salt, window));
   }
 
   private secret(key: string): string {

@@ -1,6 +1,7 @@
 // Server-side session storage behind a small interface; session ids are stored only as keyed hashes.
 // Only sessions that hold something are stored (a login, a forced change in progress): see session.ts.
 import { createHmac } from 'node:crypto';
+import type { Keyring } from '../secrets/keyring.js';
 import type { Db } from '../storage/db.js';
 import type { Clock } from '../util/clock.js';
 
@@ -48,23 +49,35 @@ export function storageKey(secret: string, id: string): string {
   return createHmac('sha256', secret).update(id).digest('hex');
 }
 
+/**
+ * The keys a session id may be stored under, the signing secret's first. A session is written under the
+ * signing secret's key; one written before under an older secret's is still found there (and when both
+ * exist, the signing secret's copy is the newer). It lasts no longer than that secret: its id is marked
+ * with it too.
+ */
+export function storageKeys(keys: Keyring, id: string): string[] {
+  return keys.secrets.map((s) => storageKey(s, id));
+}
+
 export class SqlSessionStore implements SessionStore {
   constructor(
     private readonly db: Db,
     private readonly clock: Clock,
-    private readonly secret: string,
+    private readonly keys: Keyring,
   ) {}
 
   private key(id: string): string {
-    return storageKey(this.secret, id);
+    return storageKey(this.keys.signing, id);
   }
 
   async get(id: string): Promise<SessionData | null> {
-    const row = await this.db
+    const [current, ...older] = storageKeys(this.keys, id);
+    const rows = await this.db
       .selectFrom('session')
-      .select(['s_data', 's_expires'])
-      .where('s_key', '=', this.key(id))
-      .executeTakeFirst();
+      .select(['s_key', 's_data', 's_expires'])
+      .where('s_key', 'in', [current!, ...older])
+      .execute();
+    const row = rows.find((r) => r.s_key === current) ?? rows[0];
     if (!row || Number(row.s_expires) <= this.clock.now()) return null;
     return JSON.parse(row.s_data) as SessionData;
   }
@@ -79,12 +92,12 @@ export class SqlSessionStore implements SessionStore {
   }
 
   async delete(id: string): Promise<void> {
-    await this.db.deleteFrom('session').where('s_key', '=', this.key(id)).execute();
+    await this.db.deleteFrom('session').where('s_key', 'in', storageKeys(this.keys, id)).execute();
   }
 
   async deleteForUser(userId: number, exceptId?: string): Promise<number> {
     let q = this.db.deleteFrom('session').where('s_user', '=', userId);
-    if (exceptId) q = q.where('s_key', '!=', this.key(exceptId));
+    if (exceptId) q = q.where('s_key', 'not in', storageKeys(this.keys, exceptId));
     const r = await q.executeTakeFirst();
     return Number(r.numDeletedRows);
   }

@@ -1,7 +1,7 @@
 // Opens the database named by the configuration and brings its schema up to date.
 import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { CompiledQuery, Kysely, Migrator, PostgresDialect, SqliteDialect, SqliteDriver, type DatabaseConnection, type Driver } from 'kysely';
+import { CompiledQuery, Kysely, Migrator, PostgresDialect, SqliteDialect, SqliteDriver, sql, type DatabaseConnection, type Driver } from 'kysely';
 import type { Database } from './schema.js';
 import { migrationProvider } from './migrations.js';
 
@@ -10,6 +10,8 @@ export type Db = Kysely<Database>;
 export interface DbHandle {
   db: Db;
   dialect: 'sqlite' | 'postgres';
+  /** Migrations a newer version ran here, which this version does not know (a rolling upgrade, a rollback). */
+  newerMigrations?: string[];
   close(): Promise<void>;
 }
 
@@ -66,15 +68,16 @@ async function openSqlite(file: string): Promise<DbHandle> {
   // Kysely takes no lock for SQLite migrations, so two processes opening a new file at once (the server
   // and a CLI command) would both create the tables. In an IMMEDIATE transaction the second one waits.
   native.exec('BEGIN IMMEDIATE');
+  let newer: string[];
   try {
-    await migrate(db);
+    newer = await migrate(db);
     native.exec('COMMIT');
   } catch (err) {
     if (native.inTransaction) native.exec('ROLLBACK');
     await db.destroy();
     throw err;
   }
-  return { db, dialect: 'sqlite', close: () => db.destroy() };
+  return { db, dialect: 'sqlite', newerMigrations: newer, close: () => db.destroy() };
 }
 
 /** How long opening a PostgreSQL connection may take before it counts as failed. */
@@ -105,6 +108,10 @@ async function openPostgres(url: string): Promise<DbHandle> {
   // reported on the pool; unheard, that event would end the process. The pool opens a new connection
   // for the next query, and a query that fails meanwhile fails on its own.
   pool.on('error', () => {});
+  // The same for a connection in use between two statements (inside a transaction): the pool listens on
+  // idle connections only, and the server ending that one would end the process. The statement that
+  // follows fails instead, and the pool drops the broken connection when it is released.
+  pool.on('connect', (client) => client.on('error', () => {}));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   // One query first: a server that refuses, an unknown database or a wrong password stops start-up with
   // a message that says which setting to look at.
@@ -125,17 +132,47 @@ export async function openDatabase(opts: { databaseUrl: string | null; dataDir: 
   else if (url.startsWith('sqlite:')) handle = await openSqlite(url.slice('sqlite:'.length).replace(/^\/\//, '') || ':memory:');
   else {
     handle = await openPostgres(url);
-    await migrate(handle.db);
+    handle.newerMigrations = await migrate(handle.db);
   }
   return handle;
 }
 
-export async function migrate(db: Db): Promise<void> {
-  // Migrations are named by number with gaps (0010_audit came before a later 0002_…): a database
-  // that already ran a higher number still runs a lower one added afterwards.
-  const migrator = new Migrator({ db, provider: migrationProvider, allowUnorderedMigrations: true });
-  const { error, results } = await migrator.migrateToLatest();
-  if (error) {
+/** Migrations a newer version ran on this database that this version does not know (none: []). */
+async function newerMigrations(db: Db): Promise<string[]> {
+  const known = await migrationProvider.getMigrations();
+  try {
+    const { rows } = await sql<{ name: string }>`select name from kysely_migration`.execute(db);
+    return rows.map((r) => r.name).filter((n) => !(n in known));
+  } catch {
+    return []; // a new database: no migration table yet
+  }
+}
+
+/**
+ * Brings the schema up to date; returns the migrations of a newer version found on the database. Every
+ * migration only adds (tables, columns with defaults, indexes) and never removes or renames what an older
+ * version reads: during a rolling upgrade, or after a rollback, an older node starts beside a database a
+ * newer one migrated, running its own migrations and leaving the newer ones as they are.
+ */
+export async function migrate(db: Db): Promise<string[]> {
+  for (let attempt = 0; ; attempt++) {
+    const newer = await newerMigrations(db);
+    // Kysely refuses a database holding migrations it was not given: the newer ones are given as done.
+    const provider = newer.length === 0
+      ? migrationProvider
+      : {
+          async getMigrations() {
+            const done = { up: async () => {} };
+            return { ...(await migrationProvider.getMigrations()), ...Object.fromEntries(newer.map((n) => [n, done])) };
+          },
+        };
+    // Migrations are named by number with gaps (0010_audit came before a later 0002_…): a database
+    // that already ran a higher number still runs a lower one added afterwards.
+    const migrator = new Migrator({ db, provider, allowUnorderedMigrations: true });
+    const { error, results } = await migrator.migrateToLatest();
+    if (!error) return newer;
+    // A newer node migrated between the look and the lock: look again.
+    if (attempt === 0 && /previously executed migration .* is missing/.test((error as Error).message ?? '')) continue;
     const failed = results?.find((r) => r.status === 'Error');
     throw new Error(`database migration ${failed?.migrationName ?? ''} failed: ${(error as Error).message ?? error}`);
   }

@@ -3,9 +3,10 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { outageOf, RETRY_AFTER_SECONDS } from '../ops/failures.js';
 import type { Services } from '../services.js';
 import { articleBase, indexPath, scriptBase } from '../site/urls.js';
-import { pageContext, securityHeaders, sendPage, type PageHandler } from './context.js';
+import { acceptedLanguages, pageContext, securityHeaders, sendPage, type PageHandler } from './context.js';
 import { html } from './html.js';
 import { layout } from './layout.js';
 import { changePasswordPage } from './pages/changepassword.js';
@@ -57,12 +58,24 @@ export async function registerWebRoutes(app: FastifyInstance, services: Services
 
   await app.register(async (scope) => {
     scope.setErrorHandler(async (err: Error & { statusCode?: number }, request, reply) => {
-      const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
-      if (status === 500) services.logger.error({ err: err.message, path: request.url.split('?')[0] }, 'page failed');
-      const lang = services.i18n.resolve(cfg.language) ?? 'en';
+      // The database or Redis unavailable: 503 with Retry-After, the page saying to try again shortly.
+      const outage = outageOf(err);
+      const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : outage ? 503 : 500;
+      if (outage) services.ops.failed(outage, err);
+      else if (status === 500) services.logger.error({ err: err.message, path: request.url.split('?')[0] }, 'page failed');
+      // The page's language without asking the database: uselang, then the browser's, then the site's.
+      const q = request.query as Record<string, unknown> | undefined;
+      const header = request.headers['accept-language'];
+      const lang =
+        services.i18n.resolve(typeof q?.uselang === 'string' ? q.uselang : undefined) ??
+        acceptedLanguages(Array.isArray(header) ? header[0] : header).map((l) => services.i18n.resolve(l)).find(Boolean) ??
+        services.i18n.resolve(cfg.language) ??
+        'en';
       const t = (k: string) => services.i18n.text(lang, k);
-      const body = html`<!DOCTYPE html><html lang="${lang}" dir="${services.i18n.direction(lang)}"><head><meta charset="utf-8"><title>${t('web-error-title')}</title><link rel="stylesheet" href="${assets.stylesheet}"><link rel="icon" href="${assets.icon}"></head><body><main id="content"><h1>${t('web-error-title')}</h1><p>${t(status === 500 ? 'web-error-server' : 'web-error-request')}</p></main></body></html>`;
-      return securityHeaders(reply).code(status).header('content-type', 'text/html; charset=utf-8').send(body.value);
+      const text = outage ? 'web-error-unavailable' : status === 500 ? 'web-error-server' : 'web-error-request';
+      const body = html`<!DOCTYPE html><html lang="${lang}" dir="${services.i18n.direction(lang)}"><head><meta charset="utf-8"><title>${t('web-error-title')}</title><link rel="stylesheet" href="${assets.stylesheet}"><link rel="icon" href="${assets.icon}"></head><body><main id="content"><h1>${t('web-error-title')}</h1><p>${t(text)}</p></main></body></html>`;
+      if (outage) reply.header('retry-after', String(RETRY_AFTER_SECONDS));
+      return securityHeaders(reply).code(status).header('content-type', 'text/html; charset=utf-8').header('content-language', lang).send(body.value);
     });
 
     // The stylesheet and the icon, cached for good under a versioned URL.
@@ -77,15 +90,20 @@ export async function registerWebRoutes(app: FastifyInstance, services: Services
       });
     }
 
+    // Pages count by status in the metrics, whatever answered them (the error handler included).
+    const counted = async (_request: FastifyRequest, reply: FastifyReply) => services.ops.metrics.pageRequest(reply.statusCode);
+
     scope.route({
       method: ['GET', 'POST'],
       url: `${articleBase(cfg)}/*`,
+      onResponse: counted,
       handler: (request, reply) => serve(request, reply, (request.params as Record<string, string>)['*'] ?? ''),
     });
 
     scope.route({
       method: ['GET', 'POST'],
       url: indexPath(cfg),
+      onResponse: counted,
       handler: (request, reply) => {
         const q = request.query as Record<string, unknown>;
         const b = (request.method === 'POST' ? request.body : null) as Record<string, unknown> | null;

@@ -10,7 +10,7 @@ const CONFIG = new URL('../../src/config.ts', import.meta.url).href;
 
 /** One process reading the configuration at `at` (ms since the epoch): loaded before, then spinning to the moment. */
 function secretOf(dataDir: string, at: number): Promise<string> {
-  const code = `const { loadConfig } = await import(${JSON.stringify(CONFIG)}); while (Date.now() < ${at}); process.stdout.write(loadConfig({ MWAUTH_DATA_DIR: ${JSON.stringify(dataDir)} }).secret);`;
+  const code = `const { loadConfig } = await import(${JSON.stringify(CONFIG)}); while (Date.now() < ${at}); process.stdout.write(loadConfig({ MWAUTH_DATA_DIR: ${JSON.stringify(dataDir)} }).secrets[0]);`;
   return new Promise((resolve, reject) => {
     const p = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';

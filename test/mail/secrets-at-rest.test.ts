@@ -76,7 +76,7 @@ function inSqliteFiles(dir: string, secret: string): string[] {
 
 test('SQLite: no temporary password in the database file or its -wal, queued or sent; a queued one does not open without the server secret', async (t) => {
   const { s, dir, config, close } = await setup(t);
-  const temps = await queueResets(s, config.secret);
+  const temps = await queueResets(s, config.secrets[0]!);
   for (const temp of temps) {
     assert.deepEqual(inSqliteFiles(dir, temp), [], 'queued: not in the database files');
     assert.ok(!(await storedTexts(s)).some((x) => x.includes(temp)));
@@ -111,7 +111,7 @@ test('PostgreSQL: no temporary password in any row of any table, queued or sent'
   const { s, config, close } = await setup(t, { MWAUTH_DATABASE_URL: url });
   // Closed before the database is dropped (its after-hook runs first).
   try {
-    const temps = await queueResets(s, config.secret);
+    const temps = await queueResets(s, config.secrets[0]!);
     const everyRow = async (): Promise<string> => {
       const tables = await sql<{ table_name: string }>`select table_name from information_schema.tables where table_schema = 'public'`.execute(s.db);
       assert.ok(tables.rows.length >= 10);
@@ -139,7 +139,7 @@ test('PostgreSQL: no temporary password in any row of any table, queued or sent'
 
 test('a sealed mail opens only with the key that sealed it, for its own row: another secret or another recipient fails it, naming the cause', async (t) => {
   const { s, config } = await setup(t);
-  await queueResets(s, config.secret);
+  await queueResets(s, config.secrets[0]!);
   const failures: string[] = [];
   // A node started with another MWAUTH_SECRET.
   const other = new DeliveryWorker({
@@ -181,7 +181,7 @@ test('rows an older version queued with the secret in the clear are sealed at st
   // A mail without secrets (no masked copy) is left as it is.
   await s.outbox.enqueue(s.db, { kind: 'test', userId: 0, to: 'ops@example.org', subject: 'hi', text: 'hello', lang: 'en', dir: 'ltr' });
   s.startWorkers();
-  const seal = new MailSeal(config.secret);
+  const seal = new MailSeal(config.secrets[0]!);
   for (let i = 0; i < 100; i++) {
     const left = await s.db.selectFrom('outbox').select('ob_id').where('ob_raw', 'like', '%abcdefghij%').execute();
     if (left.length === 0) break;

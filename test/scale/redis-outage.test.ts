@@ -78,12 +78,13 @@ test('Redis going away: MediaWiki-style internal errors, the process stays up, a
 
     await stopRedis();
     const info = await c.get({ action: 'query', meta: 'userinfo' });
-    assert.equal(info.status, 500, info.text);
+    assert.equal(info.status, 503, info.text);
     assert.equal(info.headers.get('mediawiki-api-error'), 'internal_api_error_RedisUnavailableError');
     assert.equal(info.json.error.code, 'internal_api_error_RedisUnavailableError');
     assert.equal(info.json.error.errorclass, 'RedisUnavailableError');
     const reset = await new Client(node.api).post({ action: 'resetpassword', user: 'Alice', token: '+\\' });
     assert.equal(reset.json.error.code, 'internal_api_error_RedisUnavailableError', 'the per-IP limit needs Redis');
+    assert.equal(reset.status, 503);
     const site = await new Client(node.api).get({ action: 'query', meta: 'siteinfo' });
     assert.equal(site.status, 200, 'what needs no session or counter still works');
     assert.ok(site.json.query.general.sitename);

@@ -12,6 +12,7 @@ import { loadConfig } from '../../src/config.js';
 import { createServices } from '../../src/services.js';
 import { createPasswordHasher } from '../../src/auth/passwords.js';
 import { RedisSessionStore } from '../../src/sessions/redisStore.js';
+import { Keyring } from '../../src/secrets/keyring.js';
 import { closeRedis, openRedis } from '../../src/storage/redis.js';
 import { SqlSessionStore, storageKey, type SessionData, type SessionStore } from '../../src/sessions/store.js';
 import { openDatabase } from '../../src/storage/db.js';
@@ -120,7 +121,7 @@ contract('SqlSessionStore', async (t) => {
     rmSync(dir, { recursive: true, force: true });
   });
   const clock = new ManualClock();
-  return { store: new SqlSessionStore(handle.db, clock, SECRET), clock };
+  return { store: new SqlSessionStore(handle.db, clock, new Keyring(SECRET)), clock };
 });
 
 async function redisStore(t: After, prefix?: string) {
@@ -128,7 +129,7 @@ async function redisStore(t: After, prefix?: string) {
   const client = await openRedis(REDIS_URL);
   t.after(() => closeRedis(client));
   const clock = new ManualClock();
-  return { store: new RedisSessionStore(client, clock, SECRET, p), clock, client, prefix: p };
+  return { store: new RedisSessionStore(client, clock, new Keyring(SECRET), p), clock, client, prefix: p };
 }
 
 contract('RedisSessionStore', redisStore, redisSkip);

@@ -12,6 +12,7 @@ import { createPasswordHasher } from '../../src/auth/passwords.js';
 import { ANON_TOKEN, makeToken, matchToken, safeEqual } from '../../src/sessions/tokens.js';
 import type { Session } from '../../src/sessions/session.js';
 import { ManualClock } from '../helpers/clock.js';
+import { Keyring } from '../../src/secrets/keyring.js';
 import { Client, startTestServer } from '../helpers/harness.js';
 
 const SECRET = '0123456789abcdef0123456789abcdef';
@@ -127,7 +128,7 @@ test('the session table holds only a keyed hash of the id (HMAC with the server 
   await mgr.save(session);
   const rows = await s.db.selectFrom('session').selectAll().execute();
   assert.equal(rows.length, 1);
-  assert.equal(rows[0]!.s_key, createHmac('sha256', s.config.secret).update(session.id!).digest('hex'));
+  assert.equal(rows[0]!.s_key, createHmac('sha256', s.config.secrets[0]!).update(session.id!).digest('hex'));
   assert.equal(Number(rows[0]!.s_user), user.id);
   assert.ok(!JSON.stringify(rows).includes(session.id!), 'the id appears nowhere in the table');
 });
@@ -187,7 +188,7 @@ test('a changed user_token (password change, logout elsewhere) logs the session 
 test('a session stored before this version (it held the user_token; Redis keeps them up to an hour) logs nobody in, and goes', async (t) => {
   const { s, mgr, clock, user } = await setup(t);
   const { SqlSessionStore } = await import('../../src/sessions/store.js');
-  const store = new SqlSessionStore(s.db, clock, s.config.secret);
+  const store = new SqlSessionStore(s.db, clock, new Keyring(s.config.secrets));
   const legacy = (extra: object) => ({ userId: user.id, secrets: {}, created: clock.now(), ...extra }) as never;
   // Its id is of the old form (no HMAC part): not one of ours any more, so not even looked up.
   const oldId = 'abcdefghijklmnopqrstuv0123456789';
