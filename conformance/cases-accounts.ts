@@ -10,8 +10,8 @@
 // - Accounts made here: fixed names, new on a fresh reference (--fresh-reference).
 // - Mail: the password change of cases.ts's temporary-password section sends mwauth's notice to Alice,
 //   which MediaWiki does not; the first mail case here collects it, then the account mailed to Mia.
-import type { Case, HttpCase, Params } from './cases.js';
-import { ADMIN_PASSWORD, BOT_PASSWORD, USER_PASSWORD } from './cases.js';
+import type { Case, HttpCase, Params } from './fixture.js';
+import { ADMIN_PASSWORD, BOT_PASSWORD, USER_PASSWORD } from './fixture.js';
 
 export function accountCases(): Case[] {
   const list: Case[] = [];

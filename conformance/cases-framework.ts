@@ -7,7 +7,7 @@
 //   - errorformat=raw: message keys and parameters of errors and warnings;
 //   - formatversion 1 booleans (preferences, siteinfo);
 //   - format=xml, xmlfm, php, phpfm, rawfm and none for every module's answers.
-import type { Case, HttpCase, Params } from './cases.js';
+import type { Case, HttpCase, Params } from './fixture.js';
 
 export function frameworkCases(p: { userPassword: string; botPassword: string }): Case[] {
   const list: Case[] = [];
