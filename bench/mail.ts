@@ -175,8 +175,8 @@ async function burst(sinkPort: number): Promise<void> {
   const logger = { info: quiet, warn: loud('warn'), error: loud('error') };
   const s = await createServices(config, { hasher: createPasswordHasher({ iterations: ITERATIONS }), logger });
   const hash = await s.hasher.hash('Initial-Pass-1');
-  await s.db.transaction().execute(async (trx) => {
-    for (let i = 0; i < RESETS; i++) await s.users.create({ name: `Bench ${i + 1}`, email: `bench${i + 1}@example.org`, passwordHash: hash }, trx);
+  await s.stores.transaction(async (tx) => {
+    for (let i = 0; i < RESETS; i++) await tx.users.create({ name: `Bench ${i + 1}`, email: `bench${i + 1}@example.org`, passwordHash: hash });
   });
   const anon = await loadPerformer(s, 0, '192.0.2.1');
 

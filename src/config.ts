@@ -30,7 +30,10 @@ export interface Config {
   secrets: string[];
   /** Where the secret was generated when none was given (<data>/secret.key); null when MWAUTH_SECRET set it. */
   generatedSecretFile: string | null;
+  /** MWAUTH_DATABASE_URL: postgres://, mysql:// (mariadb://) or sqlite:; null: SQLite in the data folder. */
   databaseUrl: string | null;
+  /** MWAUTH_DATABASE_POOL: connections each process keeps to PostgreSQL or MariaDB/MySQL at most. */
+  databasePool: number;
   /** MWAUTH_REDIS_URL: sessions and counters in Redis, shared by several nodes (null: in the database). */
   redisUrl: string | null;
   /** Starts every Redis key (MWAUTH_REDIS_PREFIX), so several sites can share one Redis. */
@@ -250,7 +253,7 @@ export function loadConfig(rawEnv: Env = process.env, opts: { persistSecret?: bo
   const dataDir = resolve(read(env, 'MWAUTH_DATA_DIR') ?? './data');
   const urlHost = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
   const server = url(env, 'MWAUTH_SERVER', `http://${urlHost}:${port}`, ['http', 'https']).replace(/\/+$/, '');
-  const databaseUrl = read(env, 'MWAUTH_DATABASE_URL') ? url(env, 'MWAUTH_DATABASE_URL', '', ['postgres', 'postgresql', 'sqlite']) : null;
+  const databaseUrl = read(env, 'MWAUTH_DATABASE_URL') ? url(env, 'MWAUTH_DATABASE_URL', '', ['postgres', 'postgresql', 'mysql', 'mariadb', 'sqlite']) : null;
   const redisUrl = read(env, 'MWAUTH_REDIS_URL') ? url(env, 'MWAUTH_REDIS_URL', '', ['redis', 'rediss']) : null;
   const redisPrefix = read(env, 'MWAUTH_REDIS_PREFIX') ?? 'mwauth:';
   if (!/^[\x21-\x7e]{1,64}$/.test(redisPrefix)) {
@@ -287,6 +290,7 @@ export function loadConfig(rawEnv: Env = process.env, opts: { persistSecret?: bo
     mail,
     ...secrets(env, dataDir, opts.persistSecret ?? true),
     databaseUrl,
+    databasePool: int(env, 'MWAUTH_DATABASE_POOL', 10, 1, 1000),
     redisUrl,
     redisPrefix,
     cookiePrefix,

@@ -1,20 +1,21 @@
 // The composition root: every backend is built here from the configuration and handed down.
 // Nothing else reaches for a global.
-import { BlockStore } from './accounts/blocks.js';
+import type { BlockStore } from './accounts/blocks.js';
 import { AccountCreation } from './accounts/create.js';
-import { UserStore } from './accounts/users.js';
+import type { PreferenceStore } from './accounts/preferences.js';
+import type { UserStore } from './accounts/users.js';
 import { createRegistry, type ModuleRegistry } from './api/modules/index.js';
 import { AuditLog } from './audit/log.js';
 import { auditMailOutcome } from './audit/mailEvents.js';
 import { AuditRetention } from './audit/retention.js';
-import { BotPasswordStore } from './auth/botpasswords.js';
+import { BotPasswords } from './auth/botpasswords.js';
 import { PasswordChanges } from './auth/passwordChanges.js';
 import { Authenticator } from './auth/login.js';
 import { LoginFlow } from './auth/loginFlow.js';
 import { createPasswordHasher, type PasswordHasher } from './auth/passwords.js';
 import type { Config } from './config.js';
 import { createI18n, type I18n } from './i18n/index.js';
-import { SqlCounters, type Counters } from './limits/counters.js';
+import type { Counters } from './limits/counters.js';
 import { AddressLimit } from './mail/limits.js';
 import { Outbox } from './mail/outbox.js';
 import { MailSeal } from './mail/seal.js';
@@ -27,8 +28,10 @@ import { checkAndRecordSecret } from './secrets/fingerprint.js';
 import { Keyring } from './secrets/keyring.js';
 import { RememberTokens } from './sessions/rememberTokens.js';
 import { SessionManager } from './sessions/manager.js';
-import { SqlSessionStore } from './sessions/store.js';
-import { openDatabase, type Db } from './storage/db.js';
+import type { SessionStore } from './sessions/store.js';
+import { openDatabase, type Db, type SqlDialect } from './storage/db.js';
+import { sqlStores } from './storage/sql/stores.js';
+import type { Stores } from './storage/stores.js';
 import { ipLimitKey } from './util/clientAddress.js';
 import { createOps, type Ops } from './ops/index.js';
 import { watchPasses } from './ops/workers.js';
@@ -54,8 +57,14 @@ export interface Services {
    * recorded (null when no server has run on this database yet: then no mail can be composed).
    */
   site: SiteSettings | null;
+  /**
+   * The database as a Kysely handle, for the tables no store covers yet (reset requests, the outbox);
+   * everything else goes through `stores`.
+   */
   db: Db;
-  dialect: 'sqlite' | 'postgres';
+  dialect: SqlDialect;
+  /** Every store in the database, and the unit of work over them (src/storage/stores.ts). */
+  stores: Stores;
   clock: Clock;
   random: Random;
   logger: Logger;
@@ -63,8 +72,9 @@ export interface Services {
   hasher: PasswordHasher;
   counters: Counters;
   users: UserStore;
+  preferences: PreferenceStore;
   blocks: BlockStore;
-  botPasswords: BotPasswordStore;
+  botPasswords: BotPasswords;
   auth: Authenticator;
   /** The login flow and every other step that gives a session a privilege or changes it. */
   loginFlow: LoginFlow;
@@ -115,6 +125,7 @@ export async function createServices(config: Config, o: ServiceOverrides = {}): 
     throw err;
   });
   const db = handle.db;
+  const stores = sqlStores(db, { clock, random, keys });
   const role = o.role ?? 'server';
   if (handle.newerMigrations?.length) {
     logger.warn({ migrations: handle.newerMigrations }, 'the database was migrated by a newer mwauth: this older version runs beside it (finish the upgrade soon)');
@@ -123,10 +134,10 @@ export async function createServices(config: Config, o: ServiceOverrides = {}): 
   try {
     if (role === 'server') {
       // A node whose secret is not the one the others sign with stops here, naming MWAUTH_SECRET.
-      await checkAndRecordSecret(db, { keys, shared: handle.dialect !== 'sqlite', generatedSecretFile: config.generatedSecretFile }, clock.now());
+      await checkAndRecordSecret(stores.siteSettings, { keys, shared: handle.dialect !== 'sqlite', generatedSecretFile: config.generatedSecretFile }, clock.now());
       site = siteSettingsOf(config);
-      await recordSiteSettings(db, site, clock.now());
-    } else site = (await readSiteSettings(db))?.site ?? null;
+      await recordSiteSettings(stores.siteSettings, site, clock.now());
+    } else site = (await readSiteSettings(stores.siteSettings))?.site ?? null;
   } catch (err) {
     await handle.close();
     await shared?.close();
@@ -136,12 +147,19 @@ export async function createServices(config: Config, o: ServiceOverrides = {}): 
   const mailSite = site ?? siteSettingsOf(config);
   const i18n = createI18n({ sitename: mailSite.sitename });
   const hasher = o.hasher ?? createPasswordHasher({ random });
-  const counters = shared?.counters ?? new SqlCounters(db, clock);
-  const audit = new AuditLog({ db, clock, onError: (err) => logger.error({ err: err.message }, 'audit event not recorded') });
-  const users = new UserStore(db, clock, random);
-  const blocks = new BlockStore(db, clock);
-  const botPasswords = new BotPasswordStore(db, hasher, clock, random);
-  const sessionStore = shared?.sessions ?? new SqlSessionStore(db, clock, keys);
+  const counters: Counters = shared?.counters ?? stores.counters;
+  const { users, preferences, blocks } = stores;
+  // The account a queued mail is for: the outbox is read through its own code until it has a store.
+  let mailAccount: (outboxId: number) => Promise<number | null> = async () => null;
+  const audit = new AuditLog({
+    store: stores.audit,
+    users,
+    clock,
+    mailAccount: (id) => mailAccount(id),
+    onError: (err) => logger.error({ err: err.message }, 'audit event not recorded'),
+  });
+  const botPasswords = new BotPasswords(stores.botPasswords, hasher);
+  const sessionStore: SessionStore = shared?.sessions ?? stores.sessions;
   const sessions = new SessionManager(
     {
       store: sessionStore,
@@ -149,7 +167,7 @@ export async function createServices(config: Config, o: ServiceOverrides = {}): 
         userToken: async (id) => (await users.byId(id))?.token ?? null,
         botPasswordToken: (id, app) => botPasswords.token(id, app),
       },
-      remembered: new RememberTokens(db, clock, random, keys),
+      remembered: new RememberTokens(stores.rememberTokens, clock, random, keys),
       counters,
       addressKey: ipLimitKey,
       onLimited: (ip, range, [count, seconds]) => audit.record({ type: 'sessions.ip-limited', ip, details: { range, limit: `${count}/${seconds}` } }),
@@ -168,7 +186,7 @@ export async function createServices(config: Config, o: ServiceOverrides = {}): 
   );
   const auth = new Authenticator({
     users,
-    botPasswords,
+    botPasswords: stores.botPasswords,
     hasher,
     counters,
     clock,
@@ -192,6 +210,10 @@ export async function createServices(config: Config, o: ServiceOverrides = {}): 
   });
   const ops = createOps({ db, clock, mail: outbox.metrics, redisPing: shared?.ping ?? null, logger });
   const auditOutcome = auditMailOutcome(audit);
+  mailAccount = async (id) => {
+    const row = await outbox.get(id);
+    return row ? Number(row.ob_user) : null;
+  };
   const delivery = new DeliveryWorker({
     db, clock, transport, logger, random, seal, metrics: outbox.metrics, maxAttempts: config.mail.maxAttempts,
     onOutcome: (o) => {
@@ -203,14 +225,14 @@ export async function createServices(config: Config, o: ServiceOverrides = {}): 
   watchPasses(delivery.queue, ops.workers.mail);
   const addressLimit = new AddressLimit(counters, config.resetAddressLimit, role === 'server');
   const passwordChanges = new PasswordChanges({
-    db, users, botPasswords, hasher, sessions, outbox, audit, i18n, clock,
+    stores, hasher, sessions, outbox, audit, i18n, clock,
     // Without a recorded site (a command line before any server ran) there is nothing to compose a notice from.
     config: site ? { server: site.server, articlePath: site.articlePath, language: site.language } : null,
     onQueued: () => delivery.kick(),
     addressLimit,
   });
   const accountCreation = new AccountCreation({
-    db, users, hasher, counters, clock, random, audit, outbox, i18n,
+    stores, hasher, counters, clock, random, audit, outbox, i18n,
     config: {
       server: mailSite.server,
       articlePath: mailSite.articlePath,
@@ -224,7 +246,9 @@ export async function createServices(config: Config, o: ServiceOverrides = {}): 
   });
   const recoveryWorker = new RecoveryWorker({
     db,
+    stores,
     users,
+    preferences,
     hasher,
     outbox,
     i18n,
@@ -259,7 +283,7 @@ export async function createServices(config: Config, o: ServiceOverrides = {}): 
   });
   watchPasses(recoveryWorker.queue, ops.workers.reset);
   const recovery = new RecoveryService({
-    db,
+    stores,
     counters,
     clock,
     config: { enableEmail: config.enableEmail, routes: config.resetRoutes, ipLimit: config.resetIpLimit },
@@ -279,7 +303,7 @@ export async function createServices(config: Config, o: ServiceOverrides = {}): 
   const timers: NodeJS.Timeout[] = [];
   let started = false;
   return {
-    config, role, site, db, dialect: handle.dialect, clock, random, logger, i18n, hasher, counters, users, blocks, botPasswords,
+    config, role, site, db, dialect: handle.dialect, stores, clock, random, logger, i18n, hasher, counters, users, preferences, blocks, botPasswords,
     auth, loginFlow, sessions, recovery, recoveryWorker, outbox, addressLimit, transport, delivery, modules: createRegistry(), passwordChanges, accountCreation, audit, ops,
     startWorkers() {
       if (role !== 'server') throw new Error('a command-line run starts no workers: mail is the server\'s to send');
@@ -327,8 +351,8 @@ export async function createServices(config: Config, o: ServiceOverrides = {}): 
 async function openRedisBackends(config: Config, keys: Keyring, clock: Clock, logger: Logger) {
   const [{ openRedis, closeRedis, redisCall }, { RedisSessionStore }, { RedisCounters }] = await Promise.all([
     import('./storage/redis.js'),
-    import('./sessions/redisStore.js'),
-    import('./limits/redisCounters.js'),
+    import('./storage/redis/sessions.js'),
+    import('./storage/redis/counters.js'),
   ]);
   const client = await openRedis(config.redisUrl!, { logger });
   return {

@@ -13,8 +13,8 @@ import type { Counters } from '../limits/counters.js';
 import type { OutgoingMail } from '../mail/compose.js';
 import type { Outbox } from '../mail/outbox.js';
 import { pageUrl, type ArticleSite } from '../site/urls.js';
-import type { Db } from '../storage/db.js';
 import { ipLimitKey } from '../util/clientAddress.js';
+import type { Stores } from '../storage/stores.js';
 import { isoTimestamp, type Clock, type Random } from '../util/clock.js';
 import { msg, type Msg } from '../util/errors.js';
 import type { Block } from './blocks.js';
@@ -47,8 +47,8 @@ export type NewAccountOutcome = { status: 'PASS'; user: User } | { status: 'FAIL
 export type Creator = { performer: Performer } | 'operator';
 
 export interface AccountCreationDeps {
-  db: Db;
-  users: UserStore;
+  /** The new account, its groups and its audit events: one transaction writes them. */
+  stores: Pick<Stores, 'users' | 'transaction'>;
   hasher: PasswordHasher;
   counters: Counters;
   clock: Clock;
@@ -148,9 +148,9 @@ export class AccountCreation {
       if (refused) return fail(null, refused);
     }
     const name = canonicalUserName(input.username);
-    if (name !== null && (await d.users.byName(name))) return fail('username', msg('userexists'));
+    if (name !== null && (await d.stores.users.byName(name))) return fail('username', msg('userexists'));
     if (name === null || !isCreatableName(name)) return fail('username', msg('noname'));
-    const lookalike = await confusableNameProblem(d.users, name);
+    const lookalike = await confusableNameProblem(d.stores.users, name);
     if (lookalike) return fail('username', lookalike);
     const email = d.config.enableEmail ? (input.email ?? '') : '';
     if (email !== '' && !isValidEmail(email)) return fail('email', msg('invalidemailaddress'));
@@ -178,9 +178,10 @@ export class AccountCreation {
     let user: User;
     let mailed = false;
     try {
-      user = await d.db.transaction().execute(async (trx) => {
-        const made = await d.users.create({ name, email, realName: input.realname ?? '', passwordHash, temporaryPasswordHash }, trx);
-        for (const g of groups) await d.users.addGroup(made.id, g, trx);
+      user = await d.stores.transaction(async (tx) => {
+        mailed = false;
+        const made = await tx.users.create({ name, email, realName: input.realname ?? '', passwordHash, temporaryPasswordHash });
+        for (const g of groups) await tx.users.addGroup(made.id, g);
         await d.audit.record(
           {
             type: 'account.created',
@@ -196,21 +197,22 @@ export class AccountCreation {
               byMail: temp !== null,
             },
           },
-          trx,
+          tx,
         );
         if (temp !== null) {
           const mail = accountCreatedMail(d.i18n, d.config, {
             userId: made.id, userName: made.name, to: email, creator: by.userName ?? by.ip ?? '', tempPassword: temp, expirySeconds: d.config.newPasswordExpiry,
           });
-          const outbox = await d.outbox.enqueue(trx, mail);
-          await d.audit.record({ type: 'mail.queued', userId: made.id, userName: made.name, ip: by.ip, details: { kind: mail.kind, outbox } }, trx);
+          // The outbox has no store of its own yet: it writes in the same transaction through tx.sql.
+          const outbox = await d.outbox.enqueue(tx.sql, mail);
+          await d.audit.record({ type: 'mail.queued', userId: made.id, userName: made.name, ip: by.ip, details: { kind: mail.kind, outbox } }, tx);
           mailed = true;
         }
         return made;
       });
     } catch (err) {
       // Two requests raced for the same name; the unique index let one win.
-      if (await d.users.byName(name)) return fail('username', msg('userexists'));
+      if (await d.stores.users.byName(name)) return fail('username', msg('userexists'));
       throw err;
     }
     if (mailed) d.onQueued?.();

@@ -1,5 +1,22 @@
-// Preference defaults, as MediaWiki 1.39 reports them in meta=userinfo&uiprop=options (clients read them).
-// Stored preferences override them; only "language" and "requireemail" change what mwauth does.
+// Preferences: the defaults, as MediaWiki 1.39 reports them in meta=userinfo&uiprop=options (clients read
+// them), and the store of each account's own (user_properties), which override them. Only "language" and
+// "requireemail" change what mwauth does. The implementation is in src/storage/sql/preferences.ts;
+// test/contracts/preferences.test.ts is what it must do.
+
+/** An account's stored preferences, by name; values are text ("1" for a boolean that is on). */
+export type StoredPreferences = Record<string, string>;
+
+export interface PreferenceStore {
+  /** The account's stored preferences (none: {}). */
+  get(userId: number): Promise<StoredPreferences>;
+  /** Stores one preference; null removes it (the default applies again). */
+  set(userId: number, name: string, value: string | null): Promise<void>;
+  /** The stored preferences of each account given (those with none are absent). */
+  getMany(userIds: readonly number[]): Promise<Map<number, StoredPreferences>>;
+  /** Replaces every stored preference of each account given. */
+  replaceMany(prefs: ReadonlyMap<number, StoredPreferences>): Promise<void>;
+}
+
 export const DEFAULT_OPTIONS: Readonly<Record<string, string | number | boolean>> = {
   ccmeonemails: 0,
   date: 'default',

@@ -1,8 +1,6 @@
-// Accounts: rows of the user table, their groups and their preferences.
-import type { Db } from '../storage/db.js';
-import { skeletonKey } from './confusables.js';
-import type { Clock, Random } from '../util/clock.js';
-import { randomHex } from '../util/clock.js';
+// Accounts: what the domain knows of a user row and its groups, and the store that keeps them. The
+// implementations are in src/storage/sql/users.ts; test/contracts/users.test.ts is what each must do.
+// Preferences are a store of their own (src/accounts/preferences.ts).
 
 export interface User {
   id: number;
@@ -18,186 +16,98 @@ export interface User {
   token: string;
 }
 
-type Row = {
-  user_id: number;
-  user_name: string;
-  user_email: string;
-  user_email_authenticated: number | null;
-  user_real_name: string;
-  user_registration: number;
-  user_password: string;
-  user_newpassword: string;
-  user_newpass_time: number | null;
-  user_token: string;
-};
-
-function toUser(r: Row): User {
-  return {
-    id: Number(r.user_id),
-    name: r.user_name,
-    email: r.user_email,
-    emailAuthenticated: r.user_email_authenticated === null ? null : Number(r.user_email_authenticated),
-    realName: r.user_real_name,
-    registration: Number(r.user_registration),
-    password: r.user_password,
-    newPassword: r.user_newpassword,
-    newPassTime: r.user_newpass_time === null ? null : Number(r.user_newpass_time),
-    token: r.user_token,
-  };
+export interface NewUser {
+  name: string;
+  email?: string;
+  realName?: string;
+  passwordHash: string;
+  /** A temporary password (issued now) besides the main one, for an account made with a mailed password. */
+  temporaryPasswordHash?: string;
 }
 
-export class UserStore {
-  constructor(
-    private readonly db: Db,
-    private readonly clock: Clock,
-    private readonly random: Random,
-  ) {}
+/** A group an account is in, and until when (ms; null: no end). */
+export interface GroupMembership {
+  group: string;
+  expiry: number | null;
+}
 
-  private select(db: Db = this.db) {
-    return db.selectFrom('user').selectAll();
-  }
+/**
+ * An account as an import writes it (see src/import/record.ts): the whole row, replacing what an
+ * account of that name had. Times are milliseconds.
+ */
+export interface AccountUpsert {
+  name: string;
+  email: string;
+  emailAuthenticated: number | null;
+  realName: string;
+  registration: number;
+  passwordHash: string;
+  /** A pending temporary password; `issued` null: unknown. */
+  temporaryPassword: { hash: string; issued: number | null } | null;
+  /** The fingerprint of the record it comes from; null: none. */
+  fingerprint: string | null;
+}
 
-  async byName(name: string, db: Db = this.db): Promise<User | null> {
-    const r = await this.select(db).where('user_name', '=', name).executeTakeFirst();
-    return r ? toUser(r) : null;
-  }
+/** What a bulk look-up by name tells of an existing account. */
+export interface ExistingAccount {
+  id: number;
+  name: string;
+  /** The fingerprint of the record the account was last imported from; null: made here (or never imported). */
+  fingerprint: string | null;
+}
 
-  async byId(id: number, db: Db = this.db): Promise<User | null> {
-    const r = await this.select(db).where('user_id', '=', id).executeTakeFirst();
-    return r ? toUser(r) : null;
-  }
-
+export interface UserStore {
+  /** The account of exactly this name (case, accents and spaces count), or null. */
+  byName(name: string): Promise<User | null>;
+  byId(id: number): Promise<User | null>;
+  /** Every account with this address, oldest id first; the address's case does not matter. */
+  byEmail(email: string): Promise<User[]>;
   /** The names of the accounts whose name is confusable with this one (the same UTS #39 skeleton), itself included. */
-  async confusableWith(name: string, db: Db = this.db): Promise<string[]> {
-    const rows = await db.selectFrom('user').select('user_name').where('user_name_skeleton', '=', skeletonKey(name)).orderBy('user_id').limit(50).execute();
-    return rows.map((r) => r.user_name);
-  }
+  confusableWith(name: string): Promise<string[]>;
+  /** By id, `limit` (default 1000) from `offset`. */
+  list(opts?: { limit?: number; offset?: number }): Promise<User[]>;
+  /** Keyset iteration: up to `limit` accounts with an id above `afterId`, by id. */
+  after(afterId: number, limit: number): Promise<User[]>;
+  count(): Promise<number>;
 
-  /** Every account with this address; case does not matter. */
-  async byEmail(email: string, db: Db = this.db): Promise<User[]> {
-    const rows = await this.select(db).where('user_email_lc', '=', email.toLowerCase()).orderBy('user_id').execute();
-    return rows.map(toUser);
-  }
-
-  async list(opts: { limit?: number; offset?: number } = {}): Promise<User[]> {
-    const rows = await this.select().orderBy('user_id').limit(opts.limit ?? 1000).offset(opts.offset ?? 0).execute();
-    return rows.map(toUser);
-  }
-
-  async count(): Promise<number> {
-    const r = await this.db.selectFrom('user').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
-    return Number(r.n);
-  }
-
-  /**
-   * A new account. `temporaryPasswordHash` gives it a temporary password (issued now) besides the
-   * main one, for an account made with a mailed password.
-   */
-  async create(
-    input: { name: string; email?: string; realName?: string; passwordHash: string; temporaryPasswordHash?: string },
-    db: Db = this.db,
-  ): Promise<User> {
-    const email = input.email ?? '';
-    const r = await db
-      .insertInto('user')
-      .values({
-        user_name: input.name,
-        user_name_skeleton: skeletonKey(input.name),
-        user_email: email,
-        user_email_lc: email.toLowerCase(),
-        user_email_authenticated: null,
-        user_real_name: input.realName ?? '',
-        user_password: input.passwordHash,
-        user_newpassword: input.temporaryPasswordHash ?? '',
-        user_newpass_time: input.temporaryPasswordHash ? this.clock.now() : null,
-        user_token: randomHex(this.random, 32),
-        user_registration: this.clock.now(),
-      })
-      .returning('user_id')
-      .executeTakeFirstOrThrow();
-    return (await this.byId(Number(r.user_id), db))!;
-  }
-
-  async setEmail(id: number, email: string): Promise<void> {
-    await this.db
-      .updateTable('user')
-      .set({ user_email: email, user_email_lc: email.toLowerCase(), user_email_authenticated: null })
-      .where('user_id', '=', id)
-      .execute();
-  }
-
-  /** A new main password: the temporary password and the reset cooldown go, remembered logins end. */
-  async setPassword(id: number, hash: string, db: Db = this.db): Promise<void> {
-    await db
-      .updateTable('user')
-      .set({ user_password: hash, user_newpassword: '', user_newpass_time: null, user_token: randomHex(this.random, 32) })
-      .where('user_id', '=', id)
-      .execute();
-  }
-
+  /** A new account, registered now with a new user_token; fails when the name is taken. */
+  create(input: NewUser): Promise<User>;
+  /** A new address, not confirmed. */
+  setEmail(id: number, email: string): Promise<void>;
+  /** A new main password: the temporary password and the reset cooldown go, and the user_token is new (sessions and remembered logins end). */
+  setPassword(id: number, hash: string): Promise<void>;
   /**
    * Replaces the stored main-password hash with another hash of the same password (a login upgrading an
    * old format). Nothing else changes: not the user_token, not the temporary password. Only when the
    * stored hash is still `from`, so a password changed meanwhile is never put back; true when it was.
    */
-  async replacePasswordHash(id: number, from: string, to: string, db: Db = this.db): Promise<boolean> {
-    const [r] = await db
-      .updateTable('user')
-      .set({ user_password: to })
-      .where('user_id', '=', id)
-      .where('user_password', '=', from)
-      .execute();
-    return Number(r?.numUpdatedRows ?? 0) > 0;
-  }
-
+  replacePasswordHash(id: number, from: string, to: string): Promise<boolean>;
   /**
-   * Gives the account a temporary password. With `ifNewPassTime`, only if the account's last one is still
-   * the one of that time (null: none), so that two requests handled at once cannot both mail it; returns
-   * whether it was set.
+   * Gives the account a temporary password, issued now. With `ifNewPassTime`, only if the account's last
+   * one is still the one of that time (null: none), so that two requests handled at once cannot both
+   * mail it; returns whether it was set.
    */
-  async setTemporaryPassword(id: number, hash: string, db: Db = this.db, ifNewPassTime?: number | null): Promise<boolean> {
-    let q = db.updateTable('user').set({ user_newpassword: hash, user_newpass_time: this.clock.now() }).where('user_id', '=', id);
-    if (ifNewPassTime !== undefined) {
-      q = ifNewPassTime === null ? q.where('user_newpass_time', 'is', null) : q.where('user_newpass_time', '=', ifNewPassTime);
-    }
-    const r = await q.executeTakeFirst();
-    return Number(r.numUpdatedRows) > 0;
-  }
+  setTemporaryPassword(id: number, hash: string, ifNewPassTime?: number | null): Promise<boolean>;
+  /** A new user_token: every session and remembered login of the account ends. */
+  rotateToken(id: number): Promise<string>;
 
-  /** Ends every remembered login of the user (the "Token" cookie stops matching). */
-  async rotateToken(id: number): Promise<string> {
-    const token = randomHex(this.random, 32);
-    await this.db.updateTable('user').set({ user_token: token }).where('user_id', '=', id).execute();
-    return token;
-  }
+  /** The groups the account is in now (expired memberships left out), by name. */
+  groups(id: number): Promise<string[]>;
+  /** Adds the account to a group (until `expiry`, ms; null or absent: no end); a membership it has takes the new expiry. */
+  addGroup(id: number, group: string, expiry?: number | null): Promise<void>;
+  removeGroup(id: number, group: string): Promise<void>;
 
-  async groups(id: number, db: Db = this.db): Promise<string[]> {
-    const rows = await db.selectFrom('user_groups').select('ug_group').where('ug_user', '=', id).orderBy('ug_group').execute();
-    return rows.map((r) => r.ug_group);
-  }
-
-  async addGroup(id: number, group: string, db: Db = this.db): Promise<void> {
-    await db.insertInto('user_groups').values({ ug_user: id, ug_group: group }).onConflict((oc) => oc.doNothing()).execute();
-  }
-
-  async removeGroup(id: number, group: string): Promise<void> {
-    await this.db.deleteFrom('user_groups').where('ug_user', '=', id).where('ug_group', '=', group).execute();
-  }
-
-  async options(id: number): Promise<Record<string, string>> {
-    const rows = await this.db.selectFrom('user_properties').select(['up_property', 'up_value']).where('up_user', '=', id).execute();
-    return Object.fromEntries(rows.map((r) => [r.up_property, r.up_value]));
-  }
-
-  async setOption(id: number, name: string, value: string | null): Promise<void> {
-    if (value === null) {
-      await this.db.deleteFrom('user_properties').where('up_user', '=', id).where('up_property', '=', name).execute();
-      return;
-    }
-    await this.db
-      .insertInto('user_properties')
-      .values({ up_user: id, up_property: name, up_value: value })
-      .onConflict((oc) => oc.columns(['up_user', 'up_property']).doUpdateSet({ up_value: value }))
-      .execute();
-  }
+  // Bulk operations (an import, an export): a few statements per batch, whatever its size.
+  /** The existing accounts among `names`, by name (exact match). */
+  byNames(names: readonly string[]): Promise<Map<string, ExistingAccount>>;
+  /**
+   * Creates or replaces accounts by name, all in as few statements as the database allows; returns each
+   * name's account id. A replaced account gets a new user_token (its sessions and remembered logins
+   * end). A name given twice keeps its last entry.
+   */
+  upsertMany(accounts: readonly AccountUpsert[]): Promise<Map<string, number>>;
+  /** The memberships in force of each account, by group name. */
+  membershipsOf(ids: readonly number[]): Promise<Map<number, GroupMembership[]>>;
+  /** Replaces the groups of each account given (an empty list: none). */
+  replaceGroups(groups: ReadonlyMap<number, readonly GroupMembership[]>): Promise<void>;
 }

@@ -348,7 +348,7 @@ async function pickLanguage(services: Services, performer: Performer, uselang: s
   if (uselang === 'content') return services.config.language;
   if (uselang === 'user') {
     if (performer.user) {
-      const pref = (await services.users.options(performer.user.id)).language;
+      const pref = (await services.preferences.get(performer.user.id)).language;
       return i18n.resolve(pref) ?? services.config.language;
     }
     return services.config.language;

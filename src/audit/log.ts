@@ -2,7 +2,9 @@
 // (no API module reads it), so it may record what the API must not reveal, such as whether a reset
 // request matched an account. It never records a password, temporary password, token or session id:
 // callers pass none, and record() drops detail keys that look like one all the same.
-import type { Db } from '../storage/db.js';
+// The events are kept by an AuditStore (src/storage/sql/audit.ts; test/contracts/audit.test.ts is what
+// it must do).
+import type { UserStore } from '../accounts/users.js';
 import type { Clock } from '../util/clock.js';
 
 export const AUDIT_TYPES = [
@@ -72,6 +74,35 @@ export interface AuditQuery {
 /** Rows one pruning statement removes at most, so that none holds SQLite's write lock for long. */
 export const PRUNE_BATCH = 5000;
 
+/** An event as stored: its details already cleaned of anything that looks like a secret. */
+export interface AuditRecord {
+  time: number;
+  type: string;
+  userId: number | null;
+  userName: string | null;
+  ip: string | null;
+  details: AuditDetails;
+}
+
+/** Which events a query wants; every condition given must hold. */
+export interface AuditFilter {
+  /** Events about this account id, or recorded with this name (either matches). */
+  user?: { id?: number; name?: string };
+  /** At or after this time (ms). */
+  since?: number;
+  /** One of these types. */
+  types?: readonly string[];
+  /** The newest this many, returned oldest first. */
+  limit: number;
+}
+
+export interface AuditStore {
+  add(e: AuditRecord): Promise<void>;
+  query(f: AuditFilter): Promise<AuditEvent[]>;
+  /** Removes at most `max` of the oldest events recorded before `before`; returns how many went. */
+  pruneBatch(before: number, max: number): Promise<number>;
+}
+
 /** Detail keys that could hold a secret: dropped whatever the caller meant. */
 const SECRET_KEY = /password|token|secret|cookie|session_?id|sessionkey/i;
 
@@ -81,24 +112,34 @@ function clean(details: AuditDetails | undefined): AuditDetails {
   return out;
 }
 
+export interface AuditLogDeps {
+  store: AuditStore;
+  /** To find an account's id from a name given to query(), and the name of a mail's account. */
+  users: Pick<UserStore, 'byName' | 'byId'>;
+  clock: Clock;
+  /** The account a queued mail is for (0 or null: none), for recordLater's `outboxId`. */
+  mailAccount?: (outboxId: number) => Promise<number | null>;
+  onError?: (err: Error) => void;
+}
+
 export class AuditLog {
   private readonly pending = new Set<Promise<void>>();
 
-  constructor(private readonly d: { db: Db; clock: Clock; onError?: (err: Error) => void }) {}
+  constructor(private readonly d: AuditLogDeps) {}
 
-  /** Records one event; pass the caller's transaction as `db` to commit it with the change it describes. */
-  async record(e: AuditInput, db: Db = this.d.db): Promise<void> {
-    await db
-      .insertInto('audit_event')
-      .values({
-        ae_time: this.d.clock.now(),
-        ae_type: e.type,
-        ae_user: e.userId ?? null,
-        ae_user_name: e.userName ?? null,
-        ae_ip: e.ip ?? null,
-        ae_details: JSON.stringify(clean(e.details)),
-      })
-      .execute();
+  /**
+   * Records one event. Inside a unit of work (src/storage/stores.ts) pass it as `tx`: the event is then
+   * committed, or not, with the change it describes.
+   */
+  async record(e: AuditInput, tx?: { audit: AuditStore }): Promise<void> {
+    await (tx?.audit ?? this.d.store).add({
+      time: this.d.clock.now(),
+      type: e.type,
+      userId: e.userId ?? null,
+      userName: e.userName ?? null,
+      ip: e.ip ?? null,
+      details: clean(e.details),
+    });
   }
 
   /**
@@ -108,13 +149,10 @@ export class AuditLog {
   recordLater(e: AuditInput & { outboxId?: number }): void {
     const p = (async () => {
       let { userId, userName } = e;
-      if (e.outboxId !== undefined && userId === undefined) {
-        const row = await this.d.db.selectFrom('outbox').select('ob_user').where('ob_id', '=', e.outboxId).executeTakeFirst();
-        userId = row && Number(row.ob_user) > 0 ? Number(row.ob_user) : null;
-        if (userId) {
-          const u = await this.d.db.selectFrom('user').select('user_name').where('user_id', '=', userId).executeTakeFirst();
-          userName = u?.user_name ?? null;
-        }
+      if (e.outboxId !== undefined && userId === undefined && this.d.mailAccount) {
+        const owner = await this.d.mailAccount(e.outboxId);
+        userId = owner && owner > 0 ? owner : null;
+        if (userId) userName = (await this.d.users.byId(userId))?.name ?? null;
       }
       await this.record({ ...e, userId, userName });
     })().catch((err: Error) => this.d.onError?.(err));
@@ -134,14 +172,7 @@ export class AuditLog {
     if (!Number.isFinite(before)) throw new RangeError(`prune needs a time, got ${before}`);
     let removed = 0;
     for (;;) {
-      // DELETE … LIMIT is not portable (PostgreSQL has none); a limited subquery of ids is.
-      const r = await this.d.db
-        .deleteFrom('audit_event')
-        .where('ae_id', 'in', (eb) =>
-          eb.selectFrom('audit_event').select('ae_id').where('ae_time', '<', before).orderBy('ae_time').limit(PRUNE_BATCH),
-        )
-        .executeTakeFirst();
-      const n = Number(r.numDeletedRows);
+      const n = await this.d.store.pruneBatch(before, PRUNE_BATCH);
       removed += n;
       if (n < PRUNE_BATCH || signal?.aborted) return removed;
       // better-sqlite3 runs each statement synchronously: let waiting requests in between two batches.
@@ -150,35 +181,21 @@ export class AuditLog {
   }
 
   async query(q: AuditQuery = {}): Promise<AuditEvent[]> {
-    const db = this.d.db;
-    let sel = db.selectFrom('audit_event').selectAll();
+    const f: AuditFilter = { limit: Math.max(1, Math.min(q.limit ?? 1000, 100_000)) };
     if (q.user !== undefined) {
-      if (typeof q.user === 'number') sel = sel.where('ae_user', '=', q.user);
+      if (typeof q.user === 'number') f.user = { id: q.user };
       else {
-        const name = q.user;
-        const u = await db.selectFrom('user').select('user_id').where('user_name', '=', name).executeTakeFirst();
-        sel = sel.where((eb) => (u ? eb.or([eb('ae_user', '=', Number(u.user_id)), eb('ae_user_name', '=', name)]) : eb('ae_user_name', '=', name)));
+        const u = await this.d.users.byName(q.user);
+        f.user = u ? { id: u.id, name: q.user } : { name: q.user };
       }
     }
-    if (q.since !== undefined) sel = sel.where('ae_time', '>=', q.since);
+    if (q.since !== undefined) f.since = q.since;
     if (q.type) {
       const t = q.type.replace(/\*$/, '');
       const types: string[] = t.endsWith('.') ? AUDIT_TYPES.filter((k) => k.startsWith(t)) : [t];
       if (types.length === 0) return [];
-      sel = sel.where('ae_type', 'in', types);
+      f.types = types;
     }
-    const limit = Math.max(1, Math.min(q.limit ?? 1000, 100_000));
-    const rows = await sel.orderBy('ae_id', 'desc').limit(limit).execute();
-    return rows
-      .reverse()
-      .map((r) => ({
-        id: Number(r.ae_id),
-        time: Number(r.ae_time),
-        type: r.ae_type,
-        userId: r.ae_user === null ? null : Number(r.ae_user),
-        userName: r.ae_user_name,
-        ip: r.ae_ip,
-        details: JSON.parse(r.ae_details) as Record<string, unknown>,
-      }));
+    return this.d.store.query(f);
   }
 }

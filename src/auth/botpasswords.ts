@@ -1,9 +1,6 @@
-// Bot passwords: "Name@appid" with a generated 32-character password and a set of grants.
-import type { Selectable } from 'kysely';
-import type { Db } from '../storage/db.js';
-import type { BotPasswordTable } from '../storage/schema.js';
-import type { Clock, Random } from '../util/clock.js';
-import { randomHex } from '../util/clock.js';
+// Bot passwords: "Name@appid" with a generated 32-character password and a set of grants. The store
+// keeps their hashes (src/storage/sql/botPasswords.ts; test/contracts/botPasswords.test.ts is what it must
+// do); BotPasswords hashes what is set.
 import type { PasswordHasher } from './passwords.js';
 
 export interface BotPassword {
@@ -16,10 +13,45 @@ export interface BotPassword {
   valid: boolean;
 }
 
+/** A bot password as an import writes it: the hash as stored elsewhere, and MediaWiki's restrictions. */
+export interface BotPasswordUpsert {
+  appId: string;
+  hash: string;
+  grants: string[];
+  /** MediaWiki's MWRestrictions ({"IPAddresses": […]}); null: none. */
+  restrictions: Record<string, unknown> | null;
+  /** When it was made (ms; default now). */
+  created?: number;
+}
+
+export interface StoredBotPassword extends BotPassword {
+  hash: string;
+  restrictions: Record<string, unknown> | null;
+}
+
+export interface BotPasswordStore {
+  /** The bot password, or null; an app id no bot password can have (isPossibleAppId) is never looked up. */
+  get(userId: number, appId: string): Promise<StoredBotPassword | null>;
+  /** Its session generation (bp_token), or null. */
+  token(userId: number, appId: string): Promise<string | null>;
+  /** The account's bot passwords, by app id. */
+  list(userId: number): Promise<BotPassword[]>;
+  /** Creates or replaces a bot password with this hash, made now, with a new token. */
+  set(userId: number, appId: string, hash: string, grants: string[]): Promise<void>;
+  /** After the main password changed: every bot password of the user stops working and gets a new token (its sessions end). */
+  invalidateAll(userId: number): Promise<void>;
+  remove(userId: number, appId: string): Promise<boolean>;
+
+  // Bulk operations (an import, an export).
+  /** The bot passwords of each account given (those without are absent). */
+  listMany(userIds: readonly number[]): Promise<Map<number, StoredBotPassword[]>>;
+  /** Replaces every bot password of each account given (an empty list: none), each with a new token. */
+  replaceMany(botPasswords: ReadonlyMap<number, readonly BotPasswordUpsert[]>): Promise<void>;
+}
+
 export const BOT_PASSWORD_SEPARATOR = '@';
 // What MediaWiki accepts as a bot password: 32 or more of [0-9a-w].
 export const BOT_PASSWORD_PATTERN = /^[0-9a-w]{32,}$/;
-const INVALID = '';
 /** Most bytes an app id holds (MediaWiki's BotPassword::APPID_MAXLEN, the width of bp_app_id). */
 export const APP_ID_MAX_BYTES = 32;
 
@@ -36,17 +68,6 @@ export function isPossibleAppId(appId: string): boolean {
   );
 }
 
-function toBotPassword(r: Selectable<BotPasswordTable>): BotPassword {
-  return {
-    userId: Number(r.bp_user),
-    appId: r.bp_app_id,
-    grants: JSON.parse(r.bp_grants) as string[],
-    token: r.bp_token,
-    created: Number(r.bp_created),
-    valid: r.bp_password !== INVALID,
-  };
-}
-
 /**
  * What a login with a bot password that a password change voided is told: a wrong password. Saying that
  * it "must be reset" (MediaWiki) would tell anyone that the account has a bot of that name, where an
@@ -54,71 +75,32 @@ function toBotPassword(r: Selectable<BotPasswordTable>): BotPassword {
  */
 export const VOIDED_BOT_PASSWORD = { key: 'wrongpassword', fatal: false } as const;
 
-export class BotPasswordStore {
+/** The bot passwords of the store, with the password hashed when one is set. */
+export class BotPasswords {
   constructor(
-    private readonly db: Db,
+    private readonly store: BotPasswordStore,
     private readonly hasher: PasswordHasher,
-    private readonly clock: Clock,
-    private readonly random: Random,
   ) {}
 
-  async get(userId: number, appId: string): Promise<(BotPassword & { hash: string }) | null> {
-    // An app id no bot password can have is never looked up: the same answer on every database.
-    if (!isPossibleAppId(appId)) return null;
-    const r = await this.db
-      .selectFrom('bot_passwords')
-      .selectAll()
-      .where('bp_user', '=', userId)
-      .where('bp_app_id', '=', appId)
-      .executeTakeFirst();
-    return r ? { ...toBotPassword(r), hash: r.bp_password } : null;
+  get(userId: number, appId: string): Promise<StoredBotPassword | null> {
+    return this.store.get(userId, appId);
   }
 
-  async token(userId: number, appId: string): Promise<string | null> {
-    if (!isPossibleAppId(appId)) return null;
-    const r = await this.db
-      .selectFrom('bot_passwords')
-      .select('bp_token')
-      .where('bp_user', '=', userId)
-      .where('bp_app_id', '=', appId)
-      .executeTakeFirst();
-    return r?.bp_token ?? null;
+  token(userId: number, appId: string): Promise<string | null> {
+    return this.store.token(userId, appId);
   }
 
-  async list(userId: number): Promise<BotPassword[]> {
-    const rows = await this.db.selectFrom('bot_passwords').selectAll().where('bp_user', '=', userId).orderBy('bp_app_id').execute();
-    return rows.map(toBotPassword);
+  list(userId: number): Promise<BotPassword[]> {
+    return this.store.list(userId);
   }
 
   /** Creates or replaces a bot password with the given password (already generated). */
   async set(userId: number, appId: string, password: string, grants: string[]): Promise<void> {
-    const values = {
-      bp_user: userId,
-      bp_app_id: appId,
-      bp_password: await this.hasher.hash(password),
-      bp_token: randomHex(this.random, 32),
-      bp_grants: JSON.stringify(grants),
-      bp_created: this.clock.now(),
-    };
-    await this.db
-      .insertInto('bot_passwords')
-      .values(values)
-      .onConflict((oc) => oc.columns(['bp_user', 'bp_app_id']).doUpdateSet(values))
-      .execute();
+    await this.store.set(userId, appId, await this.hasher.hash(password), grants);
   }
 
-  /** After the main password changed: every bot password of the user stops working, and its sessions end. */
-  async invalidateAll(userId: number, db: Db = this.db): Promise<void> {
-    await db
-      .updateTable('bot_passwords')
-      .set({ bp_password: INVALID, bp_token: randomHex(this.random, 32) })
-      .where('bp_user', '=', userId)
-      .execute();
-  }
-
-  async remove(userId: number, appId: string): Promise<boolean> {
-    const r = await this.db.deleteFrom('bot_passwords').where('bp_user', '=', userId).where('bp_app_id', '=', appId).executeTakeFirst();
-    return Number(r.numDeletedRows) > 0;
+  remove(userId: number, appId: string): Promise<boolean> {
+    return this.store.remove(userId, appId);
   }
 }
 

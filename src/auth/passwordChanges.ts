@@ -5,16 +5,15 @@
 // passwords are invalidated; the audit event; and a "your password was changed" mail to the account's
 // address through the outbox, counted against that address like every mail (past twice its limit the
 // notice is not sent: see src/mail/limits.ts). After the commit the other sessions' rows are deleted.
-import type { User, UserStore } from '../accounts/users.js';
+import type { User } from '../accounts/users.js';
 import type { AuditLog } from '../audit/log.js';
 import type { I18n } from '../i18n/index.js';
 import type { OutgoingMail } from '../mail/compose.js';
 import { NOTICE_HEADROOM, type AddressLimit } from '../mail/limits.js';
 import type { Outbox } from '../mail/outbox.js';
 import { pageUrl, type ArticleSite } from '../site/urls.js';
-import type { Db } from '../storage/db.js';
+import type { Stores } from '../storage/stores.js';
 import type { Clock } from '../util/clock.js';
-import type { BotPasswordStore } from './botpasswords.js';
 import type { PasswordHasher } from './passwords.js';
 
 /** Where the change came from (recorded in the audit trail). */
@@ -29,9 +28,8 @@ export interface PasswordChangeContext {
 }
 
 export interface PasswordChangeDeps {
-  db: Db;
-  users: UserStore;
-  botPasswords: BotPasswordStore;
+  /** The account, its preferences and bot passwords, the audit trail: one transaction writes them. */
+  stores: Pick<Stores, 'users' | 'preferences' | 'botPasswords' | 'transaction'>;
   hasher: PasswordHasher;
   sessions: { endAllFor(userId: number, exceptId?: string): Promise<number> };
   outbox: Pick<Outbox, 'enqueue'>;
@@ -91,30 +89,33 @@ export class PasswordChanges {
     // The slow and the non-transactional reads first: nothing waits on an open transaction.
     const hash = await d.hasher.hash(password);
     const site = d.config;
-    const lang = d.i18n.resolve((await d.users.options(user.id)).language) ?? site?.language ?? 'en';
-    const bots = (await d.botPasswords.list(user.id)).filter((b) => b.valid).length;
+    const { users, preferences, botPasswords } = d.stores;
+    const lang = d.i18n.resolve((await preferences.get(user.id)).language) ?? site?.language ?? 'en';
+    const bots = (await botPasswords.list(user.id)).filter((b) => b.valid).length;
     // The notice counts against its address before the transaction (the counters are not part of it) and
     // is given back if nothing is queued after all.
-    const address = (await d.users.byId(user.id))?.email ?? user.email;
+    const address = (await users.byId(user.id))?.email ?? user.email;
     const allowance = address && site && d.addressLimit ? await d.addressLimit.take(address, { headroom: NOTICE_HEADROOM }) : null;
     let mailed = false;
     try {
-      await d.db.transaction().execute(async (trx) => {
-        const current = (await d.users.byId(user.id, trx)) ?? user;
-        await d.users.setPassword(user.id, hash, trx);
-        await d.botPasswords.invalidateAll(user.id, trx);
+      await d.stores.transaction(async (tx) => {
+        mailed = false;
+        const current = (await tx.users.byId(user.id)) ?? user;
+        await tx.users.setPassword(user.id, hash);
+        await tx.botPasswords.invalidateAll(user.id);
         const who = { userId: user.id, userName: current.name, ip };
         await d.audit.record(
           { type: 'password.changed', ...who, details: { via, temporaryCleared: current.newPassword !== '', botsInvalidated: bots } },
-          trx,
+          tx,
         );
         if (current.email && site && allowance && !allowance.admitted) {
           // Silent for whoever changed it, recorded for operators.
-          await d.audit.record({ type: 'mail.limited', ...who, details: { kind: 'password-changed', limit: 'address' } }, trx);
+          await d.audit.record({ type: 'mail.limited', ...who, details: { kind: 'password-changed', limit: 'address' } }, tx);
         } else if (current.email && site) {
           const mail = passwordChangedMail(d.i18n, site, { userId: user.id, userName: current.name, to: current.email, lang, time: d.clock.now(), ip });
-          const outbox = await d.outbox.enqueue(trx, mail);
-          await d.audit.record({ type: 'mail.queued', ...who, details: { kind: mail.kind, outbox } }, trx);
+          // The outbox has no store of its own yet: it writes in the same transaction through tx.sql.
+          const outbox = await d.outbox.enqueue(tx.sql, mail);
+          await d.audit.record({ type: 'mail.queued', ...who, details: { kind: mail.kind, outbox } }, tx);
           mailed = true;
         }
       });
@@ -134,6 +135,6 @@ export class PasswordChanges {
       details: { reason: 'password-change', ended, keptCurrent: Boolean(ctx.keepSessionId) },
     });
     if (mailed) d.onQueued?.();
-    return (await d.users.byId(user.id))!;
+    return (await users.byId(user.id))!;
   }
 }

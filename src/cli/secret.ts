@@ -13,7 +13,7 @@ export function registerSecretCommands(program: Command, withServices: WithServi
     .action(() =>
       withServices(async (s) => {
         const keys = new Keyring(s.config.secrets);
-        const record = await readSecretRecord(s.db);
+        const record = await readSecretRecord(s.stores.siteSettings);
         if (!record) {
           io.out('no server has recorded a secret on this database yet: the first to start records its own');
           return;
@@ -34,7 +34,7 @@ export function registerSecretCommands(program: Command, withServices: WithServi
           throw new CliError('secret adopt needs MWAUTH_SECRET (or MWAUTH_SECRET_FILE): the secret the nodes will be started with');
         }
         const keys = new Keyring(s.config.secrets);
-        await writeSecretRecord(s.db, recordOf(keys), s.clock.now());
+        await writeSecretRecord(s.stores.siteSettings, recordOf(keys), s.clock.now());
         io.out(
           'recorded: servers with this MWAUTH_SECRET may start on this database, and servers with a secret it does not list may not. ' +
             'Sessions, remembered logins, tokens and queued reset mail made with a secret it does not list no longer work.',

@@ -10,13 +10,13 @@
 // is sent, then emptied; its masked copy in outbox_masked is what stays.
 import type { ExpressionBuilder, Kysely, Selectable } from 'kysely';
 import type { Database, OutboxTable } from '../storage/schema.js';
+import { insertReturningId } from '../storage/sql/dialect.js';
 import { randomHex, type Clock, type Random } from '../util/clock.js';
 import { composeMessage, maskMail, type OutgoingMail } from './compose.js';
 import { maskedView, type ParsedMessage } from './inspect.js';
 import { MailMetrics, type MailStats } from './metrics.js';
 import { MailSeal } from './seal.js';
 import { OUTBOX_STATUSES, type OutboxStatus } from './schema.js';
-import { insertedId } from '../storage/insertedId.js';
 
 export { OUTBOX_STATUSES, type OutboxStatus };
 
@@ -109,7 +109,7 @@ export class Outbox {
 
   /** Queues a composed mail; returns its ob_id. */
   async insert(db: Kysely<Database>, c: ComposedMail): Promise<number> {
-    const id = await insertedId(
+    const id = await insertReturningId(
       db,
       db.insertInto('outbox').values({
         ob_created: c.created,

@@ -1,9 +1,19 @@
 // The site a mail speaks for — its links, its name, its sender — and how the server sends it. Every
 // `mwauth serve` records its own at start in the database; a command-line run composes the mail it
 // queues (the "password changed" notice of `mwauth user set-password`, `mwauth mail test`) from that
-// record, never from the shell's environment, and only the server ever delivers.
+// record, never from the shell's environment, and only the server ever delivers. The record lives in a
+// SiteSettingsStore (src/storage/sql/siteSettings.ts; test/contracts/siteSettings.test.ts).
 import type { Config } from '../config.js';
-import type { Db } from '../storage/db.js';
+
+/** Named JSON values one process records for the others (site_settings). */
+export interface SiteSettingsStore {
+  /** The value stored under `name` and when it was stored, or null. */
+  get(name: string): Promise<{ value: string; updated: number } | null>;
+  /** Stores (or replaces) the value under `name`. */
+  put(name: string, value: string, updated: number): Promise<void>;
+  /** Stores the value under `name` only when nothing is stored there yet; true when it was stored. */
+  add(name: string, value: string, updated: number): Promise<boolean>;
+}
 
 export interface SiteSettings {
   /** MWAUTH_SERVER: the only source of links in mail. */
@@ -37,18 +47,13 @@ export function siteSettingsOf(config: Config): SiteSettings {
 }
 
 /** The server's own settings, replacing what an earlier start (or another node) recorded. */
-export async function recordSiteSettings(db: Db, site: SiteSettings, now: number): Promise<void> {
-  const value = JSON.stringify(site);
-  await db
-    .insertInto('site_settings')
-    .values({ ss_name: NAME, ss_value: value, ss_updated: now })
-    .onConflict((oc) => oc.column('ss_name').doUpdateSet({ ss_value: value, ss_updated: now }))
-    .execute();
+export async function recordSiteSettings(store: SiteSettingsStore, site: SiteSettings, now: number): Promise<void> {
+  await store.put(NAME, JSON.stringify(site), now);
 }
 
 /** What the server last recorded; null when no server has run on this database yet. */
-export async function readSiteSettings(db: Db): Promise<{ site: SiteSettings; updated: number } | null> {
-  const row = await db.selectFrom('site_settings').select(['ss_value', 'ss_updated']).where('ss_name', '=', NAME).executeTakeFirst();
+export async function readSiteSettings(store: SiteSettingsStore): Promise<{ site: SiteSettings; updated: number } | null> {
+  const row = await store.get(NAME);
   if (!row) return null;
-  return { site: JSON.parse(row.ss_value) as SiteSettings, updated: Number(row.ss_updated) };
+  return { site: JSON.parse(row.value) as SiteSettings, updated: row.updated };
 }

@@ -4,9 +4,9 @@ import { isValidEmail } from '../accounts/names.js';
 import type { Performer } from '../accounts/performer.js';
 import type { AuditLog } from '../audit/log.js';
 import type { Counters } from '../limits/counters.js';
-import type { Db } from '../storage/db.js';
 import { ipLimitKey } from '../util/clientAddress.js';
-import { insertedId } from '../storage/insertedId.js';
+import { insertReturningId } from '../storage/sql/dialect.js';
+import type { Stores } from '../storage/stores.js';
 import type { Clock } from '../util/clock.js';
 import { DomainError } from '../util/errors.js';
 
@@ -25,7 +25,7 @@ export interface ResetInput {
 export class RecoveryService {
   constructor(
     private readonly deps: {
-      db: Db;
+      stores: Pick<Stores, 'transaction'>;
       counters: Counters;
       clock: Clock;
       config: RecoveryConfig;
@@ -91,9 +91,10 @@ export class RecoveryService {
 
     // The same work whatever the request names: the event says who asked and by which route, not
     // whether anything matched (the worker records that separately, as reset.outcome).
-    await this.deps.db.transaction().execute(async (trx) => {
+    await this.deps.stores.transaction(async (tx) => {
+      const trx = tx.sql;
       const now = this.deps.clock.now();
-      const id = await insertedId(
+      const id = await insertReturningId(
         trx,
         trx.insertInto('reset_request').values({
           rr_created: now,
@@ -117,7 +118,7 @@ export class RecoveryService {
           ip: performer.ip,
           details: { request: id, route: user === null ? 'email' : 'username' },
         },
-        trx,
+        tx,
       );
     });
     this.deps.onRecorded?.();

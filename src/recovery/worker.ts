@@ -2,6 +2,7 @@
 // queue its mail, all in one transaction. A crash before the commit leaves the request to be taken again.
 // The requests are the jobs of a leased queue (src/jobs/queue.ts): this file keeps only the reset's own
 // work — who is mailed, the limits, the mail — and the queue claims, retries, gives up and stops.
+import type { PreferenceStore } from '../accounts/preferences.js';
 import type { User, UserStore } from '../accounts/users.js';
 import type { PasswordHasher } from '../auth/passwords.js';
 import { generateTemporaryPassword } from '../auth/tempPassword.js';
@@ -9,6 +10,7 @@ import type { I18n } from '../i18n/index.js';
 import type { ComposedMail, Outbox } from '../mail/outbox.js';
 import type { OutgoingMail } from '../mail/compose.js';
 import type { Db } from '../storage/db.js';
+import type { Stores } from '../storage/stores.js';
 import { sql, type Selectable } from 'kysely';
 import type { ResetRequestTable } from '../storage/schema.js';
 import type { Clock, Random } from '../util/clock.js';
@@ -110,7 +112,10 @@ export class RecoveryWorker {
   constructor(
     private readonly d: {
       db: Db;
+      /** The unit of work the outcome of a request is written in (src/storage/stores.ts). */
+      stores: Pick<Stores, 'transaction'>;
       users: UserStore;
+      preferences: PreferenceStore;
       hasher: PasswordHasher;
       outbox: Outbox;
       i18n: I18n;
@@ -239,7 +244,7 @@ export class RecoveryWorker {
 
   /** The "requireemail" preference: the account is reset only when its name and its address are both given. */
   private async requiresEmail(u: User): Promise<boolean> {
-    const v = (await this.d.users.options(u.id)).requireemail;
+    const v = (await this.d.preferences.get(u.id)).requireemail;
     return v === '1' || v === 'true';
   }
 
@@ -308,7 +313,7 @@ export class RecoveryWorker {
       if (outcome === 'queued') {
         for (const user of targets) {
           const temp = generateTemporaryPassword(this.d.config.tempPasswordLength, this.d.random);
-          const options = await this.d.users.options(user.id);
+          const options = await this.d.preferences.get(user.id);
           const lang = this.d.i18n.resolve(options.language) ?? this.d.config.language;
           prepared.push({
             user,
@@ -333,8 +338,8 @@ export class RecoveryWorker {
         if (this.limits && !taken) await this.limits.standIn();
         const temp = generateTemporaryPassword(this.d.config.tempPasswordLength, this.d.random);
         // A match reads the account's preferences twice (requireemail, then the language of its mail).
-        if (targets.length === 0) await this.d.users.options(0);
-        await this.d.users.options(targets[0]?.id ?? 0);
+        if (targets.length === 0) await this.d.preferences.get(0);
+        await this.d.preferences.get(targets[0]?.id ?? 0);
         const hash = await this.d.hasher.hash(temp);
         standIn = { hash, mail: await this.d.outbox.compose(this.mail(rr, targets[0] ?? null, this.d.config.language, temp)) };
       }
@@ -345,13 +350,14 @@ export class RecoveryWorker {
       const watch = this.limits !== null && cooldownMs > 0;
       const inFlight = watch ? await this.anotherInFlight(id, targets) : false;
       if (outcome === 'limited' && inFlight && now - Number(rr.rr_created) < POSTPONE_MAX_AGE_MS) throw new WaitForOther();
-      await this.d.db.transaction().execute(async (trx) => {
+      await this.d.stores.transaction(async (tx) => {
+        const trx = tx.sql;
         const queued: Array<{ user: User | null; outbox: number; kind: string }> = [];
         for (const p of prepared) {
           // With a cooldown, only if no other request mailed the account since it was read (without one,
           // each request mails, whichever commits first).
           const ifTime = cooldownMs > 0 ? p.user?.newPassTime : undefined;
-          if (p.user && p.hash && !(await this.d.users.setTemporaryPassword(p.user.id, p.hash, trx, ifTime))) {
+          if (p.user && p.hash && !(await tx.users.setTemporaryPassword(p.user.id, p.hash, ifTime))) {
             throw new RacedForAccount();
           }
           queued.push({ user: p.user, outbox: await this.d.outbox.insert(trx, p.mail), kind: p.mail.mail.kind });
@@ -362,12 +368,12 @@ export class RecoveryWorker {
           if (outcome === 'limited' && watch) {
             // Written to the accounts themselves, only if no other request mailed them since they were read
             // (PostgreSQL waits here for one that is committing): if one did, this request is decided again.
-            for (const u of targets) if (!(await this.d.users.setTemporaryPassword(u.id, standIn.hash, trx, u.newPassTime))) throw new RacedForAccount();
+            for (const u of targets) if (!(await tx.users.setTemporaryPassword(u.id, standIn.hash, u.newPassTime))) throw new RacedForAccount();
           } else {
-            await this.d.users.setTemporaryPassword(0, standIn.hash, trx);
+            await tx.users.setTemporaryPassword(0, standIn.hash);
           }
           const ob = await this.d.outbox.insert(trx, standIn.mail);
-          await this.d.audit?.record({ type: 'mail.queued', details: { kind: standIn.mail.mail.kind, outbox: ob, request: id } }, trx);
+          await this.d.audit?.record({ type: 'mail.queued', details: { kind: standIn.mail.mail.kind, outbox: ob, request: id } }, tx);
           await sql`rollback to savepoint stand_in`.execute(trx);
           await sql`release savepoint stand_in`.execute(trx);
         }
@@ -375,12 +381,12 @@ export class RecoveryWorker {
         if (audit) {
           // Per account, so `mwauth audit --user NAME` shows what became of the requests naming it.
           const base = { request: id, outcome, ...(limited ? { limit: limited } : {}), ...(capped ? { capped: true } : {}) };
-          if (targets.length === 0) await audit.record({ type: 'reset.outcome', details: { ...base, notified } }, trx);
-          for (const u of targets) await audit.record({ type: 'reset.outcome', userId: u.id, userName: u.name, details: base }, trx);
+          if (targets.length === 0) await audit.record({ type: 'reset.outcome', details: { ...base, notified } }, tx);
+          for (const u of targets) await audit.record({ type: 'reset.outcome', userId: u.id, userName: u.name, details: base }, tx);
           for (const q of queued) {
             await audit.record(
               { type: 'mail.queued', userId: q.user?.id ?? null, userName: q.user?.name ?? null, details: { kind: q.kind, outbox: q.outbox, request: id } },
-              trx,
+              tx,
             );
           }
         }

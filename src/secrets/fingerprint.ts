@@ -11,7 +11,7 @@
 //      one everywhere ("OLD,NEW"), then put first ("NEW,OLD"), then the old one goes ("NEW").
 // It then records its own. `mwauth secret adopt` replaces the record by hand (a secret replaced for good).
 import { createHmac } from 'node:crypto';
-import type { Db } from '../storage/db.js';
+import type { SiteSettingsStore } from '../mail/site.js';
 import type { Keyring } from './keyring.js';
 
 const NAME = 'secret';
@@ -37,20 +37,15 @@ export function recordOf(keys: Keyring): SecretRecord {
   return { signing: accepted[0]!, accepted };
 }
 
-export async function readSecretRecord(db: Db): Promise<SecretRecord | null> {
-  const row = await db.selectFrom('site_settings').select('ss_value').where('ss_name', '=', NAME).executeTakeFirst();
+export async function readSecretRecord(settings: SiteSettingsStore): Promise<SecretRecord | null> {
+  const row = await settings.get(NAME);
   if (!row) return null;
-  const v = JSON.parse(row.ss_value) as Partial<SecretRecord>;
+  const v = JSON.parse(row.value) as Partial<SecretRecord>;
   return typeof v.signing === 'string' && Array.isArray(v.accepted) ? { signing: v.signing, accepted: v.accepted.map(String) } : null;
 }
 
-export async function writeSecretRecord(db: Db, record: SecretRecord, now: number): Promise<void> {
-  const value = JSON.stringify(record);
-  await db
-    .insertInto('site_settings')
-    .values({ ss_name: NAME, ss_value: value, ss_updated: now })
-    .onConflict((oc) => oc.column('ss_name').doUpdateSet({ ss_value: value, ss_updated: now }))
-    .execute();
+export async function writeSecretRecord(settings: SiteSettingsStore, record: SecretRecord, now: number): Promise<void> {
+  await settings.put(NAME, JSON.stringify(record), now);
 }
 
 export interface SecretCheck {
@@ -93,18 +88,14 @@ export function refusal(record: SecretRecord, c: SecretCheck): string | null {
  * then records this node's. A database without a record (new, or from before records were kept) takes
  * this node's.
  */
-export async function checkAndRecordSecret(db: Db, c: SecretCheck, now: number): Promise<void> {
-  let record = await readSecretRecord(db);
+export async function checkAndRecordSecret(settings: SiteSettingsStore, c: SecretCheck, now: number): Promise<void> {
+  let record = await readSecretRecord(settings);
   if (!record) {
     // Nodes starting at once on a new database: the first to write is the record the others are checked against.
-    await db
-      .insertInto('site_settings')
-      .values({ ss_name: NAME, ss_value: JSON.stringify(recordOf(c.keys)), ss_updated: now })
-      .onConflict((oc) => oc.column('ss_name').doNothing())
-      .execute();
-    record = await readSecretRecord(db);
+    await settings.add(NAME, JSON.stringify(recordOf(c.keys)), now);
+    record = await readSecretRecord(settings);
   }
   const why = record ? refusal(record, c) : null;
   if (why) throw new SecretMismatchError(why);
-  await writeSecretRecord(db, recordOf(c.keys), now);
+  await writeSecretRecord(settings, recordOf(c.keys), now);
 }

@@ -1,9 +1,9 @@
-// "Remember me": one random token per remembered login. The Token cookie carries the token; the table
+// "Remember me": one random token per remembered login. The Token cookie carries the token; the store
 // holds only its keyed hash (HMAC with the server secret), the account, and a keyed hash of the account's
 // user_token at the time (a new user_token — a password change, a logout — voids every token made
 // before). A copy of the table, with or without the server secret, gives nothing that works as a cookie.
+// The store is src/storage/sql/rememberTokens.ts; test/contracts/rememberTokens.test.ts is what it must do.
 import type { Keyring } from '../secrets/keyring.js';
-import type { Db } from '../storage/db.js';
 import type { Clock, Random } from '../util/clock.js';
 import { randomHex } from '../util/clock.js';
 
@@ -13,9 +13,32 @@ export const REMEMBERED_PER_USER = 20;
 /** What the Token cookie carries: 32 hex digits, as MediaWiki's. */
 const TOKEN_PATTERN = /^[0-9a-f]{32}$/;
 
+/** One remembered login as stored: `key` is the keyed hash of its token. */
+export interface RememberedLogin {
+  key: string;
+  userId: number;
+  /** Keyed hash of the account's user_token when it was made. */
+  generation: string;
+  created: number;
+  expires: number;
+}
+
+export interface RememberTokenStore {
+  /** Records a login; the account then keeps its `keep` newest (by creation, then key), the others go. */
+  add(login: RememberedLogin, keep: number): Promise<void>;
+  /** The login stored under this key, expired or not; null when none. */
+  find(key: string): Promise<RememberedLogin | null>;
+  /** Forgets every login of the account; returns how many. */
+  removeAll(userId: number): Promise<number>;
+  /** Moves the login stored under one of `from` to `to`, with this generation (a rotated secret). */
+  rekey(from: string[], to: string, generation: string): Promise<void>;
+  /** Removes the expired ones. */
+  sweep(): Promise<void>;
+}
+
 export class RememberTokens {
   constructor(
-    private readonly db: Db,
+    private readonly store: RememberTokenStore,
     private readonly clock: Clock,
     private readonly random: Random,
     private readonly keys: Keyring,
@@ -37,22 +60,8 @@ export class RememberTokens {
 
   /** Records a token made with newToken() for the account, under its current generation. */
   async add(userId: number, token: string, generation: string, expiresAt: number): Promise<void> {
-    const now = this.clock.now();
-    await this.db
-      .insertInto('remember_token')
-      .values({ rt_key: this.key(token), rt_user: userId, rt_generation: generation, rt_created: now, rt_expires: expiresAt })
-      .execute();
     // Bounded per account, however often it logs in with "remember me" (action=login always does).
-    const rows = await this.db
-      .selectFrom('remember_token')
-      .select('rt_key')
-      .where('rt_user', '=', userId)
-      .orderBy('rt_created', 'desc')
-      .orderBy('rt_key')
-      .limit(REMEMBERED_PER_USER + 50)
-      .execute();
-    const extra = rows.slice(REMEMBERED_PER_USER).map((r) => r.rt_key);
-    if (extra.length) await this.db.deleteFrom('remember_token').where('rt_key', 'in', extra).execute();
+    await this.store.add({ key: this.key(token), userId, generation, created: this.clock.now(), expires: expiresAt }, REMEMBERED_PER_USER);
   }
 
   /**
@@ -61,15 +70,17 @@ export class RememberTokens {
    */
   async generation(userId: number, token: string): Promise<{ generation: string; older: boolean } | null> {
     if (!TOKEN_PATTERN.test(token)) return null;
+    // Usually one secret, one look-up; while a secret is being rotated out, the older ones after it.
     const [current, ...older] = this.hashes(token);
-    const rows = await this.db
-      .selectFrom('remember_token')
-      .select(['rt_key', 'rt_user', 'rt_generation', 'rt_expires'])
-      .where('rt_key', 'in', [current!, ...older])
-      .execute();
-    const row = rows.find((r) => r.rt_key === current) ?? rows[0];
-    if (!row || Number(row.rt_user) !== userId || Number(row.rt_expires) <= this.clock.now()) return null;
-    return { generation: row.rt_generation, older: row.rt_key !== current };
+    let row = await this.store.find(current!);
+    let isOlder = false;
+    for (const key of older) {
+      if (row) break;
+      row = await this.store.find(key);
+      isOlder = row !== null;
+    }
+    if (!row || row.userId !== userId || row.expires <= this.clock.now()) return null;
+    return { generation: row.generation, older: isOlder };
   }
 
   /**
@@ -77,20 +88,15 @@ export class RememberTokens {
    * generation), so that it keeps working once the older secret is removed.
    */
   async renew(token: string, generation: string): Promise<void> {
-    await this.db
-      .updateTable('remember_token')
-      .set({ rt_key: this.key(token), rt_generation: generation })
-      .where('rt_key', 'in', this.hashes(token))
-      .execute();
+    await this.store.rekey(this.hashes(token), this.key(token), generation);
   }
 
   /** Forgets every remembered login of the account (they already stopped working with its new user_token). */
-  async removeAll(userId: number): Promise<number> {
-    const r = await this.db.deleteFrom('remember_token').where('rt_user', '=', userId).executeTakeFirst();
-    return Number(r.numDeletedRows);
+  removeAll(userId: number): Promise<number> {
+    return this.store.removeAll(userId);
   }
 
-  async sweep(): Promise<void> {
-    await this.db.deleteFrom('remember_token').where('rt_expires', '<=', this.clock.now()).execute();
+  sweep(): Promise<void> {
+    return this.store.sweep();
   }
 }

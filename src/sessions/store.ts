@@ -1,9 +1,9 @@
 // Server-side session storage behind a small interface; session ids are stored only as keyed hashes.
 // Only sessions that hold something are stored (a login, a forced change in progress): see session.ts.
+// Implementations: src/storage/sql/sessions.ts (the database) and src/storage/redis/sessions.ts (several
+// nodes); test/contracts/sessions.test.ts is what each must do.
 import { createHmac } from 'node:crypto';
 import type { Keyring } from '../secrets/keyring.js';
-import type { Db } from '../storage/db.js';
-import type { Clock } from '../util/clock.js';
 
 export interface SessionData {
   /** 0 for an anonymous session. */
@@ -40,8 +40,10 @@ export interface SessionStore {
   get(id: string): Promise<SessionData | null>;
   put(id: string, userId: number, data: SessionData, expiresAt: number): Promise<void>;
   delete(id: string): Promise<void>;
-  /** Ends every session of a user, except one (the caller's, when it stays logged in). */
+  /** Ends every session of a user, except one (the caller's, when it stays logged in); returns how many live ones ended. */
   deleteForUser(userId: number, exceptId?: string): Promise<number>;
+  /** Removes expired sessions (where the backend does not by itself). */
+  sweep(): Promise<void>;
 }
 
 /** Sessions are stored under a keyed hash of their id: a copy of the table holds no usable id. */
@@ -57,52 +59,4 @@ export function storageKey(secret: string, id: string): string {
  */
 export function storageKeys(keys: Keyring, id: string): string[] {
   return keys.secrets.map((s) => storageKey(s, id));
-}
-
-export class SqlSessionStore implements SessionStore {
-  constructor(
-    private readonly db: Db,
-    private readonly clock: Clock,
-    private readonly keys: Keyring,
-  ) {}
-
-  private key(id: string): string {
-    return storageKey(this.keys.signing, id);
-  }
-
-  async get(id: string): Promise<SessionData | null> {
-    const [current, ...older] = storageKeys(this.keys, id);
-    const rows = await this.db
-      .selectFrom('session')
-      .select(['s_key', 's_data', 's_expires'])
-      .where('s_key', 'in', [current!, ...older])
-      .execute();
-    const row = rows.find((r) => r.s_key === current) ?? rows[0];
-    if (!row || Number(row.s_expires) <= this.clock.now()) return null;
-    return JSON.parse(row.s_data) as SessionData;
-  }
-
-  async put(id: string, userId: number, data: SessionData, expiresAt: number): Promise<void> {
-    const values = { s_key: this.key(id), s_user: userId, s_data: JSON.stringify(data), s_expires: expiresAt };
-    await this.db
-      .insertInto('session')
-      .values(values)
-      .onConflict((oc) => oc.column('s_key').doUpdateSet({ s_user: userId, s_data: values.s_data, s_expires: expiresAt }))
-      .execute();
-  }
-
-  async delete(id: string): Promise<void> {
-    await this.db.deleteFrom('session').where('s_key', 'in', storageKeys(this.keys, id)).execute();
-  }
-
-  async deleteForUser(userId: number, exceptId?: string): Promise<number> {
-    let q = this.db.deleteFrom('session').where('s_user', '=', userId);
-    if (exceptId) q = q.where('s_key', 'not in', storageKeys(this.keys, exceptId));
-    const r = await q.executeTakeFirst();
-    return Number(r.numDeletedRows);
-  }
-
-  async sweep(): Promise<void> {
-    await this.db.deleteFrom('session').where('s_expires', '<=', this.clock.now()).execute();
-  }
 }

@@ -1,19 +1,24 @@
 // Opens the database named by the configuration and brings its schema up to date.
 import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { CompiledQuery, Kysely, Migrator, PostgresDialect, SqliteDialect, SqliteDriver, sql, type DatabaseConnection, type Driver } from 'kysely';
+import { CompiledQuery, Kysely, Migrator, MysqlDialect, PostgresDialect, SqliteDialect, SqliteDriver, sql, type DatabaseConnection, type Driver } from 'kysely';
 import type { Database } from './schema.js';
 import { migrationProvider } from './migrations.js';
+import { binaryCollation, dialectOfUrl, registerDialect, type SqlDialect } from './sql/dialect.js';
 
 export type Db = Kysely<Database>;
+export type { SqlDialect };
 
 export interface DbHandle {
   db: Db;
-  dialect: 'sqlite' | 'postgres';
+  dialect: SqlDialect;
   /** Migrations a newer version ran here, which this version does not know (a rolling upgrade, a rollback). */
   newerMigrations?: string[];
   close(): Promise<void>;
 }
+
+/** Connections each process keeps to PostgreSQL or MariaDB/MySQL at most, unless MWAUTH_DATABASE_POOL says otherwise. */
+export const DEFAULT_POOL_SIZE = 10;
 
 // A deferred SQLite transaction that reads and then writes fails at once with "database is locked" when
 // another process wrote in between (WAL cannot upgrade its stale snapshot, and the busy timeout does not
@@ -65,6 +70,7 @@ async function openSqlite(file: string): Promise<DbHandle> {
   native.pragma('busy_timeout = 30000');
   native.pragma('foreign_keys = ON');
   const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: native }) });
+  registerDialect(db, { dialect: 'sqlite' });
   // Kysely takes no lock for SQLite migrations, so two processes opening a new file at once (the server
   // and a CLI command) would both create the tables. In an IMMEDIATE transaction the second one waits.
   native.exec('BEGIN IMMEDIATE');
@@ -80,8 +86,8 @@ async function openSqlite(file: string): Promise<DbHandle> {
   return { db, dialect: 'sqlite', newerMigrations: newer, close: () => db.destroy() };
 }
 
-/** How long opening a PostgreSQL connection may take before it counts as failed. */
-const PG_CONNECT_TIMEOUT_MS = 10_000;
+/** How long opening a PostgreSQL or MariaDB/MySQL connection may take before it counts as failed. */
+const CONNECT_TIMEOUT_MS = 10_000;
 
 /** Why the database named by MWAUTH_DATABASE_URL could not be used; the message names it, never its password. */
 export class DatabaseUnavailableError extends Error {
@@ -99,11 +105,18 @@ function shownUrl(url: string): string {
   }
 }
 
-async function openPostgres(url: string): Promise<DbHandle> {
+/** The error that stops start-up: which setting to look at, the URL without its password, and why. */
+function unavailable(url: string, err: unknown): DatabaseUnavailableError {
+  const e = err as Error & { code?: string };
+  const why = (e?.message || e?.code || String(err)).replace(/[a-z][a-z0-9+.-]*:\/\/\S+/gi, (u) => shownUrl(u));
+  return new DatabaseUnavailableError(`cannot use the database at MWAUTH_DATABASE_URL (${shownUrl(url)}): ${why}`);
+}
+
+async function openPostgres(url: string, poolSize: number): Promise<DbHandle> {
   const pg = await import('pg');
   // BIGINT columns hold millisecond times: read them as numbers, not strings.
   pg.default.types.setTypeParser(20, (v: string) => Number(v));
-  const pool = new pg.default.Pool({ connectionString: url, max: 10, connectionTimeoutMillis: PG_CONNECT_TIMEOUT_MS });
+  const pool = new pg.default.Pool({ connectionString: url, max: poolSize, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
   // An idle connection that the server ends (a restart, pg_terminate_backend, a dropped network) is
   // reported on the pool; unheard, that event would end the process. The pool opens a new connection
   // for the next query, and a query that fails meanwhile fails on its own.
@@ -113,26 +126,84 @@ async function openPostgres(url: string): Promise<DbHandle> {
   // follows fails instead, and the pool drops the broken connection when it is released.
   pool.on('connect', (client) => client.on('error', () => {}));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  registerDialect(db, { dialect: 'postgres' });
   // One query first: a server that refuses, an unknown database or a wrong password stops start-up with
   // a message that says which setting to look at.
   try {
     await pool.query('select 1');
   } catch (err) {
     await db.destroy().catch(() => {});
-    const e = err as Error & { code?: string };
-    throw new DatabaseUnavailableError(`cannot use the database at MWAUTH_DATABASE_URL (${shownUrl(url)}): ${e.message || e.code || String(err)}`);
+    throw unavailable(url, err);
   }
   return { db, dialect: 'postgres', close: () => db.destroy() };
 }
 
-export async function openDatabase(opts: { databaseUrl: string | null; dataDir: string }): Promise<DbHandle> {
+/**
+ * Every connection's session settings, whatever the server's defaults: strict mode (a value too long
+ * for its column is an error, never silently cut short, so two long names cannot end up the same), and
+ * none of the modes that change how the client's quoting reads (NO_BACKSLASH_ESCAPES, ANSI_QUOTES).
+ */
+const MYSQL_SESSION = "set session sql_mode = 'STRICT_ALL_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION'";
+
+async function openMysql(url: string, poolSize: number): Promise<DbHandle> {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch (err) {
+    throw unavailable(url, err);
+  }
+  const database = decodeURIComponent(parsed.pathname.replace(/^\//, ''));
+  if (!database) throw unavailable(url, new Error('the URL names no database (mysql://user:password@host:3306/DATABASE)'));
+  const mysql = (await import('mysql2')).default;
+  const pool = mysql.createPool({
+    host: decodeURIComponent(parsed.hostname.replace(/^\[|\]$/g, '')) || '127.0.0.1',
+    port: parsed.port ? Number(parsed.port) : 3306,
+    user: decodeURIComponent(parsed.username) || undefined,
+    password: decodeURIComponent(parsed.password) || undefined,
+    database,
+    connectionLimit: poolSize,
+    connectTimeout: CONNECT_TIMEOUT_MS,
+    charset: 'utf8mb4',
+    // The server may not ask for files of this machine (LOAD DATA LOCAL).
+    flags: ['-LOCAL_FILES'],
+    enableKeepAlive: true,
+  });
+  const db = new Kysely<Database>({
+    dialect: new MysqlDialect({ pool, onCreateConnection: (c) => c.executeQuery(CompiledQuery.raw(MYSQL_SESSION)).then(() => {}) }),
+  });
+  let version: string;
+  try {
+    const r = await sql<{ v: string }>`select version() as v`.execute(db);
+    version = String(r.rows[0]?.v ?? '');
+  } catch (err) {
+    await db.destroy().catch(() => {});
+    throw unavailable(url, err);
+  }
+  registerDialect(db, { dialect: 'mysql', collation: binaryCollation(version) });
+  return { db, dialect: 'mysql', close: () => db.destroy() };
+}
+
+export async function openDatabase(opts: { databaseUrl: string | null; dataDir: string; databasePool?: number }): Promise<DbHandle> {
   const url = opts.databaseUrl;
-  let handle: DbHandle;
-  if (!url) handle = await openSqlite(join(opts.dataDir, 'mwauth.sqlite'));
-  else if (url.startsWith('sqlite:')) handle = await openSqlite(url.slice('sqlite:'.length).replace(/^\/\//, '') || ':memory:');
-  else {
-    handle = await openPostgres(url);
+  const poolSize = opts.databasePool ?? DEFAULT_POOL_SIZE;
+  // The URL alone says which database it is (src/storage/sql/dialect.ts).
+  switch (dialectOfUrl(url)) {
+    case 'sqlite':
+      return openSqlite(!url ? join(opts.dataDir, 'mwauth.sqlite') : url.slice('sqlite:'.length).replace(/^\/\//, '') || ':memory:');
+    case 'postgres':
+      return migrated(await openPostgres(url!, poolSize));
+    case 'mysql':
+      return migrated(await openMysql(url!, poolSize));
+  }
+}
+
+/** Brings a server database's schema up to date (SQLite does it inside its start-up lock). */
+async function migrated(handle: DbHandle): Promise<DbHandle> {
+  try {
     handle.newerMigrations = await migrate(handle.db);
+  } catch (err) {
+    await handle.close().catch(() => {});
+    throw err;
   }
   return handle;
 }

@@ -1,123 +1,145 @@
-// The schema's history. The same migrations run on SQLite and PostgreSQL.
-import { type Kysely, type Migration, type MigrationProvider, type ColumnDefinitionBuilder } from 'kysely';
+// The schema's history. The same migrations run on SQLite, PostgreSQL and MariaDB/MySQL. A migration
+// that ran on SQLite or PostgreSQL before MariaDB/MySQL was supported creates exactly what it created
+// then; the column types below differ only where MariaDB/MySQL needs it (no TEXT in an index or with a
+// default, BIGINT account ids), and every MariaDB/MySQL table compares text exactly (binary collation).
+import { sql, type Kysely, type Migration, type MigrationProvider, type ColumnDefinitionBuilder, type CreateTableBuilder } from 'kysely';
 import { skeletonKey } from '../accounts/confusables.js';
+import { dialectOf, tableOptions } from './sql/dialect.js';
 
 type AnyDb = Kysely<any>;
 
-function isPostgres(db: AnyDb): boolean {
-  return db.getExecutor().adapter.constructor.name === 'PostgresAdapter';
+const isPostgres = (db: AnyDb) => dialectOf(db) === 'postgres';
+const isMysql = (db: AnyDb) => dialectOf(db) === 'mysql';
+
+/** CREATE TABLE, with MariaDB/MySQL's table options (InnoDB, utf8mb4, binary collation). */
+function createTable(db: AnyDb, name: string): CreateTableBuilder<string, never> {
+  return db.schema.createTable(name).modifyEnd(tableOptions(db));
 }
 
 /** An auto-increment primary key, spelled for each dialect. */
 function idType(db: AnyDb) {
-  return isPostgres(db) ? ('bigserial' as const) : ('integer' as const);
+  return isPostgres(db) ? ('bigserial' as const) : isMysql(db) ? ('bigint' as const) : ('integer' as const);
 }
 function idCol(db: AnyDb) {
   return (col: ColumnDefinitionBuilder) => (isPostgres(db) ? col.primaryKey() : col.primaryKey().autoIncrement());
+}
+/** A column holding an account id (or another table's id): BIGINT on MariaDB/MySQL, as the ids it holds. */
+function refType(db: AnyDb) {
+  return isMysql(db) ? ('bigint' as const) : ('integer' as const);
+}
+/**
+ * Indexed text: TEXT on SQLite and PostgreSQL; on MariaDB/MySQL a VARCHAR of `chars` characters (an index
+ * cannot hold a TEXT column whole). Only for values that are never longer (names and addresses are
+ * checked against 255 before they are stored).
+ */
+function shortText(db: AnyDb, chars: number) {
+  return isMysql(db) ? sql`varchar(${sql.raw(String(chars))})` : ('text' as const);
+}
+/** Text of any length: MEDIUMTEXT on MariaDB/MySQL, whose TEXT stops at 64 KiB (the others have no limit). */
+function text(db: AnyDb) {
+  return isMysql(db) ? sql`mediumtext` : ('text' as const);
+}
+/**
+ * NOT NULL text of any length that defaults to '': on MariaDB/MySQL without the default (MySQL gives a
+ * TEXT column none), so every insert there names the column, as the stores do.
+ */
+function emptyText(db: AnyDb): [ReturnType<typeof text>, (c: ColumnDefinitionBuilder) => ColumnDefinitionBuilder] {
+  return [text(db), (c) => (isMysql(db) ? c.notNull() : c.notNull().defaultTo(''))];
 }
 const time = 'bigint' as const;
 
 const m0001: Migration = {
   async up(db: AnyDb) {
-    await db.schema
-      .createTable('user')
+    await createTable(db, 'user')
       .addColumn('user_id', idType(db), idCol(db))
       .addColumn('user_name', 'varchar(255)', (c) => c.notNull().unique())
-      .addColumn('user_email', 'text', (c) => c.notNull().defaultTo(''))
-      .addColumn('user_email_lc', 'text', (c) => c.notNull().defaultTo(''))
+      .addColumn('user_email', shortText(db, 255), (c) => c.notNull().defaultTo(''))
+      .addColumn('user_email_lc', shortText(db, 255), (c) => c.notNull().defaultTo(''))
       .addColumn('user_email_authenticated', time)
-      .addColumn('user_password', 'text', (c) => c.notNull().defaultTo(''))
-      .addColumn('user_newpassword', 'text', (c) => c.notNull().defaultTo(''))
+      .addColumn('user_password', ...emptyText(db))
+      .addColumn('user_newpassword', ...emptyText(db))
       .addColumn('user_newpass_time', time)
       .addColumn('user_token', 'varchar(32)', (c) => c.notNull())
       .addColumn('user_registration', time, (c) => c.notNull())
       .execute();
     await db.schema.createIndex('user_email_lc').on('user').column('user_email_lc').execute();
 
-    await db.schema
-      .createTable('user_groups')
-      .addColumn('ug_user', 'integer', (c) => c.notNull())
+    await createTable(db, 'user_groups')
+      .addColumn('ug_user', refType(db), (c) => c.notNull())
       .addColumn('ug_group', 'varchar(255)', (c) => c.notNull())
       .addPrimaryKeyConstraint('user_groups_pk', ['ug_user', 'ug_group'])
       .execute();
 
-    await db.schema
-      .createTable('user_properties')
-      .addColumn('up_user', 'integer', (c) => c.notNull())
+    await createTable(db, 'user_properties')
+      .addColumn('up_user', refType(db), (c) => c.notNull())
       .addColumn('up_property', 'varchar(255)', (c) => c.notNull())
-      .addColumn('up_value', 'text', (c) => c.notNull())
+      .addColumn('up_value', text(db), (c) => c.notNull())
       .addPrimaryKeyConstraint('user_properties_pk', ['up_user', 'up_property'])
       .execute();
 
-    await db.schema
-      .createTable('block')
+    await createTable(db, 'block')
       .addColumn('bl_id', idType(db), idCol(db))
-      .addColumn('bl_user', 'integer', (c) => c.notNull())
+      .addColumn('bl_user', refType(db), (c) => c.notNull())
       .addColumn('bl_target', 'varchar(255)', (c) => c.notNull().unique())
       .addColumn('bl_by', 'varchar(255)', (c) => c.notNull())
-      .addColumn('bl_reason', 'text', (c) => c.notNull())
+      .addColumn('bl_reason', text(db), (c) => c.notNull())
       .addColumn('bl_timestamp', time, (c) => c.notNull())
       .addColumn('bl_expiry', time)
       .addColumn('bl_create_account', 'integer', (c) => c.notNull())
       .execute();
 
-    await db.schema
-      .createTable('bot_passwords')
-      .addColumn('bp_user', 'integer', (c) => c.notNull())
+    await createTable(db, 'bot_passwords')
+      .addColumn('bp_user', refType(db), (c) => c.notNull())
       .addColumn('bp_app_id', 'varchar(32)', (c) => c.notNull())
-      .addColumn('bp_password', 'text', (c) => c.notNull())
+      .addColumn('bp_password', text(db), (c) => c.notNull())
       .addColumn('bp_token', 'varchar(32)', (c) => c.notNull())
-      .addColumn('bp_grants', 'text', (c) => c.notNull())
+      .addColumn('bp_grants', text(db), (c) => c.notNull())
       .addColumn('bp_created', time, (c) => c.notNull())
       .addPrimaryKeyConstraint('bot_passwords_pk', ['bp_user', 'bp_app_id'])
       .execute();
 
-    await db.schema
-      .createTable('session')
+    await createTable(db, 'session')
       .addColumn('s_key', 'varchar(64)', (c) => c.primaryKey())
-      .addColumn('s_user', 'integer', (c) => c.notNull())
-      .addColumn('s_data', 'text', (c) => c.notNull())
+      .addColumn('s_user', refType(db), (c) => c.notNull())
+      .addColumn('s_data', text(db), (c) => c.notNull())
       .addColumn('s_expires', time, (c) => c.notNull())
       .execute();
     await db.schema.createIndex('session_user').on('session').column('s_user').execute();
     await db.schema.createIndex('session_expires').on('session').column('s_expires').execute();
 
-    await db.schema
-      .createTable('counter')
+    await createTable(db, 'counter')
       .addColumn('c_key', 'varchar(255)', (c) => c.primaryKey())
       .addColumn('c_count', 'integer', (c) => c.notNull())
       .addColumn('c_expires', time, (c) => c.notNull())
       .execute();
 
-    await db.schema
-      .createTable('reset_request')
+    await createTable(db, 'reset_request')
       .addColumn('rr_id', idType(db), idCol(db))
       .addColumn('rr_created', time, (c) => c.notNull())
-      .addColumn('rr_performer_id', 'integer', (c) => c.notNull())
+      .addColumn('rr_performer_id', refType(db), (c) => c.notNull())
       .addColumn('rr_performer_name', 'varchar(255)', (c) => c.notNull())
       .addColumn('rr_performer_ip', 'varchar(64)', (c) => c.notNull())
       .addColumn('rr_username', 'varchar(255)')
-      .addColumn('rr_email', 'text')
+      .addColumn('rr_email', text(db))
       .addColumn('rr_status', 'varchar(16)', (c) => c.notNull())
       .addColumn('rr_processed', time)
       .execute();
     await db.schema.createIndex('reset_request_status').on('reset_request').columns(['rr_status', 'rr_id']).execute();
 
-    await db.schema
-      .createTable('outbox')
+    await createTable(db, 'outbox')
       .addColumn('ob_id', idType(db), idCol(db))
       .addColumn('ob_created', time, (c) => c.notNull())
       .addColumn('ob_kind', 'varchar(32)', (c) => c.notNull())
-      .addColumn('ob_user', 'integer', (c) => c.notNull())
-      .addColumn('ob_to', 'text', (c) => c.notNull())
-      .addColumn('ob_subject', 'text', (c) => c.notNull())
+      .addColumn('ob_user', refType(db), (c) => c.notNull())
+      .addColumn('ob_to', text(db), (c) => c.notNull())
+      .addColumn('ob_subject', text(db), (c) => c.notNull())
       .addColumn('ob_message_id', 'varchar(255)', (c) => c.notNull().unique())
-      .addColumn('ob_raw', 'text', (c) => c.notNull())
+      .addColumn('ob_raw', text(db), (c) => c.notNull())
       .addColumn('ob_status', 'varchar(16)', (c) => c.notNull())
       .addColumn('ob_attempts', 'integer', (c) => c.notNull().defaultTo(0))
       .addColumn('ob_next_attempt', time, (c) => c.notNull())
       .addColumn('ob_lease_until', time)
-      .addColumn('ob_last_error', 'text')
+      .addColumn('ob_last_error', text(db))
       .addColumn('ob_sent', time)
       .execute();
     await db.schema.createIndex('outbox_due').on('outbox').columns(['ob_status', 'ob_next_attempt']).execute();
@@ -127,10 +149,9 @@ const m0001: Migration = {
 // A copy of each outbox message with its secrets masked, for operators (mwauth mail show).
 const m0002: Migration = {
   async up(db: AnyDb) {
-    await db.schema
-      .createTable('outbox_masked')
-      .addColumn('om_outbox', isPostgres(db) ? 'bigint' : 'integer', (c) => c.primaryKey().references('outbox.ob_id').onDelete('cascade'))
-      .addColumn('om_raw', 'text', (c) => c.notNull())
+    await createTable(db, 'outbox_masked')
+      .addColumn('om_outbox', isPostgres(db) || isMysql(db) ? 'bigint' : 'integer', (c) => c.primaryKey().references('outbox.ob_id').onDelete('cascade'))
+      .addColumn('om_raw', text(db), (c) => c.notNull())
       .execute();
   },
 };
@@ -138,15 +159,14 @@ const m0002: Migration = {
 // The audit trail: who did what, from where, when. Details are JSON and never hold a secret.
 const m0010: Migration = {
   async up(db: AnyDb) {
-    await db.schema
-      .createTable('audit_event')
+    await createTable(db, 'audit_event')
       .addColumn('ae_id', idType(db), idCol(db))
       .addColumn('ae_time', time, (c) => c.notNull())
       .addColumn('ae_type', 'varchar(64)', (c) => c.notNull())
-      .addColumn('ae_user', 'integer')
+      .addColumn('ae_user', refType(db))
       .addColumn('ae_user_name', 'varchar(255)')
       .addColumn('ae_ip', 'varchar(64)')
-      .addColumn('ae_details', 'text', (c) => c.notNull())
+      .addColumn('ae_details', text(db), (c) => c.notNull())
       .execute();
     await db.schema.createIndex('audit_event_time').on('audit_event').column('ae_time').execute();
     await db.schema.createIndex('audit_event_user').on('audit_event').columns(['ae_user', 'ae_time']).execute();
@@ -165,17 +185,16 @@ const m0011: Migration = {
 // The account's real name (MediaWiki's user_real_name), given when the account is created.
 const m0012: Migration = {
   async up(db: AnyDb) {
-    await db.schema.alterTable('user').addColumn('user_real_name', 'text', (c) => c.notNull().defaultTo('')).execute();
+    await db.schema.alterTable('user').addColumn('user_real_name', ...emptyText(db)).execute();
   },
 };
 
 // What the server records for command-line runs: the site's links, name and sender, and how it sends mail.
 const m0013: Migration = {
   async up(db: AnyDb) {
-    await db.schema
-      .createTable('site_settings')
+    await createTable(db, 'site_settings')
       .addColumn('ss_name', 'varchar(64)', (c) => c.primaryKey())
-      .addColumn('ss_value', 'text', (c) => c.notNull())
+      .addColumn('ss_value', text(db), (c) => c.notNull())
       .addColumn('ss_updated', time, (c) => c.notNull())
       .execute();
   },
@@ -187,10 +206,9 @@ const m0013: Migration = {
 // (their users log in again), and remembered logins made before this version end.
 const m0014: Migration = {
   async up(db: AnyDb) {
-    await db.schema
-      .createTable('remember_token')
+    await createTable(db, 'remember_token')
       .addColumn('rt_key', 'varchar(64)', (c) => c.primaryKey())
-      .addColumn('rt_user', 'integer', (c) => c.notNull())
+      .addColumn('rt_user', refType(db), (c) => c.notNull())
       .addColumn('rt_generation', 'varchar(64)', (c) => c.notNull())
       .addColumn('rt_created', time, (c) => c.notNull())
       .addColumn('rt_expires', time, (c) => c.notNull())
@@ -264,6 +282,28 @@ const m0020: Migration = {
   },
 };
 
+// What an account brought from another wiki keeps (src/import/record.ts): a group's expiry, a bot
+// password's restrictions, a block's other flags, and the fingerprint of the record the account was last
+// written from (null: made here). Blocks are found by account too, so bl_user gets an index.
+const m0016: Migration = {
+  async up(db: AnyDb) {
+    await db.schema.alterTable('user').addColumn('user_import_fingerprint', 'varchar(64)').execute();
+    await db.schema.alterTable('user_groups').addColumn('ug_expiry', time).execute();
+    await db.schema.alterTable('bot_passwords').addColumn('bp_restrictions', text(db)).execute();
+    const flags: Array<[string, number]> = [
+      ['bl_sitewide', 1],
+      ['bl_anon_only', 0],
+      ['bl_block_email', 0],
+      ['bl_autoblock', 0],
+      ['bl_allow_usertalk', 1],
+      ['bl_hidden', 0],
+    ];
+    // One column per statement: SQLite adds one at a time.
+    for (const [name, dflt] of flags) await db.schema.alterTable('block').addColumn(name, 'integer', (c) => c.notNull().defaultTo(dflt)).execute();
+    await db.schema.createIndex('block_user').on('block').column('bl_user').execute();
+  },
+};
+
 export const migrations: Record<string, Migration> = {
   '0001_initial': m0001,
   '0002_outbox_masked': m0002,
@@ -273,6 +313,7 @@ export const migrations: Record<string, Migration> = {
   '0013_site_settings': m0013,
   '0014_remember_tokens': m0014,
   '0015_user_name_skeleton': m0015,
+  '0016_import_fields': m0016,
   '0020_job_queue_columns': m0020,
 };
 

@@ -22,11 +22,15 @@ export interface UserTable {
    */
   user_token: string;
   user_registration: number;
+  /** For an account written by an import: the fingerprint of the record it was last written from; null: made here. */
+  user_import_fingerprint: string | null;
 }
 
 export interface UserGroupTable {
   ug_user: number;
   ug_group: string;
+  /** When the membership ends (ms); null: it does not. */
+  ug_expiry: number | null;
 }
 
 export interface UserPropertyTable {
@@ -46,6 +50,18 @@ export interface BlockTable {
   bl_timestamp: number;
   bl_expiry: number | null;
   bl_create_account: number;
+  /** 0: a partial block (some pages only), which stops neither a login nor a reset nor an account creation. */
+  bl_sitewide: Generated<number>;
+  /** For an address: accounts logged in from it are not blocked. */
+  bl_anon_only: Generated<number>;
+  /** The target may not send email (kept for export). */
+  bl_block_email: Generated<number>;
+  /** The account's addresses are blocked along with it (kept for export). */
+  bl_autoblock: Generated<number>;
+  /** The account may still edit its own talk page (kept for export). */
+  bl_allow_usertalk: Generated<number>;
+  /** Hidden from public lists (kept for export). */
+  bl_hidden: Generated<number>;
 }
 
 export interface BotPasswordTable {
@@ -56,6 +72,8 @@ export interface BotPasswordTable {
   bp_token: string;
   bp_grants: string;
   bp_created: number;
+  /** MediaWiki's MWRestrictions as JSON ({"IPAddresses": […]}), as imported; null: none. */
+  bp_restrictions: string | null;
 }
 
 export interface SessionTable {

@@ -53,7 +53,7 @@ async function pickLanguage(s: Services, uselang: string | undefined, performer:
   const fromUse = s.i18n.resolve(uselang);
   if (fromUse) return fromUse;
   if (performer.user) {
-    const pref = s.i18n.resolve((await s.users.options(performer.user.id)).language);
+    const pref = s.i18n.resolve((await s.preferences.get(performer.user.id)).language);
     if (pref) return pref;
   }
   for (const tag of acceptedLanguages(accept)) {

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
 import { skeleton, skeletonKey } from '../../src/accounts/confusables.js';
 import { isCreatableName } from '../../src/accounts/names.js';
-import { UserStore } from '../../src/accounts/users.js';
+import { SqlUserStore } from '../../src/storage/sql/users.js';
 import { migrate } from '../../src/storage/db.js';
 import { migrationProvider } from '../../src/storage/migrations.js';
 import { ManualClock } from '../helpers/clock.js';
@@ -173,7 +173,7 @@ describe('the skeleton column', () => {
       const rows = await db.selectFrom('user').select(['user_name', 'user_name_skeleton']).execute();
       assert.equal(rows.length, 2500);
       for (const r of rows) assert.equal(r.user_name_skeleton, skeletonKey(r.user_name), r.user_name);
-      const users = new UserStore(db, new ManualClock(0), cryptoRandom);
+      const users = new SqlUserStore(db, new ManualClock(0), cryptoRandom);
       assert.deepEqual(await users.confusableWith('AIice'), ['Alice', '\u0410lice']);
       assert.deepEqual(await users.confusableWith('Old user 7'), ['Old user 7']);
     });

@@ -56,7 +56,7 @@ test('userinfo for a logged-in user with uiprop=rights|groups|blockinfo|email|op
   assert.equal(ui.options.timecorrection, 'System|0');
 
   // A stored preference shows; a confirmed address brings its timestamp.
-  await srv.services.users.setOption(aliceId, 'gender', 'female');
+  await srv.services.preferences.set(aliceId, 'gender', 'female');
   const when = Date.UTC(2026, 0, 2, 3, 4, 5);
   await srv.services.db.updateTable('user').set({ user_email_authenticated: when }).where('user_id', '=', aliceId).execute();
   r = await c.get({ action: 'query', meta: 'userinfo', uiprop, formatversion: '2' });

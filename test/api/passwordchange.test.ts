@@ -29,7 +29,7 @@ const userinfo = async (c: Client) => (await c.get({ action: 'query', meta: 'use
 async function prepare(name: string, lang: string) {
   const s = srv.services;
   const user = await addUser(s, name, 'Main-Pass-1', { email: `${name.toLowerCase()}@example.org` });
-  await s.users.setOption(user.id, 'language', lang);
+  await s.preferences.set(user.id, 'language', lang);
   await s.botPasswords.set(user.id, 'app', PW32, ['basic']);
   const elsewhere = new Client(srv.api);
   assert.equal((await elsewhere.login(name, 'Main-Pass-1')).result, 'Success'); // action=login remembers the login

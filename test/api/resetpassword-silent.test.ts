@@ -151,7 +151,7 @@ test(
   async () => {
     const s = srv.services;
     assert.equal(s.i18n.resolve('ar'), 'ar', 'the server loaded the Arabic catalogue');
-    await s.users.setOption(ids.Kim!, 'language', 'ar');
+    await s.preferences.set(ids.Kim!, 'language', 'ar');
     assert.equal((await reset(new Client(srv.api), { user: 'Kim' })).text, SUCCESS);
     const [m] = await newMails(srv, seen);
     assert.equal(m!.to, '"Kim" <kim@example.org>');
@@ -164,7 +164,7 @@ test(
     assert.match(temp, TEMP_RE);
     assert.equal(normalizeNewlines(m!.text), resetMailText(srv, { requester: '127.0.0.1', ip: true, user: 'Kim', temp, lang: 'ar' }));
     // The request's own language plays no part: an English API answer, an Arabic mail.
-    await s.users.setOption(ids.Liam!, 'language', 'ar');
+    await s.preferences.set(ids.Liam!, 'language', 'ar');
     assert.equal((await reset(new Client(srv.api), { user: 'Liam', uselang: 'en' })).text, SUCCESS);
     const [m2] = await newMails(srv, seen);
     assert.equal(m2!.headers.get('content-language'), 'ar');

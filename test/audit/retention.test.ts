@@ -13,6 +13,7 @@ import { createServices, type ServiceOverrides, type Services } from '../../src/
 import type { Logger } from '../../src/util/logger.js';
 import { startServer } from '../../src/server.js';
 import { createPasswordHasher } from '../../src/auth/passwords.js';
+import { SqlAuditStore } from '../../src/storage/sql/audit.js';
 import { AuditLog, PRUNE_BATCH, type AuditInput } from '../../src/audit/log.js';
 import { AuditRetention, DAY_MS } from '../../src/audit/retention.js';
 import { ManualClock } from '../helpers/clock.js';
@@ -137,7 +138,7 @@ test(`prune works in statements of at most ${PRUNE_BATCH} rows across a table la
       return a.result;
     },
   };
-  const audit = new AuditLog({ db: s.db.withPlugin(observe), clock });
+  const audit = new AuditLog({ store: new SqlAuditStore(s.db.withPlugin(observe)), users: s.users, clock });
   assert.equal(await audit.prune(cutoff), OLD);
   assert.deepEqual(deleted, [PRUNE_BATCH, PRUNE_BATCH, OLD - 2 * PRUNE_BATCH]);
   assert.deepEqual(await times(s), kept, 'none of the newer events went');

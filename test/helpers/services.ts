@@ -1,5 +1,5 @@
-// The PostgreSQL and Redis servers some tests need: a fresh database or a fresh key prefix per test,
-// removed afterwards. A server that cannot be reached skips those tests with the reason, unless
+// The PostgreSQL, MariaDB and Redis servers some tests need: a fresh database or a fresh key prefix per
+// test, removed afterwards. A server that cannot be reached skips those tests with the reason, unless
 // MWAUTH_REQUIRE_SERVICES=1 (CI), where it fails them.
 import { randomBytes } from 'node:crypto';
 import type { Redis, RedisOptions } from 'ioredis';
@@ -7,14 +7,18 @@ import type { Redis, RedisOptions } from 'ioredis';
 // Loaded when first used: most test files that import this never touch either server.
 const pgClient = async (url: string, timeoutMs?: number) => new (await import('pg')).default.Client({ connectionString: url, connectionTimeoutMillis: timeoutMs });
 const redisConnection = async (options: RedisOptions = {}) => new (await import('ioredis')).Redis(REDIS_URL, { maxRetriesPerRequest: 1, ...options });
+const mariadbConnection = async (timeoutMs?: number) =>
+  (await import('mysql2/promise')).default.createConnection({ uri: MARIADB_ADMIN_URL, connectTimeout: timeoutMs, flags: ['-LOCAL_FILES'] });
 
 /** An admin URL (a role that may create databases); MWAUTH_TEST_POSTGRES_URL overrides it. */
 export const POSTGRES_ADMIN_URL = process.env.MWAUTH_TEST_POSTGRES_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
 /** A Redis whose keys under a test's own prefix may be written and deleted; MWAUTH_TEST_REDIS_URL overrides it. */
 export const REDIS_URL = process.env.MWAUTH_TEST_REDIS_URL || 'redis://127.0.0.1:6379';
+/** A MariaDB (or MySQL) account that may create and drop databases; MWAUTH_TEST_MYSQL_URL overrides it. */
+export const MARIADB_ADMIN_URL = process.env.MWAUTH_TEST_MYSQL_URL || 'mysql://root@127.0.0.1:3306';
 export const SERVICES_REQUIRED = process.env.MWAUTH_REQUIRE_SERVICES === '1';
 
-type Service = 'postgres' | 'redis';
+type Service = 'postgres' | 'redis' | 'mariadb';
 type After = { after(fn: () => Promise<void> | void): void };
 
 const probes = new Map<Service, Promise<string | null>>();
@@ -23,7 +27,7 @@ const probes = new Map<Service, Promise<string | null>>();
 function unreachable(service: Service): Promise<string | null> {
   let p = probes.get(service);
   if (!p) {
-    p = service === 'postgres' ? probePostgres() : probeRedis();
+    p = service === 'postgres' ? probePostgres() : service === 'mariadb' ? probeMariadb() : probeRedis();
     probes.set(service, p);
   }
   return p;
@@ -39,6 +43,20 @@ async function probePostgres(): Promise<string | null> {
     return `PostgreSQL at ${shown(POSTGRES_ADMIN_URL)} is not reachable (${(err as Error).message}); set MWAUTH_TEST_POSTGRES_URL`;
   } finally {
     await c.end().catch(() => {});
+  }
+}
+
+async function probeMariadb(): Promise<string | null> {
+  try {
+    const c = await mariadbConnection(3000);
+    try {
+      await c.query('select 1');
+    } finally {
+      await c.end().catch(() => {});
+    }
+    return null;
+  } catch (err) {
+    return `MariaDB at ${shown(MARIADB_ADMIN_URL)} is not reachable (${(err as Error).message}); set MWAUTH_TEST_MYSQL_URL`;
   }
 }
 
@@ -107,6 +125,38 @@ export async function createPostgresDatabase(prefix = 'mwauth_test'): Promise<Po
 /** A new database for this test, dropped after it (after-hooks registered earlier run first). */
 export async function postgresDatabase(t: After, prefix?: string): Promise<string> {
   const db = await createPostgresDatabase(prefix);
+  t.after(() => db.drop());
+  return db.url;
+}
+
+export interface MariadbDatabase {
+  name: string;
+  /** The new database's mysql:// URL. */
+  url: string;
+  drop(): Promise<void>;
+}
+
+async function mariadbAdmin(q: string): Promise<void> {
+  const c = await mariadbConnection();
+  try {
+    await c.query(q);
+  } finally {
+    await c.end().catch(() => {});
+  }
+}
+
+/** A new, empty MariaDB database with a random name; the caller drops it. */
+export async function createMariadbDatabase(prefix = 'mwauth_test'): Promise<MariadbDatabase> {
+  const name = `${prefix}_${randomBytes(6).toString('hex')}`;
+  await mariadbAdmin(`create database \`${name}\``);
+  const url = new URL(MARIADB_ADMIN_URL);
+  url.pathname = `/${name}`;
+  return { name, url: url.toString(), drop: () => mariadbAdmin(`drop database if exists \`${name}\``) };
+}
+
+/** A new MariaDB database for this test, dropped after it. */
+export async function mariadbDatabase(t: After, prefix?: string): Promise<string> {
+  const db = await createMariadbDatabase(prefix);
   t.after(() => db.drop());
   return db.url;
 }

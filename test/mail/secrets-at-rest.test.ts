@@ -14,7 +14,7 @@ import { parseMessage } from '../../src/mail/inspect.js';
 import { MailSeal } from '../../src/mail/seal.js';
 import { DeliveryWorker } from '../../src/mail/worker.js';
 import { createServices, type Services } from '../../src/services.js';
-import { postgresDatabase, skipUnless } from '../helpers/services.js';
+import { mariadbDatabase, postgresDatabase, skipUnless } from '../helpers/services.js';
 import { readMails } from '../helpers/harness.js';
 
 process.umask(0o022);
@@ -42,7 +42,7 @@ async function setup(t: { after(fn: () => Promise<void> | void): void }, env: Re
 async function queueResets(s: Services, secret: string): Promise<string[]> {
   await s.users.create({ name: 'Ann', email: 'ann@example.org', passwordHash: 'x' });
   const rana = await s.users.create({ name: 'Rana', email: 'rana@example.org', passwordHash: 'x' });
-  await s.users.setOption(rana.id, 'language', 'ar');
+  await s.preferences.set(rana.id, 'language', 'ar');
   const p = await loadPerformer(s, 0, '192.0.2.1');
   await s.recovery.request(p, { user: 'Ann', email: null });
   await s.recovery.request(p, { user: 'Rana', email: null });
@@ -119,6 +119,38 @@ test('PostgreSQL: no temporary password in any row of any table, queued or sent'
       for (const { table_name } of tables.rows) {
         const rows = await sql<{ r: string }>`select t::text as r from ${sql.table(table_name)} t`.execute(s.db);
         parts.push(...rows.rows.map((x) => x.r));
+      }
+      return parts.join('\n');
+    };
+    for (const temp of temps) {
+      assert.ok(!(await everyRow()).includes(temp), 'queued: in no row');
+      assert.ok(!(await storedTexts(s)).some((x) => x.includes(temp)));
+    }
+    await s.delivery.runOnce();
+    assert.equal((await readMails(config.mailDir)).length, 2);
+    for (const temp of temps) {
+      assert.ok(!(await everyRow()).includes(temp), 'sent: in no row');
+      assert.ok(!(await storedTexts(s)).some((x) => x.includes(temp)));
+    }
+  } finally {
+    await close();
+  }
+});
+
+test('MariaDB: no temporary password in any row of any table, queued or sent', async (t) => {
+  const skip = await skipUnless('mariadb');
+  if (skip) return t.skip(skip);
+  const url = await mariadbDatabase(t, 'mwauth_rest');
+  const { s, config, close } = await setup(t, { MWAUTH_DATABASE_URL: url });
+  try {
+    const temps = await queueResets(s, config.secrets[0]!);
+    const everyRow = async (): Promise<string> => {
+      const tables = await sql<{ name: string }>`select table_name as name from information_schema.tables where table_schema = database()`.execute(s.db);
+      assert.ok(tables.rows.length >= 10);
+      const parts: string[] = [];
+      for (const { name } of tables.rows) {
+        const rows = await sql<Record<string, unknown>>`select * from ${sql.table(name)}`.execute(s.db);
+        for (const row of rows.rows) parts.push(Object.values(row).map((v) => (Buffer.isBuffer(v) ? v.toString('utf8') : String(v))).join('\t'));
       }
       return parts.join('\n');
     };

@@ -42,7 +42,7 @@ test('a worker that lost its lease mid-request rolls back: one mail, and the mai
   });
   const config = { server: 'http://wiki.test', articlePath: '/wiki', language: 'en', tempPasswordLength: 10, newPasswordExpiry: 7 * 86400, resendHours: 24 };
   const worker = (who: 'a' | 'b', wait?: Promise<void>) =>
-    new RecoveryWorker({ db: s.db, users: s.users, hasher: recording(who, wait), outbox: s.outbox, i18n: s.i18n, clock, random: s.random, config });
+    new RecoveryWorker({ db: s.db, stores: s.stores, users: s.users, preferences: s.preferences, hasher: recording(who, wait), outbox: s.outbox, i18n: s.i18n, clock, random: s.random, config });
 
   const a = worker('a', gate).runOnce();
   while (issued.a.length === 0) await sleep(1);

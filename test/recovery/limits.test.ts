@@ -14,7 +14,7 @@ import { createPasswordHasher } from '../../src/auth/passwords.js';
 import { loadPerformer } from '../../src/accounts/performer.js';
 import { RecoveryWorker } from '../../src/recovery/worker.js';
 import { ResetLimits } from '../../src/recovery/limits.js';
-import { SqlCounters } from '../../src/limits/counters.js';
+import { SqlCounters } from '../../src/storage/sql/counters.js';
 import { openDatabase } from '../../src/storage/db.js';
 import { ManualClock } from '../helpers/clock.js';
 import { Client, readMails, startTestServer } from '../helpers/harness.js';
@@ -46,7 +46,7 @@ async function setup(t: { after(fn: () => Promise<void>): void }, env: Record<st
 function worker(s: Services): RecoveryWorker {
   const c = s.config;
   return new RecoveryWorker({
-    db: s.db, users: s.users, hasher: s.hasher, outbox: s.outbox, i18n: s.i18n, clock: s.clock, random: s.random, counters: s.counters, audit: s.audit,
+    db: s.db, stores: s.stores, users: s.users, preferences: s.preferences, hasher: s.hasher, outbox: s.outbox, i18n: s.i18n, clock: s.clock, random: s.random, counters: s.counters, audit: s.audit,
     config: {
       server: c.server, articlePath: c.articlePath, language: c.language, tempPasswordLength: c.tempPasswordLength,
       newPasswordExpiry: c.newPasswordExpiry, resendHours: c.passwordReminderResendTime,
@@ -179,7 +179,7 @@ test('a request rolled back after taking its allowance gives it back', async (t)
 // Several server processes on one database: the limits are counted in the database, not per process.
 const CHILD = `
 import { openDatabase } from './src/storage/db.ts';
-import { SqlCounters } from './src/limits/counters.ts';
+import { SqlCounters } from './src/storage/sql/counters.ts';
 import { ResetLimits } from './src/recovery/limits.ts';
 const handle = await openDatabase({ databaseUrl: null, dataDir: process.env.DIR });
 const limits = new ResetLimits(new SqlCounters(handle.db, { now: () => Date.now() }), { account: [1000, 3600], address: [1000, 3600], budget: [Number(process.env.N), 3600] });

@@ -53,8 +53,8 @@ test('the bomb: 1,000 accounts on one address, one reset by email: the victim ge
   const bob = await s.users.create({ name: 'Bob', email: 'bob@example.com', passwordHash: 'x' });
   clock.advance(DAY);
   // The attacker's thousand accounts (no throttle on account creation, no confirmation of addresses).
-  await s.db.transaction().execute(async (trx) => {
-    for (let i = 0; i < 1000; i++) await s.users.create({ name: `Bomb ${i}`, email: i % 2 ? 'VICTIM@example.org' : 'victim@example.org', passwordHash: 'x' }, trx);
+  await s.stores.transaction(async (tx) => {
+    for (let i = 0; i < 1000; i++) await tx.users.create({ name: `Bomb ${i}`, email: i % 2 ? 'VICTIM@example.org' : 'victim@example.org', passwordHash: 'x' });
   });
   assert.equal((await s.users.byEmail('victim@example.org')).length, 1001);
 

@@ -65,7 +65,7 @@ function gatedHasher(base: PasswordHasher) {
 function worker(s: Services, hasher: PasswordHasher): RecoveryWorker {
   const c = s.config;
   return new RecoveryWorker({
-    db: s.db, users: s.users, hasher, outbox: s.outbox, i18n: s.i18n, clock: s.clock, random: s.random, counters: s.counters, audit: s.audit, lanes: 1,
+    db: s.db, stores: s.stores, users: s.users, preferences: s.preferences, hasher, outbox: s.outbox, i18n: s.i18n, clock: s.clock, random: s.random, counters: s.counters, audit: s.audit, lanes: 1,
     config: {
       server: c.server, articlePath: c.articlePath, language: c.language, tempPasswordLength: c.tempPasswordLength,
       newPasswordExpiry: c.newPasswordExpiry, resendHours: c.passwordReminderResendTime, accountLimit: c.resetAccountLimit,

@@ -8,7 +8,7 @@ before(async () => {
   srv = await startTestServer();
   for (const [name, email] of [['Rita', 'rita@example.org'], ['Sam', 'sam@example.org'], ['Tess', 'tess@example.org'], ['Uma', 'uma@example.org']]) {
     const u = await addUser(srv.services, name!, 'Some-Pass-12', { email });
-    await srv.services.users.setOption(u.id, 'requireemail', '1');
+    await srv.services.preferences.set(u.id, 'requireemail', '1');
   }
 });
 after(() => srv.close());

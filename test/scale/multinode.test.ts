@@ -1,22 +1,49 @@
-// Two real `mwauth serve` processes on one PostgreSQL database and one Redis, as behind a load balancer:
-// a client may reach either node with the same cookies. Logins, tokens, logouts, the login throttle,
-// the per-IP reset limit and password-reset mail all behave as on one node. Skips when PostgreSQL or
-// Redis does not answer, and fails under MWAUTH_REQUIRE_SERVICES=1.
+// Two real `mwauth serve` processes on one database — PostgreSQL, and again MariaDB — and one Redis, as
+// behind a load balancer: a client may reach either node with the same cookies. Logins, tokens, logouts,
+// the login throttle, the per-IP reset limit and password-reset mail all behave as on one node. Skips
+// when the database or Redis does not answer, and fails under MWAUTH_REQUIRE_SERVICES=1.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { Client, readMails } from '../helpers/harness.js';
 import { freePort, runCli, startServe, type ServeProcess } from '../helpers/process.js';
 import { storageKey } from '../../src/sessions/store.js';
-import { REDIS_URL, createPostgresDatabase, redisClient, redisPrefix, skipUnless } from '../helpers/services.js';
+import { REDIS_URL, createMariadbDatabase, createPostgresDatabase, redisClient, redisPrefix, skipUnless } from '../helpers/services.js';
 
-const skip = await skipUnless('postgres', 'redis');
+/** Reads rows of the shared database, as an operator's client would. */
+interface Reader {
+  rows(q: string): Promise<Array<Record<string, unknown>>>;
+  end(): Promise<void>;
+}
 
-describe('two nodes sharing PostgreSQL and Redis', { skip }, () => {
+const databases = [
+  {
+    name: 'PostgreSQL',
+    skip: await skipUnless('postgres', 'redis'),
+    create: () => createPostgresDatabase('mwauth_multinode'),
+    async reader(url: string): Promise<Reader> {
+      const pg = (await import('pg')).default;
+      const c = new pg.Client({ connectionString: url });
+      await c.connect();
+      return { rows: async (q) => (await c.query(q)).rows, end: () => c.end() };
+    },
+  },
+  {
+    name: 'MariaDB',
+    skip: await skipUnless('mariadb', 'redis'),
+    create: () => createMariadbDatabase('mwauth_multinode'),
+    async reader(url: string): Promise<Reader> {
+      const mysql = (await import('mysql2/promise')).default;
+      const c = await mysql.createConnection({ uri: url });
+      return { rows: async (q) => (await c.query(q))[0] as Array<Record<string, unknown>>, end: () => c.end() };
+    },
+  },
+];
+
+for (const shared of databases) describe(`two nodes sharing ${shared.name} and Redis`, { skip: shared.skip }, () => {
   const cleanups: Array<() => Promise<void> | void> = [];
   const scope = { after: (fn: () => Promise<void> | void) => void cleanups.push(fn) };
   let nodeA: ServeProcess;
@@ -24,13 +51,13 @@ describe('two nodes sharing PostgreSQL and Redis', { skip }, () => {
   let apiA: string;
   let apiB: string;
   let prefix: string;
-  let db: pg.Client;
+  let db: Reader;
   let mailDir: string;
   let cliVars: Record<string, string>;
   const secret = randomBytes(32).toString('hex');
 
   before(async () => {
-    const database = await createPostgresDatabase('mwauth_multinode');
+    const database = await shared.create();
     scope.after(() => database.drop());
     prefix = await redisPrefix(scope);
     const dir = mkdtempSync(join(tmpdir(), 'mwauth-multinode-'));
@@ -58,8 +85,7 @@ describe('two nodes sharing PostgreSQL and Redis', { skip }, () => {
     });
     apiA = `http://127.0.0.1:${portA}/w/api.php`;
     apiB = `http://127.0.0.1:${portB}/w/api.php`;
-    db = new pg.Client({ connectionString: database.url });
-    await db.connect();
+    db = await shared.reader(database.url);
     cleanups.push(() => db.end());
     const added = await Promise.all([
       runCli(['user', 'add', 'Alice', '--password', 'Alice-Pass-1'], cliVars),
@@ -77,7 +103,7 @@ describe('two nodes sharing PostgreSQL and Redis', { skip }, () => {
 
   /** A client on node B with the same cookie jar as `a`. */
   const sameBrowserOn = (api: string, a: Client): Client => new Client(api, {}, a.jar);
-  const count = async (q: string, ...params: unknown[]) => Number((await db.query(q, params)).rows[0].n);
+  const count = async (q: string) => Number((await db.rows(q))[0]!.n);
 
   test('a login on A is seen on B; a CSRF token from A works on B; a logout on B ends the session on A', async () => {
     const a = new Client(apiA);
@@ -154,7 +180,7 @@ describe('two nodes sharing PostgreSQL and Redis', { skip }, () => {
       const r = await new Client(api).post({ action: 'resetpassword', user: `Nobody${i}`, token: '+\\' });
       assert.deepEqual(r.json, { resetpassword: { status: 'success' } }, 'over the limit the answer is the same');
     }
-    const recorded = (await db.query('select rr_username from reset_request')).rows.map((row) => row.rr_username as string);
+    const recorded = (await db.rows('select rr_username from reset_request')).map((row) => row.rr_username as string);
     assert.equal(before, 2);
     assert.deepEqual(recorded.sort(), ['Dave', 'Erin', 'Nobody0', 'Nobody1'], 'the 5th and 6th requests from this address were dropped');
   });

@@ -1,17 +1,18 @@
 // Bad input that reaches the database: names, bot-password app ids, email addresses. Checked before any
-// query, the same on SQLite and PostgreSQL: an existing and an unknown account get the same answer, and
+// query, the same on SQLite, PostgreSQL and MariaDB: an existing and an unknown account get the same answer, and
 // nothing is logged as an internal error. A voided bot password is answered like one that does not exist.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { addUser, Client, startTestServer, type TestServer } from '../helpers/harness.js';
 import { msg } from '../helpers/api.js';
-import { createPostgresDatabase, skipUnless } from '../helpers/services.js';
+import { createMariadbDatabase, createPostgresDatabase, skipUnless } from '../helpers/services.js';
 import { runCli } from '../helpers/process.js';
 import { PageClient } from '../web/helpers.js';
 
 type Ctx = { after(fn: () => Promise<void> | void): void };
 const PW32 = 'b'.repeat(32);
 const pgSkip = await skipUnless('postgres');
+const mariadbSkip = await skipUnless('mariadb');
 
 /** App ids no bot password can have: a NUL byte, other control characters, U+FFFD, over 32 bytes. */
 const BAD_APP_IDS = ['a\0b', '\0', 'tab\there', 'nl\nx', 'del\x7f', 'c1\u0085', 'bad\ufffd', 'x'.repeat(33), 'é'.repeat(17)];
@@ -20,8 +21,8 @@ const BAD_NAMES = ['Al\0ice', 'Al\x1fice', 'Al\ufffdice', '\ufffd'];
 /** Addresses that are not addresses: control characters, U+FFFD, over 255 bytes. */
 const BAD_EMAILS = ['a\0b@example.org', 'a\nb@example.org', '\ufffd@example.org', `${'a'.repeat(250)}@example.org`, `${[...Array(40)].map((_, i) => i.toString(36)).join('').repeat(8)}@example.org`];
 
-async function server(t: Ctx, backend: 'SQLite' | 'PostgreSQL'): Promise<{ srv: TestServer; internal: string[] }> {
-  const pg = backend === 'PostgreSQL' ? await createPostgresDatabase() : null;
+async function server(t: Ctx, backend: 'SQLite' | 'PostgreSQL' | 'MariaDB'): Promise<{ srv: TestServer; internal: string[] }> {
+  const pg = backend === 'PostgreSQL' ? await createPostgresDatabase() : backend === 'MariaDB' ? await createMariadbDatabase() : null;
   const srv = await startTestServer({ env: { ...(pg ? { MWAUTH_DATABASE_URL: pg.url } : {}), MWAUTH_RESET_IP_LIMIT: '100000/3600', MWAUTH_LOGIN_THROTTLE: 'none', MWAUTH_LOGIN_ACCOUNT_THROTTLE: 'none' } });
   // The server first, then its database.
   t.after(async () => {
@@ -95,7 +96,7 @@ async function voidedBot(srv: TestServer, internal: string[]): Promise<void> {
   assert.deepEqual(internal, []);
 }
 
-for (const [backend, skip] of [['SQLite', false], ['PostgreSQL', pgSkip]] as const) {
+for (const [backend, skip] of [['SQLite', false], ['PostgreSQL', pgSkip], ['MariaDB', mariadbSkip]] as const) {
   describe(`bad input on ${backend}`, { skip }, () => {
     test('app ids, names and addresses that cannot be: the same answer for an existing and an unknown account at every door, no internal error', async (t) => {
       const { srv, internal } = await server(t, backend);

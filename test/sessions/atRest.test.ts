@@ -1,20 +1,21 @@
-// Credentials at rest: a stolen copy of every table (SQLite, PostgreSQL) and of every Redis key and value
+// Credentials at rest: a stolen copy of every table (SQLite, PostgreSQL, MariaDB) and of every Redis key and value
 // holds nothing that works as a credential. Each value is tried as a session cookie, a bot-password
 // session cookie, a "remember me" Token cookie (with every UserID) and as a token secret, and fails;
 // meanwhile "remember me" keeps working, and a password change or a logout voids remembered logins.
-// PostgreSQL and Redis runs skip when the server does not answer (fail under MWAUTH_REQUIRE_SERVICES=1).
+// PostgreSQL, MariaDB and Redis runs skip when the server does not answer (fail under MWAUTH_REQUIRE_SERVICES=1).
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sql } from 'kysely';
 import { makeToken } from '../../src/sessions/tokens.js';
 import { Client, addUser, startTestServer, type TestServer } from '../helpers/harness.js';
-import { REDIS_URL, keysUnder, postgresDatabase, redisClient, redisPrefix, skipUnless } from '../helpers/services.js';
+import { REDIS_URL, keysUnder, mariadbDatabase, postgresDatabase, redisClient, redisPrefix, skipUnless } from '../helpers/services.js';
 
 const PW32 = 'abcdefghijklmnopqrstuvw012345678';
 const PW_REQ = 'MediaWiki\\Auth\\PasswordAuthenticationRequest';
 type After = { after(fn: () => Promise<void> | void): void };
 
 const pgSkip = await skipUnless('postgres');
+const mariadbSkip = await skipUnless('mariadb');
 const redisSkip = await skipUnless('redis');
 
 const BACKENDS: Array<{ name: string; skip: string | false; env: (t: After) => Promise<Record<string, string>>; redis: boolean }> = [
@@ -26,6 +27,7 @@ const BACKENDS: Array<{ name: string; skip: string | false; env: (t: After) => P
     env: async (t) => ({ MWAUTH_DATABASE_URL: await postgresDatabase(t, 'mwauth_atrest'), MWAUTH_REDIS_URL: REDIS_URL, MWAUTH_REDIS_PREFIX: await redisPrefix(t) }),
     redis: true,
   },
+  { name: 'MariaDB', skip: mariadbSkip, env: async (t) => ({ MWAUTH_DATABASE_URL: await mariadbDatabase(t, 'mwauth_atrest') }), redis: false },
 ];
 
 /** Every value of every table, as text. */
@@ -34,7 +36,9 @@ async function dumpTables(srv: TestServer): Promise<string[]> {
   const tables =
     srv.services.dialect === 'sqlite'
       ? (await sql<{ name: string }>`select name from sqlite_master where type = 'table'`.execute(db)).rows.map((r) => r.name)
-      : (await sql<{ name: string }>`select table_name as name from information_schema.tables where table_schema = current_schema()`.execute(db)).rows.map((r) => r.name);
+      : srv.services.dialect === 'mysql'
+        ? (await sql<{ name: string }>`select table_name as name from information_schema.tables where table_schema = database()`.execute(db)).rows.map((r) => r.name)
+        : (await sql<{ name: string }>`select table_name as name from information_schema.tables where table_schema = current_schema()`.execute(db)).rows.map((r) => r.name);
   assert.ok(tables.includes('session') && tables.includes('user') && tables.includes('remember_token'), tables.join(','));
   const out: string[] = [];
   for (const table of tables) {

@@ -187,7 +187,7 @@ test('a changed user_token (password change, logout elsewhere) logs the session 
 
 test('a session stored before this version (it held the user_token; Redis keeps them up to an hour) logs nobody in, and goes', async (t) => {
   const { s, mgr, clock, user } = await setup(t);
-  const { SqlSessionStore } = await import('../../src/sessions/store.js');
+  const { SqlSessionStore } = await import('../../src/storage/sql/sessions.js');
   const store = new SqlSessionStore(s.db, clock, new Keyring(s.config.secrets));
   const legacy = (extra: object) => ({ userId: user.id, secrets: {}, created: clock.now(), ...extra }) as never;
   // Its id is of the old form (no HMAC part): not one of ours any more, so not even looked up.

@@ -36,7 +36,7 @@ test('a malformed URL setting is refused naming the variable, never repeating it
     );
   }
   // The wrong scheme is named, and nothing else of the value.
-  assert.throws(() => load({ MWAUTH_DATABASE_URL: `mysql://u:${SECRET}@h/db` }), (e: Error) => /MWAUTH_DATABASE_URL must use postgres/.test(e.message) && !e.message.includes(SECRET));
+  assert.throws(() => load({ MWAUTH_DATABASE_URL: `mongodb://u:${SECRET}@h/db` }), (e: Error) => /MWAUTH_DATABASE_URL must use postgres/.test(e.message) && !e.message.includes(SECRET));
   assert.throws(() => load({ MWAUTH_REDIS_URL: `http://u:${SECRET}@h/` }), (e: Error) => /MWAUTH_REDIS_URL must use redis/.test(e.message) && !e.message.includes(SECRET));
 });
 

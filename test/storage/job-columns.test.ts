@@ -8,7 +8,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
-import { UserStore } from '../../src/accounts/users.js';
+import { Keyring } from '../../src/secrets/keyring.js';
+import { sqlStores } from '../../src/storage/sql/stores.js';
 import { createPasswordHasher } from '../../src/auth/passwords.js';
 import { createI18n } from '../../src/i18n/index.js';
 import { Outbox } from '../../src/mail/outbox.js';
@@ -135,8 +136,9 @@ for (const [backend, skip] of [['SQLite', false], ['PostgreSQL', pgSkip]] as con
     const hasher = createPasswordHasher({ iterations: 1000 });
     t.after(() => hasher.close());
     const outbox = new Outbox({ db, clock, random: cryptoRandom, from: 'wiki@example.org', fromName: 'Wiki', domain: 'example.org', seal: TEST_SEAL });
+    const stores = sqlStores(db, { clock, random: cryptoRandom, keys: new Keyring(['job-columns-test-secret']) });
     const worker = new RecoveryWorker({
-      db, users: new UserStore(db, clock, cryptoRandom), hasher, outbox, i18n: createI18n({ sitename: 'Wiki' }), clock, random: cryptoRandom,
+      db, stores, users: stores.users, preferences: stores.preferences, hasher, outbox, i18n: createI18n({ sitename: 'Wiki' }), clock, random: cryptoRandom,
       config: { server: 'http://wiki.test', articlePath: '/wiki', language: 'en', tempPasswordLength: 10, newPasswordExpiry: 7 * 86400, resendHours: 24 },
     });
     const sent: OutboundMessage[] = [];

@@ -21,7 +21,7 @@ before(async () => {
   browser = await launchBrowser();
   await addUser(srv.services, ACCOUNTS.en.name, ACCOUNTS.en.old, { email: ACCOUNTS.en.email });
   const samir = await addUser(srv.services, ACCOUNTS.ar.name, ACCOUNTS.ar.old, { email: ACCOUNTS.ar.email });
-  await srv.services.users.setOption(samir.id, 'language', 'ar');
+  await srv.services.preferences.set(samir.id, 'language', 'ar');
 });
 after(async () => {
   await browser?.close();

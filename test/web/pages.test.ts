@@ -20,7 +20,7 @@ describe('pages', () => {
     srv = await startTestServer({ env: { MWAUTH_RESET_IP_LIMIT: '1000/3600' } });
     await addUser(srv.services, 'Alice', 'Secret-Pass-1', { email: 'alice@example.org' });
     const omar = await addUser(srv.services, 'Omar', 'Secret-Pass-2', { email: 'omar@example.org' });
-    await srv.services.users.setOption(omar.id, 'language', 'ar');
+    await srv.services.preferences.set(omar.id, 'language', 'ar');
   });
   after(() => srv.close());
 

@@ -98,7 +98,7 @@ export const userInfoModule = defineModule({
       };
     }
     if (props.has('options')) {
-      const stored = user ? await ctx.services.users.options(user.id) : {};
+      const stored = user ? await ctx.services.preferences.get(user.id) : {};
       const options: Record<string, unknown> = { ...DEFAULT_OPTIONS, language: ctx.services.config.language, ...stored };
       // Preferences are data: a true preference prints true even in formatversion 1 (not "").
       info.options = meta(options, { bcBools: Object.keys(options) });

@@ -1,7 +1,8 @@
-// One SessionStore contract run against the SQL store (SQLite) and the Redis store, then what only the
-// Redis store has to show: the raw session id is nowhere in Redis, expiry is Redis's own TTL, the
-// per-user index cleans itself up, key prefixes keep sites apart, and the server keeps its sessions there
-// when MWAUTH_REDIS_URL is set. Redis tests skip when no Redis answers, and fail under MWAUTH_REQUIRE_SERVICES=1.
+// What only the Redis session store has to show, beyond the SessionStore contract it passes with the
+// database (test/contracts/sessions.test.ts): the raw session id is nowhere in Redis, expiry is Redis's
+// own TTL, the per-user index cleans itself up, key prefixes keep sites apart, and the server keeps its
+// sessions there when MWAUTH_REDIS_URL is set. Skips when no Redis answers, and fails under
+// MWAUTH_REQUIRE_SERVICES=1.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -11,12 +12,11 @@ import type { Redis } from 'ioredis';
 import { loadConfig } from '../../src/config.js';
 import { createServices } from '../../src/services.js';
 import { createPasswordHasher } from '../../src/auth/passwords.js';
-import { RedisSessionStore } from '../../src/sessions/redisStore.js';
-import { Keyring } from '../../src/secrets/keyring.js';
+import { RedisSessionStore } from '../../src/storage/redis/sessions.js';
 import { closeRedis, openRedis } from '../../src/storage/redis.js';
-import { SqlSessionStore, storageKey, type SessionData, type SessionStore } from '../../src/sessions/store.js';
-import { openDatabase } from '../../src/storage/db.js';
+import { storageKey, type SessionData } from '../../src/sessions/store.js';
 import { ManualClock } from '../helpers/clock.js';
+import { Keyring } from '../../src/secrets/keyring.js';
 import { REDIS_URL, keysUnder, redisClient, redisPrefix, skipUnless } from '../helpers/services.js';
 
 const SECRET = '0123456789abcdef0123456789abcdef';
@@ -24,104 +24,11 @@ const redisSkip = await skipUnless('redis');
 
 type After = { after(fn: () => Promise<void> | void): void };
 
-interface Subject {
-  store: SessionStore;
-  clock: ManualClock;
-}
-
 const data = (userId: number, extra: Partial<SessionData> = {}): SessionData => ({
   userId,
   secrets: { default: `secret-of-${userId}` },
   created: 1,
   ...extra,
-});
-
-function contract(name: string, make: (t: After) => Promise<Subject>, skip: string | false = false): void {
-  describe(`${name} (SessionStore contract)`, { skip }, () => {
-    test('put then get gives the data back; an unknown id gives null', async (t) => {
-      const { store, clock } = await make(t);
-      const d = data(7, { userGen: 'tok', remember: true, pendingLogin: { userId: 7, messageKey: 'k', returnUrl: '/x', created: 5, remember: false } });
-      await store.put('a'.repeat(32), 7, d, clock.now() + 60_000);
-      assert.deepEqual(await store.get('a'.repeat(32)), d);
-      assert.equal(await store.get('b'.repeat(32)), null);
-    });
-
-    test('a second put replaces data and owner', async (t) => {
-      const { store, clock } = await make(t);
-      const id = 'c'.repeat(32);
-      await store.put(id, 0, data(0), clock.now() + 60_000);
-      await store.put(id, 9, data(9, { userGen: 't9' }), clock.now() + 60_000);
-      assert.deepEqual(await store.get(id), data(9, { userGen: 't9' }));
-      assert.equal(await store.deleteForUser(9), 1, 'the session now belongs to user 9');
-      assert.equal(await store.get(id), null);
-    });
-
-    test('a session is there until its expiry and gone from that millisecond on; a put moves the expiry', async (t) => {
-      const { store, clock } = await make(t);
-      const id = 'd'.repeat(32);
-      await store.put(id, 3, data(3), clock.now() + 10_000);
-      clock.advance(9_999);
-      assert.ok(await store.get(id), 'one millisecond before');
-      await store.put(id, 3, data(3), clock.now() + 10_000);
-      clock.advance(9_999);
-      assert.ok(await store.get(id), 'the put slid the expiry');
-      clock.advance(1);
-      assert.equal(await store.get(id), null, 'at the expiry');
-    });
-
-    test('delete ends one session; deleting an unknown id is no error', async (t) => {
-      const { store, clock } = await make(t);
-      await store.put('e'.repeat(32), 4, data(4), clock.now() + 60_000);
-      await store.put('f'.repeat(32), 4, data(4), clock.now() + 60_000);
-      await store.delete('e'.repeat(32));
-      await store.delete('g'.repeat(32));
-      assert.equal(await store.get('e'.repeat(32)), null);
-      assert.ok(await store.get('f'.repeat(32)));
-    });
-
-    test('deleteForUser ends every session of the user but the one kept, and nobody else’s', async (t) => {
-      const { store, clock } = await make(t);
-      const ids = ['h', 'i', 'j', 'k'].map((c) => c.repeat(32));
-      for (const id of ids.slice(0, 3)) await store.put(id, 5, data(5), clock.now() + 60_000);
-      await store.put(ids[3]!, 6, data(6), clock.now() + 60_000);
-      assert.equal(await store.deleteForUser(5, ids[0]), 2);
-      assert.ok(await store.get(ids[0]!), 'the kept session');
-      assert.equal(await store.get(ids[1]!), null);
-      assert.equal(await store.get(ids[2]!), null);
-      assert.ok(await store.get(ids[3]!), 'another user’s session');
-      assert.equal(await store.deleteForUser(5), 1);
-      assert.equal(await store.get(ids[0]!), null);
-      assert.equal(await store.deleteForUser(5), 0);
-    });
-
-    test('a session that changed owner is not ended for its former owner', async (t) => {
-      const { store, clock } = await make(t);
-      const id = 'l'.repeat(32);
-      await store.put(id, 10, data(10), clock.now() + 60_000);
-      await store.put(id, 11, data(11), clock.now() + 60_000);
-      assert.equal(await store.deleteForUser(10), 0);
-      assert.deepEqual(await store.get(id), data(11));
-    });
-
-    test('100 sessions of one user written in parallel are all ended by one deleteForUser', async (t) => {
-      const { store, clock } = await make(t);
-      const ids = Array.from({ length: 100 }, (_, i) => `p${String(i).padStart(31, '0')}`);
-      await Promise.all(ids.map((id) => store.put(id, 12, data(12), clock.now() + 60_000)));
-      assert.equal(await store.deleteForUser(12), 100);
-      for (const id of ids) assert.equal(await store.get(id), null);
-    });
-  });
-}
-
-contract('SqlSessionStore', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'mwauth-store-'));
-  const handle = await openDatabase({ databaseUrl: null, dataDir: dir });
-  t.after(async () => {
-    await handle.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  const clock = new ManualClock();
-  return { store: new SqlSessionStore(handle.db, clock, new Keyring(SECRET)), clock };
 });
 
 async function redisStore(t: After, prefix?: string) {
@@ -131,8 +38,6 @@ async function redisStore(t: After, prefix?: string) {
   const clock = new ManualClock();
   return { store: new RedisSessionStore(client, clock, new Keyring(SECRET), p), clock, client, prefix: p };
 }
-
-contract('RedisSessionStore', redisStore, redisSkip);
 
 describe('RedisSessionStore in Redis', { skip: redisSkip }, () => {
   test('keys hold the HMAC of the id; the raw id is in no key and no value', async (t) => {

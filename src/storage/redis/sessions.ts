@@ -1,10 +1,10 @@
 // Sessions in Redis, for several nodes sharing one session space. Keys hold only the keyed hash of a
 // session id, as in the SQL store.
 import type { Redis } from 'ioredis';
-import type { Keyring } from '../secrets/keyring.js';
-import { redisCall } from '../storage/redis.js';
-import type { Clock } from '../util/clock.js';
-import { storageKey, storageKeys, type SessionData, type SessionStore } from './store.js';
+import type { Keyring } from '../../secrets/keyring.js';
+import { redisCall } from '../redis.js';
+import type { Clock } from '../../util/clock.js';
+import { storageKey, storageKeys, type SessionData, type SessionStore } from '../../sessions/store.js';
 
 // One session is a hash: u (user id), e (expiry, ms), d (the data as JSON), expiring by Redis TTL.
 // Each user with sessions has a sorted set of their storage keys scored by expiry, so that "log out
@@ -27,13 +27,19 @@ local u = redis.call('HGET', KEYS[1], 'u')
 if u and u ~= '0' then redis.call('ZREM', ARGV[2] .. u, ARGV[1]) end
 return redis.call('DEL', KEYS[1])`;
 
-// Deletes the user's sessions but one; an entry whose session now belongs to someone else is only unlisted.
+// Deletes the user's sessions but one; an entry whose session now belongs to someone else is only
+// unlisted. Counts the sessions still live by the node's clock (ARGV[4]), as the SQL store does.
 const DELETE_FOR_USER = `
 local n = 0
+local now = tonumber(ARGV[4])
 for _, k in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
   if k ~= ARGV[2] then
     local sk = ARGV[1] .. k
-    if redis.call('HGET', sk, 'u') == ARGV[3] then n = n + redis.call('DEL', sk) end
+    local owner = redis.call('HMGET', sk, 'u', 'e')
+    if owner[1] == ARGV[3] then
+      redis.call('DEL', sk)
+      if tonumber(owner[2]) > now then n = n + 1 end
+    end
     redis.call('ZREM', KEYS[1], k)
   end
 end
@@ -42,7 +48,7 @@ return n`;
 type ScriptedRedis = Redis & {
   mwauthSessionPut(session: string, userSet: string, key: string, userId: string, data: string, expires: string, ttl: string, now: string, userSetPrefix: string): Promise<number>;
   mwauthSessionDelete(session: string, key: string, userSetPrefix: string): Promise<number>;
-  mwauthSessionDeleteForUser(userSet: string, sessionPrefix: string, exceptKey: string, userId: string): Promise<number>;
+  mwauthSessionDeleteForUser(userSet: string, sessionPrefix: string, exceptKey: string, userId: string, now: string): Promise<number>;
 };
 
 export class RedisSessionStore implements SessionStore {
@@ -108,11 +114,11 @@ export class RedisSessionStore implements SessionStore {
     }
   }
 
-  /** Counts the live sessions it ended (expired ones are already gone from Redis). */
+  /** Counts the live sessions it ended (by the node's clock; Redis has already dropped most expired ones). */
   async deleteForUser(userId: number, exceptId?: string): Promise<number> {
     const except = exceptId ? this.key(exceptId) : '';
     return Number(
-      await redisCall(() => this.redis.mwauthSessionDeleteForUser(this.userSetPrefix + userId, this.sessionPrefix, except, String(userId))),
+      await redisCall(() => this.redis.mwauthSessionDeleteForUser(this.userSetPrefix + userId, this.sessionPrefix, except, String(userId), String(this.clock.now()))),
     );
   }
 

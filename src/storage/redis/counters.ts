@@ -1,7 +1,7 @@
 // Fixed-window counters in Redis, shared by every node: one key per counter, living as long as its window.
 import type { Redis } from 'ioredis';
-import { redisCall } from '../storage/redis.js';
-import type { Counters } from './counters.js';
+import { redisCall } from '../redis.js';
+import type { Counters } from '../../limits/counters.js';
 
 // The window starts with the first hit: only a key without an expiry gets one (PEXPIRE NX, spelled
 // out so that Redis before 7 runs it too). One script, so no hit ever sees a counter without its window.

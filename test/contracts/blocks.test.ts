@@ -1,0 +1,96 @@
+// The BlockStore contract on SQLite, PostgreSQL and MariaDB: one block per target, addresses in every
+// spelling, expiry, what a partial or anon-only block stops, and bulk writes equal to single ones.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { BlockStore } from '../../src/accounts/blocks.js';
+import { contract, onDatabases, START } from './backends.js';
+
+contract<BlockStore>('BlockStore', onDatabases((s) => s.blocks), (subject) => {
+  test('address blocks match any spelling of the address: upper case, leading zeros in IPv6, IPv4-mapped', async () => {
+    const blocks = subject().store;
+    await blocks.add({ userId: 0, target: '2001:DB8:0000::0001', by: 'Admin', reason: 'test' });
+    await blocks.add({ userId: 0, target: '::ffff:192.0.2.7', by: 'Admin', reason: 'test' });
+    assert.deepEqual((await blocks.list()).map((b) => b.target), ['2001:db8::1', '192.0.2.7']);
+    assert.equal((await blocks.find(0, '2001:db8::1'))?.target, '2001:db8::1');
+    assert.equal((await blocks.find(0, '2001:0db8::0001'))?.target, '2001:db8::1');
+    assert.equal((await blocks.find(7, '192.0.2.7'))?.target, '192.0.2.7');
+    assert.equal((await blocks.find(0, '::FFFF:192.0.2.7'))?.target, '192.0.2.7');
+    assert.equal(await blocks.find(0, '2001:db8::2'), null);
+    assert.equal(await blocks.remove('2001:DB8::1'), true);
+    assert.equal(await blocks.remove('::ffff:c000:207'), true);
+    assert.equal(await blocks.remove('192.0.2.7'), false);
+    assert.deepEqual(await blocks.list(), []);
+  });
+
+  test('a block comes back as given, with MediaWiki\'s defaults for what was not said', async () => {
+    const blocks = subject().store;
+    await blocks.add({ userId: 5, target: 'Vandal', by: 'Admin', reason: 'spam 😀', expiry: START + 3600_000 });
+    const b = (await blocks.find(5, '192.0.2.1'))!;
+    assert.deepEqual({ ...b, id: 0 }, {
+      id: 0, userId: 5, target: 'Vandal', by: 'Admin', reason: 'spam 😀', timestamp: START, expiry: START + 3600_000,
+      createAccount: true, sitewide: true, anonOnly: false, email: false, autoblock: false, allowUserTalk: true, hidden: false,
+    });
+  });
+
+  test('the account\'s block first, then the address\'s; an expired block no longer counts', async () => {
+    const { store: blocks, clock } = subject();
+    await blocks.add({ userId: 0, target: '198.51.100.9', by: 'Admin', reason: 'address', createAccount: false });
+    await blocks.add({ userId: 8, target: 'Mallory', by: 'Admin', reason: 'account', expiry: START + 1000 });
+    assert.equal((await blocks.find(8, '198.51.100.9'))?.reason, 'account');
+    assert.equal((await blocks.find(9, '198.51.100.9'))?.reason, 'address');
+    assert.equal((await blocks.find(0, '198.51.100.9'))?.reason, 'address');
+    clock.advance(1000);
+    assert.equal((await blocks.find(8, '198.51.100.9'))?.reason, 'address', 'the account block ended at its expiry');
+    assert.equal(await blocks.find(8, '203.0.113.1'), null);
+  });
+
+  test('a partial block stops nothing here; an anon-only address block spares logged-in accounts', async () => {
+    const blocks = subject().store;
+    await blocks.add({ userId: 3, target: 'Partial', by: 'Admin', reason: 'pages only', sitewide: false });
+    await blocks.add({ userId: 0, target: '192.0.2.50', by: 'Admin', reason: 'anon only', anonOnly: true });
+    assert.equal(await blocks.find(3, '203.0.113.1'), null);
+    assert.equal(await blocks.find(4, '192.0.2.50'), null, 'a logged-in account');
+    assert.equal((await blocks.find(0, '192.0.2.50'))?.reason, 'anon only');
+  });
+
+  test('one block per target: a second one replaces the first; names are exact', async () => {
+    const { store: blocks, clock } = subject();
+    await blocks.add({ userId: 2, target: 'Eve', by: 'A', reason: 'first' });
+    clock.advance(5000);
+    await blocks.add({ userId: 2, target: 'Eve', by: 'B', reason: 'second', createAccount: false });
+    await blocks.add({ userId: 6, target: 'eve', by: 'C', reason: 'other account' });
+    const list = await blocks.list();
+    assert.deepEqual(list.map((b) => [b.target, b.by, b.reason, b.timestamp, b.createAccount]), [
+      ['Eve', 'B', 'second', START + 5000, false],
+      ['eve', 'C', 'other account', START + 5000, true],
+    ]);
+    assert.equal(await blocks.remove('EVE'), false);
+    assert.equal(await blocks.remove('Eve'), true);
+  });
+
+  test('10 blocks of one target at once leave one block', async () => {
+    const blocks = subject().store;
+    await Promise.all(Array.from({ length: 10 }, (_, i) => blocks.add({ userId: 0, target: '192.0.2.99', by: `A${i}`, reason: 'flood' })));
+    assert.equal((await blocks.list()).length, 1);
+  });
+
+  test('bulk: upsertMany equals add one by one; ofUsers and replaceForUsers touch the accounts given only', async () => {
+    const { store: blocks } = subject();
+    const input = [
+      { userId: 0, target: '203.0.113.0', by: 'Importer', reason: 'a', timestamp: START - 9000, hidden: true },
+      { userId: 11, target: 'Troll', by: 'Importer', reason: 'b', timestamp: START - 8000, expiry: START + 99_000, email: true, autoblock: true, allowUserTalk: false },
+      { userId: 12, target: 'Spammer', by: 'Importer', reason: 'c', anonOnly: false, sitewide: false },
+    ];
+    await blocks.upsertMany(input);
+    const bulk = (await blocks.list()).map((b) => ({ ...b, id: 0 }));
+    for (const b of await blocks.list()) await blocks.remove(b.target);
+    for (const b of input) await blocks.add(b);
+    assert.deepEqual((await blocks.list()).map((b) => ({ ...b, id: 0 })), bulk);
+
+    const mine = await blocks.ofUsers([11, 12, 13]);
+    assert.deepEqual([...mine.keys()].sort(), [11, 12]);
+    await blocks.replaceForUsers([11, 13], [{ userId: 13, target: 'Newcomer', by: 'Importer', reason: 'd' }]);
+    assert.deepEqual((await blocks.list()).map((b) => b.target).sort(), ['203.0.113.0', 'Newcomer', 'Spammer']);
+    await assert.rejects(blocks.replaceForUsers([11], [{ userId: 99, target: 'Stranger', by: 'x', reason: 'y' }]), RangeError);
+  });
+});
