@@ -4,7 +4,7 @@ import { pino, type Logger as PinoLogger } from 'pino';
 import formbody from '@fastify/formbody';
 import multipart from '@fastify/multipart';
 import { ApiError } from './api/errors.js';
-import { handleApi, toApiError, type ApiResponse } from './api/main.js';
+import { createApi, handleApi, toApiError, type Api, type ApiResponse } from './api/main.js';
 import { registerOpsRoutes } from './ops/routes.js';
 import { MAX_PARAMS } from './api/request.js';
 import type { Config } from './config.js';
@@ -65,9 +65,10 @@ export async function buildApp(services: Services, opts: { log?: PinoLogger } = 
   app.addHook('preValidation', readMultipart);
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, _body, done) => done(null, {}));
 
+  const api = createApi(services);
   const apiPath = siteApiPath(services.config);
   const handler = async (request: FastifyRequest, reply: FastifyReply) => {
-    const res = await handleApi(services, {
+    const res = await handleApi(api, {
       method: request.method,
       query: request.query as Record<string, string>,
       body: request.body,
@@ -81,7 +82,7 @@ export async function buildApp(services: Services, opts: { log?: PinoLogger } = 
     url: apiPath,
     handler,
     // Every answer of the API counts, errors of the HTTP front included, under its module's name.
-    onResponse: async (request, reply) => services.ops.metrics.apiRequest(moduleOf(services, request), reply.statusCode, reply.elapsedTime / 1000),
+    onResponse: async (request, reply) => services.ops.metrics.apiRequest(moduleOf(api, request), reply.statusCode, reply.elapsedTime / 1000),
   });
 
   app.setErrorHandler(async (err: HttpError, request, reply) => {
@@ -94,7 +95,7 @@ export async function buildApp(services: Services, opts: { log?: PinoLogger } = 
     const bodyRead = failure.httpStatus >= 500;
     const raw = { method: request.method, query: (request.query ?? {}) as Record<string, string>, body: bodyRead ? request.body : null, headers: request.headers, ip: request.clientIp };
     try {
-      return send(reply, await handleApi(services, raw, failure));
+      return send(reply, await handleApi(api, raw, failure));
     } catch {
       // The API itself could not run: a bc-format error in English, as JSON.
       const t = (key: string, ...params: Array<string | number>) => services.i18n.text('en', key, ...params);
@@ -111,12 +112,12 @@ export async function buildApp(services: Services, opts: { log?: PinoLogger } = 
 }
 
 /** The module a request named, for the metrics: one of the registry's, "help" (none given) or "unknown". */
-function moduleOf(services: Services, request: FastifyRequest): string {
+function moduleOf(api: Api, request: FastifyRequest): string {
   const pick = (v: unknown) => (Array.isArray(v) ? v[v.length - 1] : v);
   const body = request.body && typeof request.body === 'object' ? (request.body as Record<string, unknown>) : {};
   const action = pick(body.action) ?? pick((request.query as Record<string, unknown> | undefined)?.action);
   if (action === undefined || action === '') return 'help';
-  return typeof action === 'string' && services.modules.actions.has(action) ? action : 'unknown';
+  return typeof action === 'string' && api.modules.actions.has(action) ? action : 'unknown';
 }
 
 type HttpError = Error & { statusCode?: number; code?: string };

@@ -4,7 +4,6 @@ import type { BlockStore } from './accounts/blocks.js';
 import { AccountCreation } from './accounts/create.js';
 import type { PreferenceStore } from './accounts/preferences.js';
 import type { UserStore } from './accounts/users.js';
-import { createRegistry, type ModuleRegistry } from './api/modules/index.js';
 import { AuditLog } from './audit/log.js';
 import { auditMailOutcome } from './audit/mailEvents.js';
 import { AuditRetention } from './audit/retention.js';
@@ -49,28 +48,23 @@ const RESET_MAIL_JITTER_MS = 1000;
  */
 export type ServicesRole = 'server' | 'cli';
 
-export interface Services {
+/**
+ * What the front ends (API modules, pages, CLI commands) call: each flow's door in its domain, and what
+ * they read to translate requests and answers. Nothing here reaches the database around a door.
+ */
+export interface Doors {
   config: Config;
-  role: ServicesRole;
   /**
    * The site mail is composed for: the server's own settings; in a command-line run, those the server
    * recorded (null when no server has run on this database yet: then no mail can be composed).
    */
   site: SiteSettings | null;
-  /**
-   * The database as a Kysely handle, for the tables no store covers yet (reset requests, the outbox);
-   * everything else goes through `stores`.
-   */
-  db: Db;
+  /** The database's kind (siteinfo's dbtype). */
   dialect: SqlDialect;
-  /** Every store in the database, and the unit of work over them (src/storage/stores.ts). */
-  stores: Stores;
   clock: Clock;
   random: Random;
   logger: Logger;
   i18n: I18n;
-  hasher: PasswordHasher;
-  counters: Counters;
   users: UserStore;
   preferences: PreferenceStore;
   blocks: BlockStore;
@@ -82,22 +76,42 @@ export interface Services {
   passwordChanges: PasswordChanges;
   /** The one door for new accounts (API, Special:CreateAccount, `mwauth user add`). */
   accountCreation: AccountCreation;
+  /** The one door for reset requests (API and Special:PasswordReset). */
+  recovery: RecoveryService;
   audit: AuditLog;
   sessions: SessionManager;
-  recovery: RecoveryService;
+}
+
+/** The doors, and what only the process that owns the backends runs: database, workers, transport. */
+export interface Services extends Doors {
+  role: ServicesRole;
+  /**
+   * The database as a Kysely handle, for the tables no store covers yet (reset requests, the outbox);
+   * everything else goes through `stores`.
+   */
+  db: Db;
+  /** Every store in the database, and the unit of work over them (src/storage/stores.ts). */
+  stores: Stores;
+  hasher: PasswordHasher;
+  counters: Counters;
   recoveryWorker: RecoveryWorker;
   outbox: Outbox;
   /** Every mail counts against its address (MWAUTH_RESET_ADDRESS_LIMIT); a command line counts, never refuses. */
   addressLimit: AddressLimit;
   transport: MailTransport;
   delivery: DeliveryWorker;
-  modules: ModuleRegistry;
   /** Readiness, metrics, the workers' watches and the counting of backend failures (src/ops/). */
   ops: Ops;
   /** Starts the background workers (a server only: the CLI's one-shot commands have none). */
   startWorkers(): void;
   /** Lets queued work finish within `graceMs`, then closes every backend. */
   close(graceMs?: number): Promise<void>;
+}
+
+/** The doors alone, as the API modules and pages get them. */
+export function doorsOf(s: Services): Doors {
+  const { config, site, dialect, clock, random, logger, i18n, users, preferences, blocks, botPasswords, auth, loginFlow, passwordChanges, accountCreation, recovery, audit, sessions } = s;
+  return { config, site, dialect, clock, random, logger, i18n, users, preferences, blocks, botPasswords, auth, loginFlow, passwordChanges, accountCreation, recovery, audit, sessions };
 }
 
 export interface ServiceOverrides {
@@ -304,7 +318,7 @@ export async function createServices(config: Config, o: ServiceOverrides = {}): 
   let started = false;
   return {
     config, role, site, db, dialect: handle.dialect, stores, clock, random, logger, i18n, hasher, counters, users, preferences, blocks, botPasswords,
-    auth, loginFlow, sessions, recovery, recoveryWorker, outbox, addressLimit, transport, delivery, modules: createRegistry(), passwordChanges, accountCreation, audit, ops,
+    auth, loginFlow, sessions, recovery, recoveryWorker, outbox, addressLimit, transport, delivery, passwordChanges, accountCreation, audit, ops,
     startWorkers() {
       if (role !== 'server') throw new Error('a command-line run starts no workers: mail is the server\'s to send');
       if (started) return;

@@ -3,7 +3,7 @@
 // → execute → unused parameters → the printer (its own parameters are read only now, as MediaWiki does).
 import { loadPerformer, type Performer } from '../accounts/performer.js';
 import { asOutage, RETRY_AFTER_SECONDS } from '../ops/failures.js';
-import type { Services } from '../services.js';
+import { doorsOf, type Services } from '../services.js';
 import type { Session } from '../sessions/session.js';
 import { apiUrl as siteApiUrl } from '../site/urls.js';
 import { isoTimestamp } from '../util/clock.js';
@@ -12,7 +12,8 @@ import { ApiError, apiError, codeForKey, type ApiMessage } from './errors.js';
 import { ERROR_FORMATS, ErrorFormatter, type ErrorFormat } from './format.js';
 import { print, printerByName, type PrinterDef } from './formats/index.js';
 import { mainModule } from './mainmodule.js';
-import { moduleParams, resolveFlag, type ApiContext, type ModuleDef } from './module.js';
+import { moduleParams, resolveFlag, type ApiContext, type ApiServices, type ModuleDef, type ModuleRegistry } from './module.js';
+import { createRegistry } from './modules/index.js';
 import { validateParams, type ParamSpec, type ParamValues } from './params.js';
 import { ApiRequest, MAX_PARAMS, type RawRequest } from './request.js';
 import { meta, ordered, toTree, type ResultArray } from './result.js';
@@ -22,6 +23,21 @@ export interface ApiResponse {
   status: number;
   headers: Record<string, string | string[]>;
   body: string;
+}
+
+/**
+ * The API as a server runs it: its modules, built here, over the services. Modules get the doors
+ * (`doors`); only this spine touches the rest (failures counted by ops, the session saved).
+ */
+export interface Api {
+  services: Services;
+  modules: ModuleRegistry;
+  doors: ApiServices;
+}
+
+export function createApi(services: Services): Api {
+  const modules = createRegistry();
+  return { services, modules, doors: { ...doorsOf(services), modules } };
 }
 
 /** Marks a top-level key whose value (warnings, the error) is made when the result is printed. */
@@ -78,7 +94,8 @@ function sanitizeLangCode(code: string, fallback: string): string {
  * One API request. `failure` is an error found before the API could read the request (a body over
  * the size limit, a body that cannot be parsed): it is answered like any other API error.
  */
-export async function handleApi(services: Services, raw: RawRequest, failure: ApiError | null = null): Promise<ApiResponse> {
+export async function handleApi(api: Api, raw: RawRequest, failure: ApiError | null = null): Promise<ApiResponse> {
+  const services = api.doors;
   const req = ApiRequest.from(raw);
   const out = new Outcome();
   const cfg = services.config;
@@ -114,7 +131,7 @@ export async function handleApi(services: Services, raw: RawRequest, failure: Ap
     performer = await loadPerformer(services, session.userId, req.ip, session.data.bot ?? null);
     lang = await pickLanguage(services, performer, uselang);
   } catch (err) {
-    unavailable = toApiError(err, services);
+    unavailable = toApiError(err, api.services);
     session = await services.sessions.load(undefined, { anonymous: true });
     performer = await loadPerformer(services, 0, req.ip);
     lang = await pickLanguage(services, performer, uselang);
@@ -255,7 +272,7 @@ export async function handleApi(services: Services, raw: RawRequest, failure: Ap
       ctx.warn('main', 'apierror-unrecognizedparams', listed, unused.length);
     }
   } catch (err) {
-    const e = toApiError(err, services);
+    const e = toApiError(err, api.services);
     failWith(out, e, e.module ?? errorModule, errorFormat);
     echo();
   }
@@ -265,7 +282,7 @@ export async function handleApi(services: Services, raw: RawRequest, failure: Ap
   } catch (err) {
     // The module's work is done but its session could not be saved (a login that would not hold): the
     // answer is that failure, not the module's result.
-    const e = toApiError(err, services);
+    const e = toApiError(err, api.services);
     failWith(out, e, 'main', errorFormat);
     echo();
   }
@@ -304,7 +321,7 @@ function defaults(specs: Record<string, ParamSpec>): ParamValues {
  * printer's defaults and two warnings saying so.
  */
 function printOutcome(
-  services: Services,
+  services: ApiServices,
   req: ApiRequest,
   printer: PrinterDef,
   out: Outcome,
@@ -343,7 +360,7 @@ function printOutcome(
   return { status: out.status, headers, body: printed.body };
 }
 
-async function pickLanguage(services: Services, performer: Performer, uselang: string): Promise<string> {
+async function pickLanguage(services: ApiServices, performer: Performer, uselang: string): Promise<string> {
   const i18n = services.i18n;
   if (uselang === 'content') return services.config.language;
   if (uselang === 'user') {
@@ -373,12 +390,12 @@ export function toApiError(err: unknown, services: Services): ApiError {
   return new ApiError(`internal_api_error_${cls}`, 'apierror-exceptioncaught', [cls], { errorclass: cls }, backend ? 503 : 500, retry);
 }
 
-async function finishSession(services: Services, session: Session, headers: Record<string, string | string[]>): Promise<void> {
+async function finishSession(services: ApiServices, session: Session, headers: Record<string, string | string[]>): Promise<void> {
   const cookies = await services.sessions.save(session);
   if (cookies.length) headers['set-cookie'] = cookies;
 }
 
-async function finishRaw(services: Services, session: Session, res: ApiResponse): Promise<ApiResponse> {
+async function finishRaw(services: ApiServices, session: Session, res: ApiResponse): Promise<ApiResponse> {
   await finishSession(services, session, res.headers);
   return res;
 }

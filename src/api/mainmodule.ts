@@ -1,9 +1,8 @@
 // The main module's own parameters (action, format, assert, …): one declaration that the request's
 // validation, paraminfo (modules=main, mainmodule=1) and the help page all read.
-import type { Services } from '../services.js';
 import { ERROR_FORMATS } from './format.js';
 import { PRINTER_NAMES } from './formats/index.js';
-import { defineModule } from './module.js';
+import { defineModule, type ApiServices } from './module.js';
 import { param, type ParamSpec } from './params.js';
 
 /** MediaWiki's order of its action modules (the order its messages list them in); ours follow it. */
@@ -15,7 +14,7 @@ const MEDIAWIKI_ORDER = [
 ];
 
 /** The registered actions, in MediaWiki's order where it has them, then ours by name. */
-export function actionNames(s: Services): string[] {
+export function actionNames(s: ApiServices): string[] {
   const rank = (n: string) => (MEDIAWIKI_ORDER.includes(n) ? MEDIAWIKI_ORDER.indexOf(n) : MEDIAWIKI_ORDER.length);
   return [...s.modules.actions.keys()].sort((a, b) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0));
 }

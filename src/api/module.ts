@@ -1,16 +1,27 @@
 // What a module declares; the framework (main.ts) enforces it uniformly.
 import type { Performer } from '../accounts/performer.js';
-import type { Services } from '../services.js';
+import type { Doors } from '../services.js';
 import type { Session } from '../sessions/session.js';
 import type { ApiMessage } from './errors.js';
 import type { ParamSpec, ParamValues } from './params.js';
 import type { ApiRequest } from './request.js';
 
+/** Every API module this server offers, by name (built by src/api/modules/index.ts). */
+export interface ModuleRegistry {
+  actions: Map<string, ModuleDef>;
+  meta: Map<string, ModuleDef>;
+}
+
+/** What a module may use: the domain doors, and the other modules (help, paraminfo and query read them). */
+export interface ApiServices extends Doors {
+  modules: ModuleRegistry;
+}
+
 export interface ApiContext {
   req: ApiRequest;
   session: Session;
   performer: Performer;
-  services: Services;
+  services: ApiServices;
   /** Language of the response's texts (uselang). */
   lang: string;
   /** Language of error texts (errorlang). */
@@ -38,12 +49,12 @@ export interface ModuleDef {
   /** Module path as MediaWiki names it: "resetpassword", "query+tokens". */
   path?: string;
   prefix?: string;
-  params: Record<string, ParamSpec> | ((s: Services) => Record<string, ParamSpec>);
+  params: Record<string, ParamSpec> | ((s: ApiServices) => Record<string, ParamSpec>);
   /** Token type the "token" parameter must carry, or none. */
-  token?: string | ((s: Services) => string | null);
-  mustBePosted?: boolean | ((s: Services) => boolean);
+  token?: string | ((s: ApiServices) => string | null);
+  mustBePosted?: boolean | ((s: ApiServices) => boolean);
   /** Needs "writeapi" and a writable wiki. */
-  writeMode?: boolean | ((s: Services) => boolean);
+  writeMode?: boolean | ((s: ApiServices) => boolean);
   /** Needs "read" (true unless said otherwise). */
   readMode?: boolean;
   /** For help and paraminfo. */
@@ -64,12 +75,12 @@ export function defineModule(def: ModuleDef): ModuleDef {
   return def;
 }
 
-export function resolveFlag<T>(v: T | ((s: Services) => T) | undefined, s: Services, dflt: T): T {
+export function resolveFlag<T>(v: T | ((s: ApiServices) => T) | undefined, s: ApiServices, dflt: T): T {
   if (v === undefined) return dflt;
-  return typeof v === 'function' ? (v as (s: Services) => T)(s) : v;
+  return typeof v === 'function' ? (v as (s: ApiServices) => T)(s) : v;
 }
 
-export function moduleParams(def: ModuleDef, s: Services): Record<string, ParamSpec> {
+export function moduleParams(def: ModuleDef, s: ApiServices): Record<string, ParamSpec> {
   const base = typeof def.params === 'function' ? def.params(s) : def.params;
   const token = resolveFlag(def.token, s, null as string | null);
   if (!token) return base;

@@ -6,7 +6,7 @@ import type { Clock, Random } from '../util/clock.js';
 import { parseCookies, serializeCookie } from './cookies.js';
 import { SessionIds, type IdKind } from './ids.js';
 import type { RememberTokens } from './rememberTokens.js';
-import { Session, newData, type UserRef } from './session.js';
+import { Session, newData, type SessionHost, type UserRef } from './session.js';
 import type { SessionData, SessionStore } from './store.js';
 import { safeEqual } from './tokens.js';
 
@@ -42,7 +42,7 @@ export interface SessionDeps {
   random: Random;
 }
 
-export class SessionManager {
+export class SessionManager implements SessionHost {
   private readonly ids: SessionIds;
 
   constructor(

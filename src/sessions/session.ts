@@ -5,9 +5,25 @@
 // forced password change in progress. An anonymous visitor's session is its id alone, in its cookie:
 // its tokens (login, createaccount, the pages' forms) are derived from the id with the server secret
 // and last as long as an idle session would, so thousands of anonymous visits store nothing.
-import type { SessionManager } from './manager.js';
+import type { Clock } from '../util/clock.js';
+import type { IdKind } from './ids.js';
 import type { SessionData } from './store.js';
 import { ANON_TOKEN, TOKEN_TYPES, makeToken, matchToken, safeEqual } from './tokens.js';
+
+/**
+ * What a session asks of the manager that loaded it (src/sessions/manager.ts): new ids, the secrets its
+ * tokens are derived from, and the cookies a login or logout sets.
+ */
+export interface SessionHost {
+  readonly clock: Clock;
+  readonly idleSeconds: number;
+  newId(kind: IdKind): string;
+  tokenSecret(id: string, key: string): string;
+  tokenSecrets(id: string, key: string): string[];
+  generation(value: string): string;
+  loginCookies(session: Session, user: UserRef, remember: boolean): void;
+  logoutCookies(session: Session, bot?: boolean): void;
+}
 
 /** The session secret behind pageToken(); no TOKEN_TYPES entry uses it. */
 const PAGE_TOKEN_KEY = 'web';
@@ -35,7 +51,7 @@ export class Session {
   constructor(
     public id: string | null,
     public data: SessionData,
-    private readonly mgr: SessionManager,
+    private readonly mgr: SessionHost,
     public kind: 'cookie' | 'bot' = 'cookie',
     from: { cookie?: boolean; stored?: boolean } = {},
   ) {

@@ -3,12 +3,13 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import Negotiator from 'negotiator';
 import { loadPerformer, type Performer } from '../accounts/performer.js';
 import type { MessageParam } from '../i18n/index.js';
-import type { Services } from '../services.js';
+import type { Doors } from '../services.js';
 import type { Session } from '../sessions/session.js';
 import { pagePath } from '../site/urls.js';
 
 export interface PageContext {
-  services: Services;
+  /** The domain doors: a page translates a form into a call to one, and its answer into HTML. */
+  services: Doors;
   method: string;
   /** The canonical title of the page asked for. */
   title: string;
@@ -49,7 +50,7 @@ export function acceptedLanguages(header: string | undefined): string[] {
 }
 
 /** uselang, then the user's preference, then Accept-Language, then the site's language. */
-async function pickLanguage(s: Services, uselang: string | undefined, performer: Performer, accept: string | undefined): Promise<string> {
+async function pickLanguage(s: Doors, uselang: string | undefined, performer: Performer, accept: string | undefined): Promise<string> {
   const fromUse = s.i18n.resolve(uselang);
   if (fromUse) return fromUse;
   if (performer.user) {
@@ -63,7 +64,7 @@ async function pickLanguage(s: Services, uselang: string | undefined, performer:
   return s.i18n.resolve(s.config.language) ?? 'en';
 }
 
-export async function pageContext(services: Services, request: FastifyRequest, title: string): Promise<PageContext> {
+export async function pageContext(services: Doors, request: FastifyRequest, title: string): Promise<PageContext> {
   const query = strings(request.query);
   const form = request.method === 'POST' ? strings(request.body) : {};
   // Bot-password sessions are for the API only: on a page their cookie is ignored, as in MediaWiki.

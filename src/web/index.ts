@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { outageOf, RETRY_AFTER_SECONDS } from '../ops/failures.js';
-import type { Services } from '../services.js';
+import { doorsOf, type Services } from '../services.js';
 import { articleBase, indexPath, scriptBase } from '../site/urls.js';
 import { acceptedLanguages, pageContext, securityHeaders, sendPage, type PageHandler } from './context.js';
 import { html } from './html.js';
@@ -40,12 +40,14 @@ export function canonicalTitle(raw: string): string | null {
 
 export async function registerWebRoutes(app: FastifyInstance, services: Services): Promise<void> {
   const cfg = services.config;
+  // Pages reach the domains through their doors only; failures are counted here (services.ops).
+  const doors = doorsOf(services);
   const skin = `${scriptBase(cfg)}/skins`;
   const assets = { stylesheet: `${skin}/mwauth.css?v=${VERSION}`, icon: `${skin}/favicon.svg?v=${VERSION}` };
 
   async function serve(request: FastifyRequest, reply: FastifyReply, rawTitle: string): Promise<FastifyReply> {
     const title = canonicalTitle(rawTitle || 'Main_Page');
-    const ctx = await pageContext(services, request, title ?? rawTitle);
+    const ctx = await pageContext(doors, request, title ?? rawTitle);
     const handler = (title && PAGES.get(title)) || notFound;
     return sendPage(ctx, reply, await handler(ctx), (r) => layout(ctx, r, assets));
   }

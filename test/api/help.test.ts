@@ -79,7 +79,8 @@ test('paraminfo help texts: wikitext and html in the request\'s language, raw as
 test('every module the server offers, each of its parameters and each example has its own help text in every language', async () => {
   const { MAIN_NODE, submodules } = await import('../../src/api/modules/tree.js');
   const { moduleParams } = await import('../../src/api/module.js');
-  const s = srv.services;
+  const { createApi } = await import('../../src/api/main.js');
+  const s = createApi(srv.services).doors;
   const nodes = [MAIN_NODE];
   for (let i = 0; i < nodes.length; i++) for (const child of submodules(s, nodes[i]!)?.values() ?? []) nodes.push(child);
   assert.ok(nodes.some((n) => n.path === 'validatepassword') && nodes.some((n) => n.path === 'query+tokens'));

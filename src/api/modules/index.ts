@@ -1,5 +1,5 @@
 // Every API module this server offers, by name.
-import type { ModuleDef } from '../module.js';
+import type { ModuleRegistry } from '../module.js';
 import { changeAuthDataModule } from './changeauthenticationdata.js';
 import { checkTokenModule } from './checktoken.js';
 import { clientLoginModule } from './clientlogin.js';
@@ -12,11 +12,6 @@ import { META_MODULES, queryModule } from './query.js';
 import { resetPasswordModule } from './resetpassword.js';
 import { validatePasswordModule } from './validatepassword.js';
 import { rsdModule } from './rsd.js';
-
-export interface ModuleRegistry {
-  actions: Map<string, ModuleDef>;
-  meta: Map<string, ModuleDef>;
-}
 
 export function createRegistry(): ModuleRegistry {
   const actions = [

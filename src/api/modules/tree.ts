@@ -1,6 +1,6 @@
 // The module tree as MediaWiki names it for paraminfo and help: "main" holds the actions and the
 // printers (group "format"); "query" holds its prop, list and meta submodules ("query+tokens").
-import type { Services } from '../../services.js';
+import type { ApiServices } from '../module.js';
 import { ApiError } from '../errors.js';
 import { PRINTERS, type PrinterDef } from '../formats/index.js';
 import { actionNames, mainModule } from '../mainmodule.js';
@@ -35,7 +35,7 @@ function printerModule(p: PrinterDef): ModuleDef {
 export const MAIN_NODE: ModuleNode = { def: mainModule, path: 'main', group: null };
 
 /** A module's submodules by name, or null when it has no module manager. */
-export function submodules(s: Services, node: ModuleNode): Map<string, ModuleNode> | null {
+export function submodules(s: ApiServices, node: ModuleNode): Map<string, ModuleNode> | null {
   if (node.path === 'main') {
     const out = new Map<string, ModuleNode>();
     for (const name of actionNames(s)) {
@@ -54,7 +54,7 @@ export function submodules(s: Services, node: ModuleNode): Map<string, ModuleNod
 }
 
 /** ApiBase::getModuleFromPath(): "main", "login", "query+tokens" (a "+" typed into a URL arrives as a space). */
-export function moduleFromPath(s: Services, path: string): ModuleNode {
+export function moduleFromPath(s: ApiServices, path: string): ModuleNode {
   if (path === 'main') return MAIN_NODE;
   let parts = path.split('+');
   if (parts.length === 1) parts = path.split(' ');
@@ -75,7 +75,7 @@ export function moduleFromPath(s: Services, path: string): ModuleNode {
 }
 
 /** Every submodule's path, sorted by name (recursively for "+**"). */
-export function allSubmodulePaths(s: Services, node: ModuleNode, recursive: boolean): string[] {
+export function allSubmodulePaths(s: ApiServices, node: ModuleNode, recursive: boolean): string[] {
   const subs = submodules(s, node);
   if (!subs) return [];
   const out: string[] = [];
