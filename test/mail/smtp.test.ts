@@ -6,6 +6,7 @@ import { openDatabase } from '../../src/storage/db.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { systemClock } from '../../src/util/clock.js';
 import { ManualClock } from '../helpers/clock.js';
+import { createPostgresDatabase, skipUnless } from '../helpers/services.js';
 import { parseSmtpUrl } from '../../src/mail/settings.js';
 import { SmtpTransport, TransportError, classifySmtpError } from '../../src/mail/transport.js';
 import { DeliveryWorker } from '../../src/mail/worker.js';
@@ -364,10 +365,12 @@ test('STARTTLS policy and smtps://', async () => {
   }
 });
 
-test('two workers with their own PostgreSQL connections deliver each message exactly once', { skip: !process.env.MWAUTH_TEST_POSTGRES_URL && 'set MWAUTH_TEST_POSTGRES_URL to run' }, async () => {
+test('two workers with their own PostgreSQL connections deliver each message exactly once', { skip: await skipUnless('postgres') }, async () => {
   const smtp = await startSmtp();
-  const a = await memoryDb();
-  const b = await openDatabase({ databaseUrl: a.url!, dataDir: '/tmp' });
+  const database = await createPostgresDatabase('mwauth_mail');
+  const opened = await openDatabase({ databaseUrl: database.url, dataDir: '/tmp' });
+  const a = { ...opened, async close() { await opened.close(); await database.drop(); } };
+  const b = await openDatabase({ databaseUrl: database.url, dataDir: '/tmp' });
   const ta = new SmtpTransport(parseSmtpUrl(smtp.url, { poolSize: 4 }));
   const tb = new SmtpTransport(parseSmtpUrl(smtp.url, { poolSize: 4 }));
   try {
