@@ -1,10 +1,13 @@
 // Blocks of accounts and IP addresses: what a block is, and the store that keeps them. The
 // implementation is in src/storage/sql/blocks.ts; test/contracts/blocks.test.ts is what it must do.
-import { canonicalAddress } from '../util/clientAddress.js';
+import { blockRange } from '../util/clientAddress.js';
 
-/** The target a block is stored under: the account's name, or an address in the one spelling requests are matched in (see clientAddress.ts). */
+/**
+ * The target a block is stored under: the account's name, or an address or range in its one spelling
+ * ("192.0.2.7", "192.0.2.0/24", "2001:db8::/32"; see blockRange in src/util/clientAddress.ts).
+ */
 export function blockTarget(userId: number, target: string): string {
-  return userId > 0 ? target : (canonicalAddress(target) ?? target);
+  return userId > 0 ? target : (blockRange(target)?.target ?? target);
 }
 
 export interface Block {
@@ -61,13 +64,14 @@ export interface BlockInput {
 
 export interface BlockStore {
   /**
-   * The sitewide block in force for a user (by id) or, failing that, for the IP address (an address block
-   * that spares logged-in accounts does not count for a user); null when none.
+   * The sitewide block in force for a user (by id) or, failing that, for the IP address: a block of the
+   * address itself or of a range holding it, the narrowest first (an address block that spares logged-in
+   * accounts does not count for a user); null when none.
    */
   find(userId: number, ip: string): Promise<Block | null>;
   /** Blocks a target, replacing a block it has. */
   add(input: BlockInput): Promise<void>;
-  /** Lifts the block of an account (by name) or of an address (in any spelling); false when there was none. */
+  /** Lifts the block of an account (by name) or of an address or range (in any spelling); false when there was none. */
   remove(target: string): Promise<boolean>;
   /** Every block, oldest first. */
   list(): Promise<Block[]>;

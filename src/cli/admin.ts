@@ -1,7 +1,7 @@
 // mwauth block …, botpassword …: blocks and bot passwords.
 import type { Command } from 'commander';
 import { isIPAddress } from '../accounts/names.js';
-import { canonicalAddress } from '../util/clientAddress.js';
+import { blockRange } from '../util/clientAddress.js';
 import { GRANTS } from '../accounts/rights.js';
 import { generateBotPassword } from '../auth/tempPassword.js';
 import { isoTimestamp } from '../util/clock.js';
@@ -25,10 +25,14 @@ export function registerAdminCommands(program: Command, withServices: WithServic
           if (!(h > 0)) throw new CliError('--expiry must be a positive number of hours');
           expiry = s.clock.now() + h * 3600_000;
         }
-        if (isIPAddress(target)) {
-          const address = canonicalAddress(target) ?? target;
-          await s.blocks.add({ userId: 0, target: address, by: opts.by, reason: opts.reason, expiry, createAccount: !opts.allowAccountCreation });
-          io.out(`blocked ${address}`);
+        const range = blockRange(target);
+        if (range || isIPAddress(target)) {
+          if (!range) throw new CliError(`"${target}" is not an IP address or range`);
+          // As MediaWiki's default $wgBlockCIDRLimit: no range wider than a /16 (IPv4) or a /19 (IPv6).
+          const v6 = range.start.startsWith('v6-');
+          if (range.prefix < (v6 ? 19 : 16)) throw new CliError(`${range.target}: a range blocked at once may be at most a /${v6 ? 19 : 16}`);
+          await s.blocks.add({ userId: 0, target: range.target, by: opts.by, reason: opts.reason, expiry, createAccount: !opts.allowAccountCreation });
+          io.out(`blocked ${range.target}`);
           return;
         }
         const u = await existingUser(s, target);
@@ -41,7 +45,8 @@ export function registerAdminCommands(program: Command, withServices: WithServic
     .description('lift a block')
     .action((target: string) =>
       withServices(async (s) => {
-        const key = isIPAddress(target) ? (canonicalAddress(target) ?? target) : userName(target);
+        const range = blockRange(target);
+        const key = range ? range.target : isIPAddress(target) ? target : userName(target);
         if (!(await s.blocks.remove(key))) throw new CliError(`"${key}" is not blocked`);
         io.out(`unblocked ${key}`);
       }),

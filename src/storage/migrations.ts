@@ -5,6 +5,7 @@
 import { sql, type Kysely, type Migration, type MigrationProvider, type ColumnDefinitionBuilder, type CreateTableBuilder } from 'kysely';
 import { skeletonKey } from '../accounts/confusables.js';
 import { dialectOf, tableOptions } from './sql/dialect.js';
+import { blockRange } from '../util/clientAddress.js';
 
 type AnyDb = Kysely<any>;
 
@@ -304,6 +305,21 @@ const m0016: Migration = {
   },
 };
 
+// Range blocks (192.0.2.0/24, 2001:db8::/32, as MediaWiki and its imports have them): every address block
+// keeps its first and last address, so that the block of a range is found for any address inside it.
+const m0021: Migration = {
+  async up(db: AnyDb) {
+    await db.schema.alterTable('block').addColumn('bl_range_start', 'varchar(35)').execute();
+    await db.schema.alterTable('block').addColumn('bl_range_end', 'varchar(35)').execute();
+    const rows = await db.selectFrom('block').select(['bl_id', 'bl_target']).where('bl_user', '=', 0).execute();
+    for (const r of rows) {
+      const range = blockRange(r.bl_target);
+      if (range) await db.updateTable('block').set({ bl_range_start: range.start, bl_range_end: range.end }).where('bl_id', '=', r.bl_id).execute();
+    }
+    await db.schema.createIndex('block_range').on('block').columns(['bl_range_start', 'bl_range_end']).execute();
+  },
+};
+
 export const migrations: Record<string, Migration> = {
   '0001_initial': m0001,
   '0002_outbox_masked': m0002,
@@ -315,6 +331,7 @@ export const migrations: Record<string, Migration> = {
   '0015_user_name_skeleton': m0015,
   '0016_import_fields': m0016,
   '0020_job_queue_columns': m0020,
+  '0021_block_ranges': m0021,
 };
 
 export const migrationProvider: MigrationProvider = {

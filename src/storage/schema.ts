@@ -62,6 +62,9 @@ export interface BlockTable {
   bl_allow_usertalk: Generated<number>;
   /** Hidden from public lists (kept for export). */
   bl_hidden: Generated<number>;
+  /** An address block's first and last address as fixed-width hex (src/util/clientAddress.ts, blockRange); null for an account. */
+  bl_range_start: string | null;
+  bl_range_end: string | null;
 }
 
 export interface BotPasswordTable {

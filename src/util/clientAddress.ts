@@ -171,3 +171,55 @@ function prefixKey(ip: string, v4: number, v6: number): string {
   const groups = (address as ipaddr.IPv6).parts.slice(0, v6 / 16).map((g) => g.toString(16));
   return `${groups.join(':')}::/${v6}`;
 }
+
+/** A blocked address or range: its one spelling, and its first and last address as comparable text. */
+export interface BlockRange {
+  /** "192.0.2.7", or a range as "192.0.2.0/24" (host bits cleared); a /32 or /128 is the address alone. */
+  target: string;
+  /** The first address, as fixed-width hex ("C0000200"; IPv6 "v6-" and 32 digits), MediaWiki's form. */
+  start: string;
+  /** The last address, in the same form. */
+  end: string;
+  /** Prefix length: the longer, the narrower the range. */
+  prefix: number;
+}
+
+/** The hex form of an address: IPv4 and IPv6 never compare as overlapping. */
+function addressHex(a: Address): string {
+  const bytes = a.toByteArray();
+  const hex = bytes.map((b) => b.toString(16).padStart(2, '0')).join('').toUpperCase();
+  return a.kind() === 'ipv4' ? hex : `v6-${hex}`;
+}
+
+/**
+ * An address ("192.0.2.7", any spelling canonicalAddress reads) or a range ("192.0.2.0/24",
+ * "2001:db8::/32"; an IPv4-mapped range is the IPv4 range) as a block's target; null for anything else.
+ */
+export function blockRange(raw: string): BlockRange | null {
+  const text = raw.trim();
+  const slash = text.indexOf('/');
+  if (slash < 0) {
+    const spelled = canonicalAddress(text);
+    const address = spelled === null ? null : parseAddress(spelled);
+    if (!address) return null;
+    const hex = addressHex(address);
+    return { target: spelled!, start: hex, end: hex, prefix: address.kind() === 'ipv4' ? 32 : 128 };
+  }
+  const host = text.slice(0, slash);
+  const bits = text.slice(slash + 1);
+  const address = parseAddress(host);
+  if (!address || !/^\d{1,3}$/.test(bits)) return null;
+  let prefix = Number(bits);
+  const max = isIPv4(host) ? 32 : 128;
+  if (prefix > max) return null;
+  if (max === 128 && address.kind() === 'ipv4') {
+    if (prefix < 96) return null;
+    prefix -= 96;
+  }
+  const full = address.kind() === 'ipv4' ? 32 : 128;
+  if (prefix === full) return blockRange(spell(address));
+  const cidr = `${spell(address)}/${prefix}`;
+  const first = address.kind() === 'ipv4' ? ipaddr.IPv4.networkAddressFromCIDR(cidr) : ipaddr.IPv6.networkAddressFromCIDR(cidr);
+  const last = address.kind() === 'ipv4' ? ipaddr.IPv4.broadcastAddressFromCIDR(cidr) : ipaddr.IPv6.broadcastAddressFromCIDR(cidr);
+  return { target: `${spell(first)}/${prefix}`, start: addressHex(first), end: addressHex(last), prefix };
+}

@@ -131,6 +131,36 @@ describe('mwauth command', { concurrency: true }, () => {
     assert.deepEqual(sql('select * from block'), []);
   });
 
+  test('range blocks: a /24 holds the server\'s callers inside it; too wide a range is refused; lifted by any spelling', async (t) => {
+    const dir = tempDir(t);
+    const env = { MWAUTH_DATA_DIR: dir, MWAUTH_SERVER: 'http://wiki.test', MWAUTH_PASSWORD_SENDER: 'wiki@wiki.test' };
+    const cli = (...args: string[]) => runCli(args, env);
+    const [range, v4Wide, v6Wide, v6, junk] = await Promise.all([
+      cli('block', 'add', '127.0.0.99/24', '--reason', 'loopback range'),
+      cli('block', 'add', '10.0.0.0/8'),
+      cli('block', 'add', '2001:db8::/18'),
+      cli('block', 'add', '2001:DB8:0::/32'),
+      cli('block', 'add', '1.2.3.4/33'),
+    ]);
+    ok(range, /^blocked 127\.0\.0\.0\/24$/m);
+    fails(v4Wide, 1, /^mwauth: 10\.0\.0\.0\/8: a range blocked at once may be at most a \/16$/m);
+    fails(v6Wide, 1, /^mwauth: 2001::\/18: a range blocked at once may be at most a \/19$/m);
+    ok(v6, /^blocked 2001:db8::\/32$/m);
+    fails(junk, 1, /^mwauth: "1\.2\.3\.4\/33" is not an IP address or range$/m);
+
+    const server = await startServer(loadConfig({ ...env, MWAUTH_PORT: '0' }));
+    try {
+      const info = async () => (await new Client(`${server.url}/w/api.php`).get({ action: 'query', meta: 'userinfo', uiprop: 'blockinfo', formatversion: '2' })).json.query.userinfo;
+      const blocked = await info();
+      assert.equal(blocked.blockreason, 'loopback range', JSON.stringify(blocked));
+      ok(await cli('block', 'remove', '127.0.0.1/24'), /^unblocked 127\.0\.0\.0\/24$/m);
+      const free = await info();
+      assert.equal(free.blockid, undefined, JSON.stringify(free));
+    } finally {
+      await server.close();
+    }
+  });
+
   test('serve --port overrides MWAUTH_PORT; SIGTERM stops it with exit 0', async (t) => {
     const dir = tempDir(t);
     const port = await freePort();

@@ -22,6 +22,51 @@ contract<BlockStore>('BlockStore', onDatabases((s) => s.blocks), (subject) => {
     assert.deepEqual(await blocks.list(), []);
   });
 
+  test('a range block holds every address inside it, in any spelling, and none outside; IPv4 and IPv6 stay apart', async () => {
+    const blocks = subject().store;
+    await blocks.add({ userId: 0, target: '192.0.2.77/24', by: 'Admin', reason: 'v4 range' });
+    await blocks.add({ userId: 0, target: '2001:DB8::1/32', by: 'Admin', reason: 'v6 range' });
+    assert.deepEqual((await blocks.list()).map((b) => b.target), ['192.0.2.0/24', '2001:db8::/32']);
+    for (const inside of ['192.0.2.0', '192.0.2.1', '192.0.2.255', '::ffff:192.0.2.9', '::FFFF:C000:0280']) {
+      assert.equal((await blocks.find(0, inside))?.reason, 'v4 range', inside);
+    }
+    for (const inside of ['2001:db8::', '2001:db8:ffff:ffff:ffff:ffff:ffff:ffff', '2001:0DB8:0:0:0:0:0:7']) {
+      assert.equal((await blocks.find(0, inside))?.reason, 'v6 range', inside);
+    }
+    for (const outside of ['192.0.1.255', '192.0.3.0', '2001:db9::', '2001:db7:ffff::', 'c000:200::', '::c000:200', '10.0.0.1', 'not an address', '']) {
+      assert.equal(await blocks.find(0, outside), null, outside);
+    }
+    assert.equal((await blocks.find(4, '192.0.2.4'))?.reason, 'v4 range', 'a range that does not spare accounts stops them');
+    assert.equal(await blocks.remove('192.0.2.200/24'), true);
+    assert.equal(await blocks.find(0, '192.0.2.1'), null, 'lifted in another spelling of the same range');
+    assert.equal(await blocks.remove('2001:db8:0::/32'), true);
+    assert.deepEqual(await blocks.list(), []);
+  });
+
+  test('the narrowest block holding the address is the one found; the account\'s own block comes first', async () => {
+    const blocks = subject().store;
+    await blocks.add({ userId: 0, target: '10.0.0.0/8', by: 'Admin', reason: '/8' });
+    await blocks.add({ userId: 0, target: '10.1.0.0/16', by: 'Admin', reason: '/16', anonOnly: true });
+    await blocks.add({ userId: 0, target: '10.1.2.3', by: 'Admin', reason: 'address' });
+    await blocks.add({ userId: 6, target: 'Trent', by: 'Admin', reason: 'account' });
+    assert.equal((await blocks.find(0, '10.1.2.3'))?.reason, 'address');
+    assert.equal((await blocks.find(0, '10.1.2.4'))?.reason, '/16');
+    assert.equal((await blocks.find(5, '10.1.2.4'))?.reason, '/8', 'the anon-only /16 spares an account: the /8 does not');
+    assert.equal((await blocks.find(0, '10.2.0.1'))?.reason, '/8');
+    assert.equal((await blocks.find(6, '10.1.2.3'))?.reason, 'account');
+    assert.equal(await blocks.find(5, '11.0.0.1'), null);
+  });
+
+  test('an expired or partial range block stops nobody', async () => {
+    const { store: blocks, clock } = subject();
+    await blocks.add({ userId: 0, target: '203.0.113.0/28', by: 'Admin', reason: 'short', expiry: START + 1000 });
+    await blocks.add({ userId: 0, target: '203.0.113.64/26', by: 'Admin', reason: 'partial', sitewide: false });
+    assert.equal((await blocks.find(0, '203.0.113.15'))?.reason, 'short');
+    assert.equal(await blocks.find(0, '203.0.113.100'), null);
+    clock.advance(1000);
+    assert.equal(await blocks.find(0, '203.0.113.15'), null);
+  });
+
   test('a block comes back as given, with MediaWiki\'s defaults for what was not said', async () => {
     const blocks = subject().store;
     await blocks.add({ userId: 5, target: 'Vandal', by: 'Admin', reason: 'spam 😀', expiry: START + 3600_000 });

@@ -3,7 +3,7 @@ import type { Insertable, Selectable } from 'kysely';
 import type { Db } from '../db.js';
 import type { BlockTable } from '../schema.js';
 import { blockTarget, type Block, type BlockInput, type BlockStore } from '../../accounts/blocks.js';
-import { canonicalAddress } from '../../util/clientAddress.js';
+import { blockRange } from '../../util/clientAddress.js';
 import type { Clock } from '../../util/clock.js';
 import { distinct, slices } from './batches.js';
 import { onConflict, proposed } from './dialect.js';
@@ -45,6 +45,8 @@ const COLUMNS = [
   'bl_autoblock',
   'bl_allow_usertalk',
   'bl_hidden',
+  'bl_range_start',
+  'bl_range_end',
 ] as const;
 
 export class SqlBlockStore implements BlockStore {
@@ -54,6 +56,7 @@ export class SqlBlockStore implements BlockStore {
   ) {}
 
   private row(input: BlockInput, now: number): Row {
+    const range = input.userId > 0 ? null : blockRange(input.target);
     return {
       bl_user: input.userId,
       bl_target: blockTarget(input.userId, input.target),
@@ -68,26 +71,35 @@ export class SqlBlockStore implements BlockStore {
       bl_autoblock: flag(input.autoblock, false),
       bl_allow_usertalk: flag(input.allowUserTalk, true),
       bl_hidden: flag(input.hidden, false),
+      bl_range_start: range?.start ?? null,
+      bl_range_end: range?.end ?? null,
     };
   }
 
   async find(userId: number, ip: string): Promise<Block | null> {
     const now = this.clock.now();
-    const addr = blockTarget(0, ip);
+    const at = blockRange(ip);
+    if (!at && userId <= 0) return null;
     const rows = await this.db
       .selectFrom('block')
       .selectAll()
       .where((eb) => eb.or([eb('bl_expiry', 'is', null), eb('bl_expiry', '>', now)]))
       .where('bl_sitewide', '=', 1)
-      .where((eb) =>
-        userId > 0
-          ? // An address block that spares logged-in accounts does not count for one.
-            eb.or([eb('bl_user', '=', userId), eb.and([eb('bl_target', '=', addr), eb('bl_user', '=', 0), eb('bl_anon_only', '=', 0)])])
-          : eb.and([eb('bl_target', '=', addr), eb('bl_user', '=', 0)]),
-      )
-      .orderBy('bl_user', 'desc')
+      .where((eb) => {
+        // The address itself, or a range holding it.
+        const address = at
+          ? eb.and([eb('bl_user', '=', 0), eb('bl_range_start', '<=', at.start), eb('bl_range_end', '>=', at.start), ...(userId > 0 ? [eb('bl_anon_only', '=', 0)] : [])])
+          : null;
+        // An address block that spares logged-in accounts does not count for one.
+        const parts = [...(userId > 0 ? [eb('bl_user', '=', userId)] : []), ...(address ? [address] : [])];
+        return eb.or(parts);
+      })
       .execute();
-    return rows[0] ? toBlock(rows[0]) : null;
+    if (!rows.length) return null;
+    // The account's own block first, then the narrowest range (an address is the narrowest of all).
+    const width = (r: (typeof rows)[number]) => (Number(r.bl_user) > 0 ? -1 : 128 - (blockRange(r.bl_target)?.prefix ?? 128));
+    rows.sort((a, b) => width(a) - width(b) || Number(b.bl_id) - Number(a.bl_id));
+    return toBlock(rows[0]!);
   }
 
   async add(input: BlockInput): Promise<void> {
@@ -95,7 +107,7 @@ export class SqlBlockStore implements BlockStore {
   }
 
   async remove(target: string): Promise<boolean> {
-    const addr = canonicalAddress(target);
+    const addr = blockRange(target)?.target;
     const r = await this.db
       .deleteFrom('block')
       .where((eb) => (addr ? eb.or([eb('bl_target', '=', target), eb('bl_target', '=', addr)]) : eb('bl_target', '=', target)))
