@@ -49,6 +49,16 @@ export interface BotPasswordStore {
   replaceMany(botPasswords: ReadonlyMap<number, readonly BotPasswordUpsert[]>): Promise<void>;
 }
 
+/**
+ * The addresses a bot password may be used from, from MediaWiki's restrictions ({"IPAddresses": […]});
+ * null: from anywhere (no restrictions, or none on addresses, as MediaWiki reads them).
+ */
+export function allowedAddresses(restrictions: Record<string, unknown> | null): string[] | null {
+  const list = restrictions?.IPAddresses;
+  if (!Array.isArray(list)) return null;
+  return list.filter((e): e is string => typeof e === 'string');
+}
+
 export const BOT_PASSWORD_SEPARATOR = '@';
 // What MediaWiki accepts as a bot password: 32 or more of [0-9a-w].
 export const BOT_PASSWORD_PATTERN = /^[0-9a-w]{32,}$/;

@@ -5,10 +5,10 @@ import { canonicalUserName } from '../accounts/names.js';
 import type { User, UserStore } from '../accounts/users.js';
 import type { AuditDetails, AuditLog, AuditType } from '../audit/log.js';
 import type { Counters } from '../limits/counters.js';
-import { ipLimitKey } from '../util/clientAddress.js';
+import { inAnyRange, ipLimitKey } from '../util/clientAddress.js';
 import type { Clock } from '../util/clock.js';
 import { msg, type Msg } from '../util/errors.js';
-import { VOIDED_BOT_PASSWORD, type BotPassword, type BotPasswordStore } from './botpasswords.js';
+import { allowedAddresses, VOIDED_BOT_PASSWORD, type BotPassword, type BotPasswordStore } from './botpasswords.js';
 import type { PasswordHasher } from './passwords.js';
 import type { PasswordChangeContext } from './passwordChanges.js';
 import { checkNewPassword } from './policy.js';
@@ -20,7 +20,7 @@ export type LoginOutcome =
   | { status: 'UI'; user: User; message: Msg };
 
 export type BotLoginOutcome =
-  | { status: 'PASS'; user: User; bot: BotPassword }
+  | { status: 'PASS'; user: User; bot: BotPassword & { restrictions: Record<string, unknown> | null } }
   | { status: 'FAIL'; message: Msg; fatal: boolean };
 
 /** At most `count` attempts in `seconds`; `allIPs`: counted per account from every address together. */
@@ -197,6 +197,13 @@ export class Authenticator {
     }
     if (!(await this.d.hasher.verify(password, bp.hash))) {
       await this.audit('login.failure', user, ip, { reason: 'wrongpassword', bot: true, app: appId });
+      return { status: 'FAIL', message: msg('wrongpassword'), fatal: false };
+    }
+    // From an address its restrictions do not allow: answered as a wrong password, as MediaWiki does, so the
+    // answer says nothing more to whoever holds the password; the audit trail keeps the reason.
+    const addresses = allowedAddresses(bp.restrictions);
+    if (addresses && !inAnyRange(ip, addresses)) {
+      await this.audit('login.failure', user, ip, { reason: 'botpasswords-restriction-failed', bot: true, app: appId });
       return { status: 'FAIL', message: msg('wrongpassword'), fatal: false };
     }
     await this.clearThrottle('botpassword', `${canonical}@${appId}`, ip);

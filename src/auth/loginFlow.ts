@@ -11,6 +11,7 @@ import type { Clock } from '../util/clock.js';
 import { msg, type Msg } from '../util/errors.js';
 import type { Authenticator } from './login.js';
 import type { PasswordChangeVia } from './passwordChanges.js';
+import { allowedAddresses } from './botpasswords.js';
 
 /** A login begun with a temporary password waits this long for its new password. */
 export const PENDING_MS = 30 * 60_000;
@@ -157,7 +158,7 @@ export class LoginFlow {
     const r = await this.d.auth.loginBot(input.name, input.appId, input.password, input.ip);
     if (r.status === 'FAIL') return r;
     if (!(await this.d.sessions.admit(session, input.ip))) return { status: 'FAIL', message: SESSION_LIMIT, fatal: true };
-    session.logIn(r.user, { remember: false, bot: { appId: r.bot.appId, grants: r.bot.grants, token: r.bot.token } });
+    session.logIn(r.user, { remember: false, bot: { appId: r.bot.appId, grants: r.bot.grants, token: r.bot.token, addresses: allowedAddresses(r.bot.restrictions) } });
     return { status: 'PASS', user: r.user };
   }
 

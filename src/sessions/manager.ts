@@ -3,6 +3,7 @@
 import type { Counters } from '../limits/counters.js';
 import { Keyring } from '../secrets/keyring.js';
 import type { Clock, Random } from '../util/clock.js';
+import { inAnyRange } from '../util/clientAddress.js';
 import { parseCookies, serializeCookie } from './cookies.js';
 import { SessionIds, type IdKind } from './ids.js';
 import type { RememberTokens } from './rememberTokens.js';
@@ -141,7 +142,9 @@ export class SessionManager implements SessionHost {
     const bpId = opts.botPasswordSessions === false ? undefined : cookies[this.botCookieName];
     if (bpId && this.ids.kind(bpId) === 'stored') {
       const data = await this.d.store.get(bpId);
-      if (data?.bot && (await this.validBot(data))) return new Session(bpId, data, this, 'bot', { cookie: true, stored: true });
+      // A restricted bot password's session is no session from an address it does not allow (MediaWiki, too).
+      const allowed = !data?.bot?.addresses || (opts.ip !== undefined && inAnyRange(opts.ip, data.bot.addresses));
+      if (data?.bot && allowed && (await this.validBot(data))) return new Session(bpId, data, this, 'bot', { cookie: true, stored: true });
     }
 
     // An id this server did not make is no id at all (MediaWiki, too, replaces an unknown one); an

@@ -132,13 +132,15 @@ export class Session {
   }
 
   /** Logs in: a new session id, new token secrets, and the login cookies. */
-  logIn(user: UserRef, opts: { remember: boolean; bot?: { appId: string; grants: string[]; token: string } }): void {
+  logIn(user: UserRef, opts: { remember: boolean; bot?: { appId: string; grants: string[]; token: string; addresses?: string[] | null } }): void {
     this.rotate(false);
     const now = this.mgr.clock.now();
     this.data = { ...newData(now), userId: user.id, userGen: this.mgr.generation(user.token), remember: opts.remember };
     if (opts.bot) {
       this.kind = 'bot';
       this.data.bot = { appId: opts.bot.appId, grants: opts.bot.grants, generation: this.mgr.generation(opts.bot.token) };
+      // The bot password's address restrictions hold for every request of its session.
+      if (opts.bot.addresses) this.data.bot.addresses = opts.bot.addresses;
       this.data.remember = false;
     } else {
       this.kind = 'cookie';

@@ -16,8 +16,11 @@ export interface SessionData {
   userGen?: string;
   /** The login asked to be remembered ("Token" cookie). */
   remember?: boolean;
-  /** Set when the session came from a bot password; `generation` is a keyed hash of its bp_token. */
-  bot?: { appId: string; grants: string[]; generation: string };
+  /**
+   * Set when the session came from a bot password; `generation` is a keyed hash of its bp_token;
+   * `addresses`, when the bot password is restricted, the ranges its requests must come from.
+   */
+  bot?: { appId: string; grants: string[]; generation: string; addresses?: string[] };
   /**
    * Token secrets by key ("default", "login", "createaccount", "web") that the session keeps itself: only
    * after its id changed at a forced change or a password change, so that tokens handed out under the

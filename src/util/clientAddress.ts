@@ -223,3 +223,21 @@ export function blockRange(raw: string): BlockRange | null {
   const last = address.kind() === 'ipv4' ? ipaddr.IPv4.broadcastAddressFromCIDR(cidr) : ipaddr.IPv6.broadcastAddressFromCIDR(cidr);
   return { target: `${spell(first)}/${prefix}`, start: addressHex(first), end: addressHex(last), prefix };
 }
+
+/**
+ * Whether the address lies in one of the ranges ("10.0.0.0/8", "2001:db8::/32", or a single address);
+ * entries that are no address or range are skipped, so a list of only such entries holds nothing.
+ */
+export function inAnyRange(ip: string, ranges: readonly string[]): boolean {
+  const spelled = canonicalAddress(ip);
+  const address = spelled === null ? null : parseAddress(spelled);
+  if (!address) return false;
+  for (const entry of ranges) {
+    const r = typeof entry === 'string' ? blockRange(entry) : null;
+    if (!r) continue;
+    const cidr = r.target.includes('/') ? r.target : `${r.target}/${r.prefix}`;
+    const [net, bits] = ipaddr.parseCIDR(cidr);
+    if (net.kind() === address.kind() && address.match(net, bits)) return true;
+  }
+  return false;
+}
