@@ -253,6 +253,16 @@ export function loadConfig(rawEnv: Env = process.env, opts: { persistSecret?: bo
   const dataDir = resolve(read(env, 'MWAUTH_DATA_DIR') ?? './data');
   const urlHost = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
   const server = url(env, 'MWAUTH_SERVER', `http://${urlHost}:${port}`, ['http', 'https']).replace(/\/+$/, '');
+  {
+    // The site's origin, as MediaWiki's $wgServer: where the pages and api.php are is said by the paths.
+    const u = new URL(server);
+    if ((u.pathname !== '/' && u.pathname !== '') || u.search || u.hash || u.username || u.password) {
+      throw new ConfigError(
+        'MWAUTH_SERVER is the site\'s origin alone (scheme://host[:port]), without a path, query, fragment or user: ' +
+          'say where the pages and api.php are with MWAUTH_ARTICLE_PATH and MWAUTH_SCRIPT_PATH',
+      );
+    }
+  }
   const databaseUrl = read(env, 'MWAUTH_DATABASE_URL') ? url(env, 'MWAUTH_DATABASE_URL', '', ['postgres', 'postgresql', 'mysql', 'mariadb', 'sqlite']) : null;
   const redisUrl = read(env, 'MWAUTH_REDIS_URL') ? url(env, 'MWAUTH_REDIS_URL', '', ['redis', 'rediss']) : null;
   const redisPrefix = read(env, 'MWAUTH_REDIS_PREFIX') ?? 'mwauth:';

@@ -62,3 +62,16 @@ test('lists, limits, paths and URLs', () => {
   );
   fails(() => url({ U: 'ftp://h' }, 'U', '', ['redis', 'rediss']), 'U must use redis or rediss, got "ftp:"');
 });
+
+test('MWAUTH_SERVER is an origin: a path, query, fragment or user is refused, naming the settings that place the pages', () => {
+  const env = { MWAUTH_DATA_DIR: '/tmp/mwauth-env-test', MWAUTH_SECRET: 'x'.repeat(32) };
+  for (const ok of ['https://wiki.example', 'https://wiki.example/', 'http://[::1]:8080', 'https://wiki.example:8443//']) {
+    assert.equal(loadConfig({ ...env, MWAUTH_SERVER: ok }, { persistSecret: false }).server, ok.replace(/\/+$/, ''));
+  }
+  const message =
+    "MWAUTH_SERVER is the site's origin alone (scheme://host[:port]), without a path, query, fragment or user: " +
+    'say where the pages and api.php are with MWAUTH_ARTICLE_PATH and MWAUTH_SCRIPT_PATH';
+  for (const bad of ['https://wiki.example/w', 'https://wiki.example/wiki/', 'https://wiki.example?x=1', 'https://wiki.example#top', 'https://admin:pw@wiki.example']) {
+    fails(() => loadConfig({ ...env, MWAUTH_SERVER: bad }, { persistSecret: false }), message);
+  }
+});
