@@ -180,6 +180,8 @@ export class AccountCreation {
     try {
       user = await d.stores.transaction(async (tx) => {
         mailed = false;
+        // Checked again under the look-alike group's lock: a look-alike created meanwhile (on any node) is seen.
+        if ((await tx.users.lockConfusable(name)).some((n) => n !== name)) throw new LookAlikeCreated();
         const made = await tx.users.create({ name, email, realName: input.realname ?? '', passwordHash, temporaryPasswordHash });
         for (const g of groups) await tx.users.addGroup(made.id, g);
         await d.audit.record(
@@ -213,12 +215,17 @@ export class AccountCreation {
     } catch (err) {
       // Two requests raced for the same name; the unique index let one win.
       if (await d.stores.users.byName(name)) return fail('username', msg('userexists'));
+      // Or for look-alike names: the lock let one win.
+      if (err instanceof LookAlikeCreated) return fail('username', (await confusableNameProblem(d.stores.users, name)) ?? msg('userexists'));
       throw err;
     }
     if (mailed) d.onQueued?.();
     return { status: 'PASS', user };
   }
 }
+
+/** A look-alike account was created while this one was being checked (rolls the creation back). */
+class LookAlikeCreated extends Error {}
 
 /**
  * AntiSpoof's `antispoof-conflict-top` when a new (canonical, creatable, free) name is confusable with

@@ -64,6 +64,11 @@ export interface UserStore {
   byEmail(email: string): Promise<User[]>;
   /** The names of the accounts whose name is confusable with this one (the same UTS #39 skeleton), itself included. */
   confusableWith(name: string): Promise<string[]>;
+  /**
+   * In a transaction: locks the look-alike group of `name` until the transaction ends (a second creator
+   * in the same group waits), then returns the names in it as committed now, as confusableWith.
+   */
+  lockConfusable(name: string): Promise<string[]>;
   /** By id, `limit` (default 1000) from `offset`. */
   list(opts?: { limit?: number; offset?: number }): Promise<User[]>;
   /** Keyset iteration: up to `limit` accounts with an id above `afterId`, by id. */

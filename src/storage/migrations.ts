@@ -320,6 +320,15 @@ const m0021: Migration = {
   },
 };
 
+// Two look-alike names ("Alice", "Аlice" with a Cyrillic А) created at the same moment on several nodes:
+// each checks for the other before either exists. Creating an account first locks its look-alike group's
+// row here, so the second waits for the first and then sees it.
+const m0022: Migration = {
+  async up(db: AnyDb) {
+    await createTable(db, 'user_name_claim').addColumn('unc_skeleton', 'varchar(64)', (c) => c.primaryKey()).execute();
+  },
+};
+
 export const migrations: Record<string, Migration> = {
   '0001_initial': m0001,
   '0002_outbox_masked': m0002,
@@ -332,6 +341,7 @@ export const migrations: Record<string, Migration> = {
   '0016_import_fields': m0016,
   '0020_job_queue_columns': m0020,
   '0021_block_ranges': m0021,
+  '0022_user_name_claims': m0022,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -184,8 +184,14 @@ export interface SiteSettingsTable {
   ss_updated: number;
 }
 
+/** One row per look-alike group a new account was made in: locked while an account is created (src/accounts/create.ts). */
+export interface UserNameClaimTable {
+  unc_skeleton: string;
+}
+
 export interface Database {
   user: UserTable;
+  user_name_claim: UserNameClaimTable;
   user_groups: UserGroupTable;
   user_properties: UserPropertyTable;
   block: BlockTable;

@@ -17,7 +17,9 @@ import { cryptoRandom } from '../../src/util/clock.js';
 import { addUser, Client, startTestServer, type TestServer } from '../helpers/harness.js';
 import { msg } from '../helpers/api.js';
 import { runCli } from '../helpers/process.js';
-import { createPostgresDatabase, skipUnless } from '../helpers/services.js';
+import { createPostgresDatabase, mariadbDatabase, postgresDatabase, skipUnless } from '../helpers/services.js';
+import { loadConfig } from '../../src/config.js';
+import { createServices } from '../../src/services.js';
 import { PageClient } from '../web/helpers.js';
 
 type Ctx = { after(fn: () => Promise<void> | void): void };
@@ -179,3 +181,36 @@ describe('the skeleton column', () => {
     });
   }
 });
+
+// Look-alike names created at the same moment through two nodes' own connections: before the look-alike
+// group was locked, each creator checked for the others before any existed, and several were made.
+const RACE_BACKENDS = [
+  ['SQLite', async (_t: Ctx) => null as string | null, false],
+  ['PostgreSQL', (t: Ctx) => postgresDatabase(t, 'mwauth_lookalike'), await skipUnless('postgres')],
+  ['MariaDB', (t: Ctx) => mariadbDatabase(t, 'mwauth_lookalike'), await skipUnless('mariadb')],
+] as const;
+for (const [backend, database, skip] of RACE_BACKENDS) {
+  test(`look-alike names created at once on two nodes: exactly one of each group is made (${backend})`, { skip }, async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'mwauth-lookalike-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const url = await database(t);
+    const env = { MWAUTH_DATA_DIR: dir, MWAUTH_SERVER: 'http://wiki.test', MWAUTH_SECRET: 's'.repeat(40), ...(url ? { MWAUTH_DATABASE_URL: url } : {}) };
+    const nodes = [await createServices(loadConfig(env), { role: 'cli' }), await createServices(loadConfig(env), { role: 'cli' })];
+    t.after(async () => {
+      for (const n of nodes) await n.close(0);
+    });
+    // Latin, Cyrillic and Greek spellings of the same names, and a case/space variant that is the same name.
+    const groups = [['Alice', '\u0410lice', 'Alic\u0435', '\u0391lice'], ['Bobby', 'B\u043ebby', 'Bobb\u0443'], ['Olga Ivanova', '\u041elga Ivanova', 'Olga_Ivanova', 'olga Ivanova']];
+    const attempts = groups.flat().flatMap((name, i) => [0, 1].map((k) => ({ name, node: nodes[(i + k) % 2]! })));
+    const outcomes = await Promise.all(
+      attempts.map(({ name, node }) =>
+        node.accountCreation.create('operator', { username: name, password: { password: PASSWORD, retype: PASSWORD }, email: '', realname: null, reason: null, mailPassword: false }, 'cli'),
+      ),
+    );
+    for (const o of outcomes) if (o.status !== 'PASS') assert.match(o.message.key, /^(antispoof-conflict-top|userexists)$/, JSON.stringify(o));
+    const made = (await nodes[0]!.users.list()).map((u) => u.name);
+    assert.equal(made.length, groups.length, made.join(', '));
+    for (const group of groups) assert.equal(made.filter((n) => group.map((g) => g.replace(/_/g, ' ').replace(/^o/, 'O')).includes(n)).length, 1, `${group[0]}: ${made.join(', ')}`);
+    assert.equal(outcomes.filter((o) => o.status === 'PASS').length, groups.length);
+  });
+}

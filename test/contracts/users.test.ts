@@ -79,6 +79,10 @@ contract<UserStore>('UserStore', onDatabases((s) => s.users), (subject) => {
     await users.create({ name: '\u0415rin', passwordHash: 'h' });
     assert.deepEqual(await users.confusableWith('Erin'), ['Erin', '\u0415rin']);
     assert.deepEqual(await users.confusableWith('Nobody'), []);
+    // The same answer under the look-alike group's lock, as often as it is taken.
+    assert.deepEqual(await users.lockConfusable('\u0395rin'), ['Erin', '\u0415rin']);
+    assert.deepEqual(await users.lockConfusable('Erin'), ['Erin', '\u0415rin']);
+    assert.deepEqual(await users.lockConfusable('Nobody'), []);
   });
 
   test('list, after and count: by id; keyset iteration gives every account exactly once', async () => {

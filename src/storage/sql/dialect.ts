@@ -94,6 +94,17 @@ export function onConflict<DB, TB extends keyof DB, O>(
   return anyQ.onConflict((oc) => (set ? oc.columns(keys as never).doUpdateSet(set as never) : oc.columns(keys as never).doNothing())) as unknown as InsertQueryBuilder<DB, TB, O>;
 }
 
+/**
+ * A read of the latest committed rows inside a transaction, locking them for sharing: FOR SHARE on
+ * PostgreSQL, LOCK IN SHARE MODE on MariaDB/MySQL (whose plain reads see the transaction's snapshot);
+ * SQLite's one writer at a time needs no clause.
+ */
+export function lockingRead<Q extends { forShare(): Q; modifyEnd(modifier: RawBuilder<unknown>): Q }>(q: Q, db: Kysely<any>): Q {
+  const d = dialectOf(db);
+  // MariaDB spells it LOCK IN SHARE MODE (MySQL 8 reads both).
+  return d === 'sqlite' ? q : d === 'mysql' ? q.modifyEnd(sql`lock in share mode`) : q.forShare();
+}
+
 /** In an upsert's update: the value the insert proposed for `column` (excluded.x, or VALUES(x)). */
 export function proposed(db: Kysely<any>, column: string): RawBuilder<any> {
   return dialectOf(db) === 'mysql' ? sql`values(${sql.ref(column)})` : sql`excluded.${sql.ref(column)}`;

@@ -6,7 +6,7 @@ import { skeletonKey } from '../../accounts/confusables.js';
 import type { AccountUpsert, ExistingAccount, GroupMembership, NewUser, User, UserStore } from '../../accounts/users.js';
 import { randomHex, type Clock, type Random } from '../../util/clock.js';
 import { distinct, slices } from './batches.js';
-import { insertReturningId, onConflict, proposed } from './dialect.js';
+import { insertReturningId, lockingRead, onConflict, proposed } from './dialect.js';
 
 function toUser(r: Selectable<UserTable>): User {
   return {
@@ -64,6 +64,16 @@ export class SqlUserStore implements UserStore {
 
   async confusableWith(name: string): Promise<string[]> {
     const rows = await this.db.selectFrom('user').select('user_name').where('user_name_skeleton', '=', skeletonKey(name)).orderBy('user_id').limit(50).execute();
+    return rows.map((r) => r.user_name);
+  }
+
+  async lockConfusable(name: string): Promise<string[]> {
+    const skeleton = skeletonKey(name);
+    // An upsert that rewrites the row: it waits for a creator holding it, and holds it until the end.
+    await onConflict(this.db.insertInto('user_name_claim').values({ unc_skeleton: skeleton }), this.db, ['unc_skeleton'], { unc_skeleton: skeleton }).execute();
+    const q = this.db.selectFrom('user').select('user_name').where('user_name_skeleton', '=', skeleton).orderBy('user_id').limit(50);
+    // The latest committed rows, not the transaction's snapshot (MariaDB/MySQL's repeatable read).
+    const rows = await lockingRead(q, this.db).execute();
     return rows.map((r) => r.user_name);
   }
 
