@@ -13,6 +13,7 @@ import { PasswordChanges } from './auth/passwordChanges.js';
 import { Authenticator } from './auth/login.js';
 import { LoginFlow } from './auth/loginFlow.js';
 import { createPasswordHasher, type PasswordHasher } from './auth/passwords.js';
+import { createTemporaryPasswordHasher, type TemporaryPasswordHasher } from './auth/tempPasswordHash.js';
 import type { Config } from './config.js';
 import { createI18n, type I18n } from './i18n/index.js';
 import type { Counters } from './limits/counters.js';
@@ -70,6 +71,8 @@ export interface Services {
   logger: Logger;
   i18n: I18n;
   hasher: PasswordHasher;
+  /** Stores and checks temporary passwords (keyed with the server secret; older slow hashes too). */
+  tempPasswords: TemporaryPasswordHasher;
   counters: Counters;
   users: UserStore;
   preferences: PreferenceStore;
@@ -147,6 +150,7 @@ export async function createServices(config: Config, o: ServiceOverrides = {}): 
   const mailSite = site ?? siteSettingsOf(config);
   const i18n = createI18n({ sitename: mailSite.sitename });
   const hasher = o.hasher ?? createPasswordHasher({ random });
+  const tempPasswords = createTemporaryPasswordHasher({ keys, slow: hasher, random });
   const counters: Counters = shared?.counters ?? stores.counters;
   const { users, preferences, blocks } = stores;
   // The account a queued mail is for: the outbox is read through its own code until it has a store.
@@ -188,6 +192,7 @@ export async function createServices(config: Config, o: ServiceOverrides = {}): 
     users,
     botPasswords: stores.botPasswords,
     hasher,
+    tempPasswords,
     counters,
     clock,
     throttle: config.loginThrottle,
@@ -232,7 +237,7 @@ export async function createServices(config: Config, o: ServiceOverrides = {}): 
     addressLimit,
   });
   const accountCreation = new AccountCreation({
-    stores, hasher, counters, clock, random, audit, outbox, i18n,
+    stores, hasher, tempPasswords, counters, clock, random, audit, outbox, i18n,
     config: {
       server: mailSite.server,
       articlePath: mailSite.articlePath,
@@ -249,7 +254,7 @@ export async function createServices(config: Config, o: ServiceOverrides = {}): 
     stores,
     users,
     preferences,
-    hasher,
+    tempPasswords,
     outbox,
     i18n,
     clock,
@@ -303,7 +308,7 @@ export async function createServices(config: Config, o: ServiceOverrides = {}): 
   const timers: NodeJS.Timeout[] = [];
   let started = false;
   return {
-    config, role, site, db, dialect: handle.dialect, stores, clock, random, logger, i18n, hasher, counters, users, preferences, blocks, botPasswords,
+    config, role, site, db, dialect: handle.dialect, stores, clock, random, logger, i18n, hasher, tempPasswords, counters, users, preferences, blocks, botPasswords,
     auth, loginFlow, sessions, recovery, recoveryWorker, outbox, addressLimit, transport, delivery, modules: createRegistry(), passwordChanges, accountCreation, audit, ops,
     startWorkers() {
       if (role !== 'server') throw new Error('a command-line run starts no workers: mail is the server\'s to send');

@@ -4,7 +4,7 @@
 // work — who is mailed, the limits, the mail — and the queue claims, retries, gives up and stops.
 import type { PreferenceStore } from '../accounts/preferences.js';
 import type { User, UserStore } from '../accounts/users.js';
-import type { PasswordHasher } from '../auth/passwords.js';
+import type { TemporaryPasswordHasher } from '../auth/tempPasswordHash.js';
 import { generateTemporaryPassword } from '../auth/tempPassword.js';
 import type { I18n } from '../i18n/index.js';
 import type { ComposedMail, Outbox } from '../mail/outbox.js';
@@ -116,7 +116,8 @@ export class RecoveryWorker {
       stores: Pick<Stores, 'transaction'>;
       users: UserStore;
       preferences: PreferenceStore;
-      hasher: PasswordHasher;
+      /** Stores the temporary passwords it issues (an HMAC with the server secret: no slow hash). */
+      tempPasswords: Pick<TemporaryPasswordHasher, 'hash'>;
       outbox: Outbox;
       i18n: I18n;
       clock: Clock;
@@ -317,7 +318,7 @@ export class RecoveryWorker {
           const lang = this.d.i18n.resolve(options.language) ?? this.d.config.language;
           prepared.push({
             user,
-            hash: await this.d.hasher.hash(temp),
+            hash: await this.d.tempPasswords.hash(temp),
             mail: await this.d.outbox.compose(this.mail(rr, user, lang, temp)),
           });
         }
@@ -340,7 +341,7 @@ export class RecoveryWorker {
         // A match reads the account's preferences twice (requireemail, then the language of its mail).
         if (targets.length === 0) await this.d.preferences.get(0);
         await this.d.preferences.get(targets[0]?.id ?? 0);
-        const hash = await this.d.hasher.hash(temp);
+        const hash = await this.d.tempPasswords.hash(temp);
         standIn = { hash, mail: await this.d.outbox.compose(this.mail(rr, targets[0] ?? null, this.d.config.language, temp)) };
       }
       // With a cooldown, a request that a limit stopped may have been stopped by the allowance of another
