@@ -49,6 +49,10 @@ function keyOf(secret: string): Key {
   return { id, key };
 }
 
+function canonicalBase64(s: string): boolean {
+  return Buffer.from(s, 'base64').toString('base64') === s;
+}
+
 function mac(key: Buffer, salt: Buffer, password: string): Buffer {
   return createHmac('sha256', key).update(salt).update(password, 'utf8').digest();
 }
@@ -64,7 +68,9 @@ export function createTemporaryPasswordHasher(opts: { keys: Keyring; slow: Passw
   function verifyKeyed(password: string, stored: string): boolean {
     const pw = typeof password === 'string' && Buffer.byteLength(password, 'utf8') <= MAX_PASSWORD_BYTES ? password : '';
     const m = typeof stored === 'string' ? KEYED.exec(stored) : null;
-    const key = m ? keys.find((k) => k.id === m[1]) : undefined;
+    // Only the one spelling: base64's last digit has spare bits, and a value differing there is not ours.
+    const canonical = m !== null && canonicalBase64(m[2]!) && canonicalBase64(m[3]!);
+    const key = canonical ? keys.find((k) => k.id === m[1]) : undefined;
     const salt = key ? Buffer.from(m![2]!, 'base64') : standInSalt;
     const expected = key ? Buffer.from(m![3]!, 'base64') : standInMac;
     const ok = timingSafeEqual(mac((key ?? signing).key, salt, pw), expected);

@@ -57,6 +57,6 @@ test('a worker that lost its lease mid-request rolls back: one mail, and the mai
   const rr = await s.db.selectFrom('reset_request').selectAll().executeTakeFirstOrThrow();
   assert.equal(rr.rr_status, 'queued');
   const held = (await s.users.byId(gil.id))!.newPassword;
-  assert.ok(await base.verify(issued.b[0]!, held), "the password B mailed is the account's");
-  assert.equal(await base.verify(issued.a[0]!, held), false, "A's never-mailed password is not");
+  assert.ok(await s.tempPasswords.verify(issued.b[0]!, held), "the password B mailed is the account's");
+  assert.equal(await s.tempPasswords.verify(issued.a[0]!, held), false, "A's never-mailed password is not");
 });
