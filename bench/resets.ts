@@ -1,4 +1,4 @@
-// npm run bench:resets [-- --resets 5000 --unknown 0.5]
+// npm run bench:resets [-- --resets 5000 --unknown 0.5 --profile worker.cpuprofile]
 //
 // The reset worker alone: how many reset requests a second it takes from the queue and turns into
 // mail in the outbox (a temporary password on the account, the mail composed, sealed and queued, the
@@ -6,7 +6,8 @@
 // `mwauth serve` (their allowances raised so that the burst is not stopped by them). Requests are recorded
 // first, as the request path records them; then the worker drains them. `--unknown` is the share of requests
 // naming no account (they do the same stand-in work).
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -18,6 +19,8 @@ const { values: args } = parseArgs({
   options: {
     resets: { type: 'string', default: '5000' },
     unknown: { type: 'string', default: '0' },
+    /** Writes a CPU profile of the worker's run (not the set-up) to this file. */
+    profile: { type: 'string', default: '' },
   },
 });
 const RESETS = Number(args.resets);
@@ -37,6 +40,16 @@ const config = loadConfig({
 });
 const quiet = () => {};
 const loud = (level: string) => (o: object, msg: string) => console.error(`   [${level}] ${msg} ${JSON.stringify(o)}`);
+async function startProfile() {
+  const session = new Session();
+  session.connect();
+  const post = (method: string, params?: object) =>
+    new Promise<any>((resolve, reject) => session.post(method, params, (err, r) => (err ? reject(err) : resolve(r))));
+  await post('Profiler.enable');
+  await post('Profiler.start');
+  return { stop: async () => (await post('Profiler.stop')).profile };
+}
+
 const s = await createServices(config, { hasher: createPasswordHasher({ iterations: 1000 }), logger: { info: quiet, warn: loud('warn'), error: loud('error') } });
 try {
   const hash = await s.hasher.hash('Initial-Pass-1');
@@ -54,10 +67,12 @@ try {
       }).execute();
     }
   });
+  const profiler = args.profile ? await startProfile() : null;
   const t0 = performance.now();
   let handled = 0;
   for (let n = -1; n !== 0; ) handled += n = await s.recoveryWorker.runOnce();
   const workMs = performance.now() - t0;
+  if (profiler) writeFileSync(args.profile!, JSON.stringify(await profiler.stop()));
   const queued = Number((await s.db.selectFrom('outbox').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
   console.log(`   reset worker (request → outbox):        ${Math.round((handled / workMs) * 1000).toLocaleString('en').padStart(7)} requests/s   (${handled} handled, ${queued} mails queued, ${(workMs / 1000).toFixed(2)} s)`);
   if (handled !== RESETS) throw new Error(`only ${handled} of ${RESETS} handled`);
