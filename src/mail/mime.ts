@@ -85,6 +85,7 @@ function rfcDate(d: Date): string {
 }
 
 const HEX = '0123456789ABCDEF';
+const SAFE_LINE = /^(?:[\x21-\x3c\x3e-\x7e \t]*[\x21-\x3c\x3e-\x7e])?$/;
 
 /**
  * Quoted-printable (RFC 2045) of UTF-8 text, CRLF line ends: printable ASCII but "=" as it is, a space or
@@ -95,6 +96,11 @@ export function quotedPrintable(text: string): string {
   const lines = text.replace(/\r\n?/g, '\n').split('\n');
   const out: string[] = [];
   for (const line of lines) {
+    // Most lines are short plain ASCII without "=" and without a space at the end: they stay as they are.
+    if (line.length <= MAX_LINE && SAFE_LINE.test(line)) {
+      out.push(line);
+      continue;
+    }
     const bytes = Buffer.from(line, 'utf8');
     let cur = '';
     for (let i = 0; i < bytes.length; i++) {
