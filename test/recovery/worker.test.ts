@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { loadPerformer } from '../../src/accounts/performer.js';
 import { loadConfig } from '../../src/config.js';
 import { createServices, type Services } from '../../src/services.js';
 import { createPasswordHasher } from '../../src/auth/passwords.js';
@@ -291,4 +292,24 @@ test('a request that mails one account and one that mails nobody make the same c
   assert.deepEqual(sent, ['hit 3600 1', 'hit 3600 1', 'hit 86400 1', 'hit 86400 1'], 'account, address, network, budget');
   assert.deepEqual(await run({ user: 'Nobody' }), sent);
   assert.deepEqual(await run({ email: 'nobody@example.org' }), sent);
+});
+
+test('a recorded request is handled at a random moment within a second of the answer, not right after it', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'mwauth-worker-'));
+  // Every random draw is 0xff…: the worker's start is 0xffff % 1000 = 535 ms after the request.
+  const random = { bytes: (n: number) => Buffer.alloc(n, 0xff) };
+  const s = await createServices(loadConfig({ MWAUTH_DATA_DIR: dir, MWAUTH_SERVER: 'http://wiki.test', MWAUTH_PASSWORD_SENDER: 'wiki@wiki.test' }), { random, hasher: createPasswordHasher({ iterations: 1000 }) });
+  t.after(async () => {
+    await s.close(0);
+    rmSync(dir, { recursive: true, force: true });
+  });
+  await s.users.create({ name: 'Ann', email: 'ann@example.org', passwordHash: await s.hasher.hash('Ann-pass-1') });
+  const status = async () => (await s.db.selectFrom('reset_request').select('rr_status').executeTakeFirstOrThrow()).rr_status;
+  const started = Date.now();
+  await s.recovery.request(await loadPerformer(s, 0, '192.0.2.1'), { user: 'Ann', email: null });
+  await new Promise((r) => setTimeout(r, 150));
+  assert.equal(await status(), 'pending', 'not handled right after the answer');
+  while ((await status()) === 'pending' && Date.now() - started < 10_000) await new Promise((r) => setTimeout(r, 20));
+  assert.equal(await status(), 'queued');
+  assert.ok(Date.now() - started >= 500, `handled after ${Date.now() - started} ms`);
 });
