@@ -180,7 +180,7 @@ async function burst(sinkPort: number): Promise<void> {
   });
   const anon = await loadPerformer(s, 0, '192.0.2.1');
 
-  console.log(`\n2) burst of ${RESETS} password resets through the services (PBKDF2 ${ITERATIONS} iterations for each temporary password, pool ${POOL})`);
+  console.log(`\n2) burst of ${RESETS} password resets through the services (temporary passwords keyed with HMAC-SHA256; PBKDF2 ${ITERATIONS} iterations for main passwords; pool ${POOL})`);
   s.startWorkers();
   const t0 = Date.now();
   for (let i = 0; i < RESETS; i++) await s.recovery.request(anon, { user: `Bench ${i + 1}`, email: null });

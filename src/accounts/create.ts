@@ -8,6 +8,7 @@ import type { AuditLog } from '../audit/log.js';
 import { generateTemporaryPassword } from '../auth/tempPassword.js';
 import { passwordProblems } from '../auth/policy.js';
 import type { PasswordHasher } from '../auth/passwords.js';
+import type { TemporaryPasswordHasher } from '../auth/tempPasswordHash.js';
 import type { I18n } from '../i18n/index.js';
 import type { Counters } from '../limits/counters.js';
 import type { OutgoingMail } from '../mail/compose.js';
@@ -50,6 +51,7 @@ export interface AccountCreationDeps {
   /** The new account, its groups and its audit events: one transaction writes them. */
   stores: Pick<Stores, 'users' | 'transaction'>;
   hasher: PasswordHasher;
+  tempPasswords: TemporaryPasswordHasher;
   counters: Counters;
   clock: Clock;
   random: Random;
@@ -173,7 +175,7 @@ export class AccountCreation {
     const temp = input.mailPassword ? generateTemporaryPassword(d.config.tempPasswordLength, d.random) : null;
     // With a mailed password the main password is a hash of something nobody knows: a login costs the same as anywhere.
     const mainPassword = temp === null ? input.password!.password : randomBytes(24).toString('base64');
-    const [passwordHash, temporaryPasswordHash] = await Promise.all([d.hasher.hash(mainPassword), temp === null ? undefined : d.hasher.hash(temp)]);
+    const [passwordHash, temporaryPasswordHash] = await Promise.all([d.hasher.hash(mainPassword), temp === null ? undefined : d.tempPasswords.hash(temp)]);
     const by = performer ? { userId: performer.id || null, userName: performer.anon ? null : performer.name, ip: performer.ip } : { userId: null, userName: null, ip: null };
     let user: User;
     let mailed = false;

@@ -10,6 +10,7 @@ import type { Clock } from '../util/clock.js';
 import { msg, type Msg } from '../util/errors.js';
 import { allowedAddresses, VOIDED_BOT_PASSWORD, type BotPassword, type BotPasswordStore } from './botpasswords.js';
 import type { PasswordHasher } from './passwords.js';
+import { looksTemporary, type TemporaryPasswordHasher } from './tempPasswordHash.js';
 import type { PasswordChangeContext } from './passwordChanges.js';
 import { checkNewPassword } from './policy.js';
 
@@ -34,6 +35,8 @@ export interface AuthDeps {
   users: UserStore;
   botPasswords: BotPasswordStore;
   hasher: PasswordHasher;
+  /** Checks temporary passwords stored keyed (an HMAC with the server secret). */
+  tempPasswords: TemporaryPasswordHasher;
   counters: Counters;
   clock: Clock;
   /** MediaWiki's $wgPasswordAttemptThrottle: per address and name, or with allIPs per name from every address. */
@@ -148,18 +151,25 @@ export class Authenticator {
     }
 
     const user = await this.d.users.byName(name);
-    // Every attempt verifies two hashes (the temporary and the main password, or stand-ins), so the
-    // time taken reveals neither whether the account exists nor whether a reset is pending.
+    // Every attempt costs the same, so the time taken reveals neither whether the account exists nor
+    // whether a reset is pending: one HMAC (the temporary password, or a stand-in) and one slow hash
+    // (the main password, or a dummy for an unknown name).
     const tempValid = user !== null && this.temporaryPasswordValid(user);
-    const [tempOk, mainOk] = await Promise.all([
-      tempValid ? this.d.hasher.verify(password, user.newPassword) : this.burnTime(password),
-      user ? this.d.hasher.verify(password, user.password) : this.burnTime(password),
-    ]);
+    const temp = tempValid ? user.newPassword : '';
+    const tempKeyedOk = this.d.tempPasswords.verifyKeyed(password, temp);
+    // A temporary password stored before they were keyed (or imported) is a slow hash. It can only match
+    // a password of its generated shape, so such input checks it in place of the main password: still
+    // one slow hash. (A main password of that very shape waits until the old temporary password is used
+    // or expires; it was mailed to the account's owner.)
+    const slowTemp = tempValid && !this.d.tempPasswords.isKeyed(temp) && looksTemporary(password);
+    const slowOk = user ? await this.d.hasher.verify(password, slowTemp ? temp : user.password) : await this.burnTime(password);
+    const tempOk = tempKeyedOk || (slowTemp && slowOk);
+    const mainOk = !slowTemp && slowOk;
     if (!user) {
       await this.audit('login.failure', null, ip, { reason: 'wrongpassword' });
       return { status: 'FAIL', message: msg('wrongpassword') };
     }
-    if (tempValid && tempOk) {
+    if (tempOk) {
       await this.clearThrottle('password', name, ip);
       await this.audit('login.temporary-password', user, ip);
       return { status: 'UI', user, message: msg('resetpass-temp-emailed') };

@@ -158,6 +158,11 @@ export interface JobQueueOptions<R> extends QueueHooks<R> {
   backoff: Backoff;
   /** Jobs handled at once (a function: read before every claim). */
   concurrency: number | (() => number);
+  /**
+   * While jobs are running, claim only once this many lanes are free (default 1): fewer, larger claims,
+   * for jobs so quick that the claim's own queries are a good part of their cost.
+   */
+  claimBatch?: number;
   /** While false nothing is claimed (a pause after an outage, say). */
   open?: () => boolean;
   /** A pass claims nothing more once a job of it was put back for a retry (its failure would hit the next job too). */
@@ -425,8 +430,10 @@ export class JobQueue<R> {
     let failure: unknown = null;
     let retried = false;
     for (;;) {
-      const free = this.concurrency() - lanes.size;
-      if (!drained && !(this.o.endPassOnRetry && retried) && free > 0 && this.claimable()) {
+      const concurrency = this.concurrency();
+      const free = concurrency - lanes.size;
+      const enough = free >= Math.min(this.o.claimBatch ?? 1, concurrency) || lanes.size === 0;
+      if (!drained && !(this.o.endPassOnRetry && retried) && free > 0 && enough && this.claimable()) {
         let claimed: { jobs: Array<ClaimedJob<R>>; more: boolean };
         try {
           claimed = await this.claim(free);

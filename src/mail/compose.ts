@@ -2,6 +2,7 @@
 // same bytes (same Message-ID and Date) and receivers can drop duplicates.
 import MailComposer from 'nodemailer/lib/mail-composer';
 import { escapeHtml } from '../util/html.js';
+import { plainAddress, writeMime } from './mime.js';
 
 export interface OutgoingMail {
   kind: string;
@@ -55,6 +56,20 @@ export function textToHtml(text: string, lang: string, dir: 'ltr' | 'rtl'): stri
 }
 
 export async function composeMessage(mail: OutgoingMail, opts: ComposeOptions): Promise<string> {
+  const html = mail.html ?? textToHtml(mail.text, mail.lang, mail.dir);
+  // The usual case, written directly (mime.ts); an address beyond plain ASCII goes through nodemailer.
+  if (plainAddress(opts.from) && plainAddress(mail.to)) {
+    return writeMime({
+      from: { name: opts.fromName, address: opts.from },
+      to: { name: mail.toName, address: mail.to },
+      subject: mail.subject,
+      messageId: opts.messageId,
+      date: opts.date,
+      lang: mail.lang,
+      text: mail.text,
+      html,
+    });
+  }
   const composer = new MailComposer({
     from: { name: opts.fromName, address: opts.from },
     to: mail.toName ? { name: mail.toName, address: mail.to } : mail.to,
@@ -62,7 +77,7 @@ export async function composeMessage(mail: OutgoingMail, opts: ComposeOptions): 
     messageId: opts.messageId,
     date: opts.date,
     text: { content: mail.text, contentType: 'text/plain; charset=utf-8' },
-    html: { content: mail.html ?? textToHtml(mail.text, mail.lang, mail.dir), contentType: 'text/html; charset=utf-8' },
+    html: { content: html, contentType: 'text/html; charset=utf-8' },
     headers: {
       // RFC 3834: tells autoresponders (vacation replies) not to answer a machine.
       'Auto-Submitted': 'auto-generated',

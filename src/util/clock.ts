@@ -12,7 +12,26 @@ export interface Random {
   bytes(n: number): Buffer;
 }
 
-export const cryptoRandom: Random = { bytes: (n) => randomBytes(n) };
+// Small requests (ids, salts, temporary passwords) are served from a pool the system's generator fills
+// 4 KiB at a time: one call into OpenSSL per request cost the reset worker more than its hashing does.
+// Every byte is handed out once, as a copy, so no two callers ever share one.
+const POOL_BYTES = 4096;
+let pool = Buffer.alloc(0);
+let used = 0;
+
+export const cryptoRandom: Random = {
+  bytes(n) {
+    if (n > 256) return randomBytes(n);
+    if (used + n > pool.length) {
+      pool = randomBytes(POOL_BYTES);
+      used = 0;
+    }
+    const out = Buffer.from(pool.subarray(used, used + n));
+    pool.fill(0, used, used + n);
+    used += n;
+    return out;
+  },
+};
 
 export function randomHex(random: Random, chars: number): string {
   return random.bytes(Math.ceil(chars / 2)).toString('hex').slice(0, chars);

@@ -69,7 +69,7 @@ test('clientlogin PASS: the username, the session and login cookies; rememberMe 
 test('clientlogin UI: a temporary password asks for a new one (requests in fv1 and fv2), then PASS', async () => {
   const s = srv.services;
   const tess = (await s.users.byName('Tess'))!;
-  await s.users.setTemporaryPassword(tess.id, await s.hasher.hash('tmp0123456'));
+  await s.users.setTemporaryPassword(tess.id, await s.tempPasswords.hash('tmp0123456'));
   const c1 = new Client(srv.api);
   const ui1 = await clientlogin(c1, { username: 'Tess', password: 'tmp0123456' });
   const c = new Client(srv.api);

@@ -188,7 +188,7 @@ test('amimessageformat: raw gives message keys and parameters, none leaves texts
 test('clientlogin\'s forced-change step formats its requests the same way (raw keys, merged fields)', async () => {
   const s = srv.services;
   const tess = await addUser(s, 'Tess', 'Tess-Pass-1');
-  await s.users.setTemporaryPassword(tess.id, await s.hasher.hash('tmp0123456'));
+  await s.users.setTemporaryPassword(tess.id, await s.tempPasswords.hash('tmp0123456'));
   const c = new Client(srv.api);
   const raw = (await clientlogin(c, { username: 'Tess', password: 'tmp0123456', loginmessageformat: 'raw', loginmergerequestfields: '1' })).json.clientlogin;
   assert.equal(raw.status, 'UI');

@@ -88,7 +88,7 @@ test('Failed: a wrong password and an unknown user are indistinguishable; an emp
 test('Aborted: a temporary password needs clientlogin', async () => {
   const s = srv.services;
   const tess = (await s.users.byName('Tess'))!;
-  await s.users.setTemporaryPassword(tess.id, await s.hasher.hash('tmp0123456'));
+  await s.users.setTemporaryPassword(tess.id, await s.tempPasswords.hash('tmp0123456'));
   const c = new Client(srv.api);
   const r = await login(c, { lgname: 'Tess', lgpassword: 'tmp0123456', lgtoken: await c.token('login') });
   assert.equal(r.text, JSON.stringify({ login: { result: 'Aborted', reason: msg(srv, 'api-login-fail-aborted') } }));

@@ -215,7 +215,7 @@ test('changeauthenticationdata sent with Host and X-Forwarded-Host evil.example:
 test('the forced change (clientlogin) sent with Host and X-Forwarded-Host evil.example: the notice links only to MWAUTH_SERVER', async () => {
   const s = srv.services;
   const u = await addUser(s, 'Horace', 'Main-Pass-1', { email: 'horace@example.org' });
-  await s.users.setTemporaryPassword(u.id, await s.hasher.hash('tmp0hostile'));
+  await s.users.setTemporaryPassword(u.id, await s.tempPasswords.hash('tmp0hostile'));
   const c = new Client(srv.api);
   const logintoken = await c.token('login');
   const ui = await hostilePost(c, { action: 'clientlogin', username: 'Horace', password: 'tmp0hostile', loginreturnurl: 'http://wiki.test/', logintoken });

@@ -129,7 +129,7 @@ test('the mail to an anonymous request: recipient, sender, subject, IP, temporar
   // The stored temporary password is a hash of the mailed one.
   const frank = (await user('Frank'))!;
   assert.notEqual(frank.newPassword, temp);
-  assert.ok(await srv.services.hasher.verify(temp, frank.newPassword));
+  assert.ok(await srv.services.tempPasswords.verify(temp, frank.newPassword));
 });
 
 test('the mail to a logged-in request names the requesting account instead of an address', async () => {

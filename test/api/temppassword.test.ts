@@ -50,7 +50,7 @@ test('a new temporary password: mailed, stored with its time, valid for login; t
   assert.match(temp1, /^[0-9a-v]{10}$/);
   const a = await alice();
   assert.equal(a.newPassTime, t0, 'user_newpass_time is the time of the send');
-  assert.ok(await srv.services.hasher.verify(temp1, a.newPassword));
+  assert.ok(await srv.services.tempPasswords.verify(temp1, a.newPassword));
   assert.deepEqual(await login('Alice', temp1), { result: 'Aborted', reason: aborted() });
   assert.equal((await login('Alice', 'Main-Pass-1')).result, 'Success');
   assert.equal((await login('Alice@app', PW32)).result, 'Success', 'a reset request leaves bot passwords alone');

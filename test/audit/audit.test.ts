@@ -35,7 +35,7 @@ test('logins: success, failure, temporary password, bot password; a failure for 
   const { s } = await setup(t);
   const u = await s.users.create({ name: 'Alice', email: 'alice@example.org', passwordHash: await s.hasher.hash('Main-Pass-1') });
   await s.botPasswords.set(u.id, 'tool', 'a'.repeat(32), ['basic']);
-  await s.users.setTemporaryPassword(u.id, await s.hasher.hash('temp0temp1'));
+  await s.users.setTemporaryPassword(u.id, await s.tempPasswords.hash('temp0temp1'));
   assert.equal((await s.auth.login('Alice', 'Main-Pass-1', '192.0.2.1')).status, 'PASS');
   assert.equal((await s.auth.login('alice', 'wrong', '192.0.2.2')).status, 'FAIL');
   assert.equal((await s.auth.login('Alice', 'temp0temp1', '192.0.2.3')).status, 'UI');

@@ -26,7 +26,7 @@ const whoami = async (c: Client) => (await c.get({ action: 'query', meta: 'useri
 async function withTemporaryPassword(name: string, temp: string) {
   const s = srv.services;
   const user = await addUser(s, name, 'Main-Pass-1', { email: `${name.toLowerCase()}@example.org` });
-  await s.users.setTemporaryPassword(user.id, await s.hasher.hash(temp));
+  await s.users.setTemporaryPassword(user.id, await s.tempPasswords.hash(temp));
   return user;
 }
 
@@ -244,7 +244,7 @@ test('the forced change waits 30 minutes (API and page), then is refused and dro
     const s = own.services;
     for (const [name, minutes, ok] of [['Zoe', 30, true], ['Zack', 31, false]] as const) {
       const user = await addUser(s, name, 'Main-Pass-1');
-      await s.users.setTemporaryPassword(user.id, await s.hasher.hash('tmp0window'));
+      await s.users.setTemporaryPassword(user.id, await s.tempPasswords.hash('tmp0window'));
       const c = new Client(own.api);
       const logintoken = await c.token('login');
       const ui = await c.post({ action: 'clientlogin', username: name, password: 'tmp0window', loginreturnurl: RETURN, logintoken, formatversion: '2' });
@@ -260,7 +260,7 @@ test('the forced change waits 30 minutes (API and page), then is refused and dro
     }
     // The page: the change form 31 minutes later is the login form again, with the reason.
     const user = await addUser(s, 'Zelda', 'Main-Pass-1');
-    await s.users.setTemporaryPassword(user.id, await s.hasher.hash('tmp0window'));
+    await s.users.setTemporaryPassword(user.id, await s.tempPasswords.hash('tmp0window'));
     const p = new PageClient(own.url);
     const form = await p.submit('/wiki/Special:UserLogin', { wpName: 'Zelda', wpPassword: 'tmp0window' });
     assert.match(form.html, /name="wpStep" value="change"/);

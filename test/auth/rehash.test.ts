@@ -52,7 +52,7 @@ async function prepare(name: string, password: string, old: string) {
   const s = srv.services;
   const user = await addUser(s, name, password, { email: `${name.toLowerCase()}@example.org` });
   await s.botPasswords.set(user.id, 'app', PW32, ['basic']);
-  await s.users.setTemporaryPassword(user.id, await s.hasher.hash('tmp0pending'));
+  await s.users.setTemporaryPassword(user.id, await s.tempPasswords.hash('tmp0pending'));
   const elsewhere = new Client(srv.api);
   assert.equal((await elsewhere.login(name, password)).result, 'Success');
   await setStoredHash(user.id, old);
@@ -75,7 +75,7 @@ async function assertRehashed(o: { name: string; password: string; old: string; 
   assert.deepEqual(await userinfo(o.elsewhere), { id: o.before.id, name: o.name }, 'the other login was not ended');
   assert.equal((await new Client(srv.api).login(`${o.name}@app`, PW32)).result, 'Success', 'the bot password still works');
   assert.equal((await new Client(srv.api).login(o.name, o.password)).result, 'Success', 'the password still works');
-  assert.equal(await s.hasher.verify('tmp0pending', now.newPassword), true);
+  assert.equal(await s.tempPasswords.verify('tmp0pending', now.newPassword), true);
   const events = await s.audit.query({ user: o.name });
   assert.deepEqual(events.filter((e) => e.type === 'password.changed' || e.type === 'sessions.revoked'), [], 'not a password change');
   assert.equal(events.filter((e) => e.type === 'login.success' && e.details.rehashed === true).length, 1);

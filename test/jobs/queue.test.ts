@@ -155,6 +155,25 @@ for (const kind of ['sqlite', 'postgres', 'mariadb'] as const satisfies readonly
       assert.ok(rows.every((r) => Number(r.processed) === f.clock.now()));
     });
 
+    test('claimBatch: while jobs run, claims wait until that many lanes are free; every job is still done once', async () => {
+      for (const [batch, most] of [[1, 1], [4, 4]] as const) {
+        const f = await fixture(40);
+        const table = new SqlJobTable<JobRow>(main.db, f.spec);
+        const sizes: number[] = [];
+        const counted: JobTable<JobRow> = new Watched(table);
+        counted.claim = (ids, now, lease) => (sizes.push(ids.length), table.claim(ids, now, lease));
+        const q = f.queue({ handler: f.commit('a'), concurrency: 8, claimBatch: batch, table: counted });
+        const r = await q.runOnce();
+        assert.deepEqual([r.claimed, r.done], [40, 40]);
+        const log = await f.log();
+        assert.equal(new Set(log.map((l) => l.id)).size, 40, 'each job once');
+        // The first claim fills every lane; after it, claims are at least `batch` (the last may be what is left).
+        assert.equal(sizes[0], 8);
+        assert.ok(sizes.slice(1, -1).every((n) => n >= most), `${batch}: ${sizes.join(' ')}`);
+        if (batch > 1) assert.ok(sizes.length <= 1 + Math.ceil(32 / batch) + 1, `${batch}: ${sizes.length} claims`);
+      }
+    });
+
     test('two processes started at the same moment claim every job exactly once', { timeout: 120_000 }, async (t) => {
       const f = await fixture(300);
       const child = (worker: string) => {

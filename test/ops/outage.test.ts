@@ -94,7 +94,7 @@ test('Redis stopped and started again: 503s in the asked format for every module
   for (const pc of [keptPage, plainPage]) assert.ok((await pc.get('/wiki/Main_Page')).html.includes(srv.services.i18n.text('en', 'web-mainpage-loggedin', 'Bob')));
   // A forced password change in progress (a login with a temporary password).
   const temp = 'Temp-Pass-0123456789';
-  await srv.services.users.setTemporaryPassword(alice.id, await srv.services.hasher.hash(temp));
+  await srv.services.users.setTemporaryPassword(alice.id, await srv.services.tempPasswords.hash(temp));
   const forced = new Client(api);
   const fl = await forced.post({ action: 'clientlogin', username: 'Alice', password: temp, loginreturnurl: 'http://wiki.test/', logintoken: await forced.token('login') });
   assert.equal(fl.json.clientlogin.status, 'UI', fl.text);

@@ -10,6 +10,8 @@ import SQLite from 'better-sqlite3';
 import { loadConfig } from '../../src/config.js';
 import { createServices } from '../../src/services.js';
 import { createPasswordHasher } from '../../src/auth/passwords.js';
+import { createTemporaryPasswordHasher } from '../../src/auth/tempPasswordHash.js';
+import { Keyring } from '../../src/secrets/keyring.js';
 import { readMails } from '../helpers/harness.js';
 import { freePort, startServe, type ServeProcess } from '../helpers/process.js';
 
@@ -217,11 +219,13 @@ test('SIGKILL in the middle of a reset burst: after a restart every account gets
 
   // The password each mail carries is the one the account holds (no later, unmailed overwrite).
   const hasher = createPasswordHasher();
+  // Keyed with the server's secret (generated into the data folder at its first start).
+  const temps = createTemporaryPasswordHasher({ keys: new Keyring(loadConfig(env).secrets), slow: hasher });
   for (const r of expected) {
     const mail = byAddress.get(r.mailTo!)![0]!;
     const u = users.find((x) => x.user_name === r.key)!;
     assert.ok(mail.tempPassword, `${r.key}: temporary password in the mail`);
-    assert.ok(await hasher.verify(mail.tempPassword!, u.user_newpassword), `${r.key}: mailed password works`);
+    assert.ok(await temps.verify(mail.tempPassword!, u.user_newpassword), `${r.key}: mailed password works`);
   }
   await hasher.close();
   for (const u of users.filter((x) => !x.user_email)) assert.equal(u.user_newpassword, '', `${u.user_name} got no password`);

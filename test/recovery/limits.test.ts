@@ -46,7 +46,7 @@ async function setup(t: { after(fn: () => Promise<void>): void }, env: Record<st
 function worker(s: Services): RecoveryWorker {
   const c = s.config;
   return new RecoveryWorker({
-    db: s.db, stores: s.stores, users: s.users, preferences: s.preferences, hasher: s.hasher, outbox: s.outbox, i18n: s.i18n, clock: s.clock, random: s.random, counters: s.counters, audit: s.audit,
+    db: s.db, stores: s.stores, users: s.users, preferences: s.preferences, tempPasswords: s.tempPasswords, outbox: s.outbox, i18n: s.i18n, clock: s.clock, random: s.random, counters: s.counters, audit: s.audit,
     config: {
       server: c.server, articlePath: c.articlePath, language: c.language, tempPasswordLength: c.tempPasswordLength,
       newPasswordExpiry: c.newPasswordExpiry, resendHours: c.passwordReminderResendTime,
@@ -156,8 +156,8 @@ test('limits lock nothing: the mailed temporary password and the main password k
   assert.deepEqual(statuses, ['queued', 'queued', 'limited', 'limited', 'limited', 'limited']);
   // The second mail's password replaced the first one's; the limited requests replaced nothing.
   const held = (await s.users.byName('Dana'))!.newPassword;
-  const [last, first] = (await s.hasher.verify(mails[0]!.tempPassword!, held)) ? [mails[0]!, mails[1]!] : [mails[1]!, mails[0]!];
-  assert.ok(await s.hasher.verify(last.tempPassword!, held));
+  const [last, first] = (await s.tempPasswords.verify(mails[0]!.tempPassword!, held)) ? [mails[0]!, mails[1]!] : [mails[1]!, mails[0]!];
+  assert.ok(await s.tempPasswords.verify(last.tempPassword!, held));
   assert.equal((await new Client(srv.api).login('Dana', last.tempPassword!)).result, 'Aborted', 'the last mailed temporary password still logs in (clientlogin)');
   assert.equal((await new Client(srv.api).login('Dana', 'Main-Pass-123')).result, 'Success');
   assert.equal((await new Client(srv.api).login('Dana', first.tempPassword!)).result, 'Failed');

@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config.js';
 import { createServices, type Services } from '../../src/services.js';
-import { createPasswordHasher, type PasswordHasher } from '../../src/auth/passwords.js';
+import { createPasswordHasher } from '../../src/auth/passwords.js';
+import type { TemporaryPasswordHasher } from '../../src/auth/tempPasswordHash.js';
 import { RecoveryWorker } from '../../src/recovery/worker.js';
 import { ManualClock } from '../helpers/clock.js';
 import { createPostgresDatabase, skipUnless } from '../helpers/services.js';
@@ -51,21 +52,23 @@ async function request(s: Services, clock: ManualClock, req: { user?: string; em
   return Number(row.rr_id);
 }
 
+type TempHasher = Pick<TemporaryPasswordHasher, 'hash'>;
+
 /** A hasher that, once opened, hashes; until then it waits (a worker busy behind a queue of logins). */
-function gatedHasher(base: PasswordHasher) {
+function gatedHasher(base: TempHasher) {
   let open!: () => void;
   let entered!: () => void;
   const opened = new Promise<void>((r) => (open = r));
   const inside = new Promise<void>((r) => (entered = r));
-  const hasher: PasswordHasher = { ...base, hash: async (pw: string) => (entered(), await opened, base.hash(pw)) };
+  const hasher: TempHasher = { hash: async (pw: string) => (entered(), await opened, base.hash(pw)) };
   return { hasher, open, inside };
 }
 
 /** A second server's worker on the same database, configured as the services' own, one request at a time. */
-function worker(s: Services, hasher: PasswordHasher): RecoveryWorker {
+function worker(s: Services, hasher: TempHasher): RecoveryWorker {
   const c = s.config;
   return new RecoveryWorker({
-    db: s.db, stores: s.stores, users: s.users, preferences: s.preferences, hasher, outbox: s.outbox, i18n: s.i18n, clock: s.clock, random: s.random, counters: s.counters, audit: s.audit, lanes: 1,
+    db: s.db, stores: s.stores, users: s.users, preferences: s.preferences, tempPasswords: hasher, outbox: s.outbox, i18n: s.i18n, clock: s.clock, random: s.random, counters: s.counters, audit: s.audit, lanes: 1,
     config: {
       server: c.server, articlePath: c.articlePath, language: c.language, tempPasswordLength: c.tempPasswordLength,
       newPasswordExpiry: c.newPasswordExpiry, resendHours: c.passwordReminderResendTime, accountLimit: c.resetAccountLimit,
@@ -87,10 +90,10 @@ for (const [backend, skip] of [['SQLite', false], ['PostgreSQL', pgSkip]] as con
     const { s, clock, hasher, ann } = await setup(t, backend);
     const first = await request(s, clock, { user: 'Ann' });
     const second = await request(s, clock, { email: 'ann@example.org' });
-    const a = gatedHasher(hasher);
+    const a = gatedHasher(s.tempPasswords);
     const runA = worker(s, a.hasher).runOnce();
     await a.inside; // A took the account's one allowance and is hashing Ann's temporary password
-    const b = worker(s, hasher);
+    const b = worker(s, s.tempPasswords);
     assert.equal(await b.runOnce(), 0, 'B decides nothing while A is still at it');
     const waiting = await s.db.selectFrom('reset_request').select(['rr_status', 'rr_attempts', 'rr_next_attempt', 'rr_lease_until']).where('rr_id', '=', second).executeTakeFirstOrThrow();
     assert.deepEqual([waiting.rr_status, Number(waiting.rr_attempts), waiting.rr_lease_until], ['processing', 0, null], 'put back, its attempt given back');
@@ -111,8 +114,8 @@ for (const [backend, skip] of [['SQLite', false], ['PostgreSQL', pgSkip]] as con
     const { s, clock, hasher, ann } = await setup(t, backend);
     const first = await request(s, clock, { user: 'Ann' });
     const second = await request(s, clock, { user: 'Ann' });
-    const a = gatedHasher(hasher);
-    const b = gatedHasher(hasher);
+    const a = gatedHasher(s.tempPasswords);
+    const b = gatedHasher(s.tempPasswords);
     const runA = worker(s, a.hasher).runOnce();
     await a.inside;
     const runB = worker(s, b.hasher).runOnce();
@@ -132,10 +135,10 @@ for (const [backend, skip] of [['SQLite', false], ['PostgreSQL', pgSkip]] as con
     const { s, clock, hasher, ann } = await setup(t, backend, { MWAUTH_RESET_COOLDOWN_HOURS: '0' });
     const first = await request(s, clock, { user: 'Ann' });
     const second = await request(s, clock, { user: 'Ann' });
-    const a = gatedHasher(hasher);
+    const a = gatedHasher(s.tempPasswords);
     const runA = worker(s, a.hasher).runOnce();
     await a.inside;
-    assert.equal(await worker(s, hasher).runOnce(), 1, 'decided at once: nothing to wait for');
+    assert.equal(await worker(s, s.tempPasswords).runOnce(), 1, 'decided at once: nothing to wait for');
     a.open();
     assert.equal(await runA, 1);
     assert.deepEqual(await trail(s, ann), {

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { loadPerformer } from '../../src/accounts/performer.js';
 import { loadConfig } from '../../src/config.js';
 import { createServices, type Services } from '../../src/services.js';
 import { createPasswordHasher } from '../../src/auth/passwords.js';
@@ -54,7 +55,7 @@ test('a request that sends nothing hashes a password and builds a reset mail lik
   };
   const worker = new RecoveryWorker({
     db: s.db, stores: s.stores, users: s.users, preferences: s.preferences, outbox, i18n: s.i18n, clock, random: s.random, config, audit: s.audit,
-    hasher: { ...hasher, hash: async (pw: string) => (cur.hashes++, hasher.hash(pw)) },
+    tempPasswords: { hash: async (pw: string) => (cur.hashes++, s.tempPasswords.hash(pw)) },
   });
   const run = async (req: { user?: string; email?: string }) => {
     cur = { hashes: 0, composed: [] };
@@ -103,7 +104,7 @@ test(`a request whose handling keeps failing is tried again with a growing back-
     return s.users.byName(name);
   };
   const worker = new RecoveryWorker({
-    db: s.db, stores: s.stores, users, preferences: s.preferences, hasher, outbox: s.outbox, i18n: s.i18n, clock, random: s.random, config, audit: s.audit,
+    db: s.db, stores: s.stores, users, preferences: s.preferences, tempPasswords: s.tempPasswords, outbox: s.outbox, i18n: s.i18n, clock, random: s.random, config, audit: s.audit,
     logger: { info() {}, warn() {}, error: (o: object, msg: string) => errors.push(`${msg} ${JSON.stringify(o)}`) },
   });
   const broken = await pending(s, clock, { user: 'Ann' });
@@ -140,7 +141,7 @@ test(`a request whose handling keeps failing is tried again with a growing back-
 
 test(`a request whose every worker died handling it is given up when claimed once too often (${MAX_ATTEMPTS} attempts), and audited`, async (t) => {
   const { s, clock, hasher } = await setup(t);
-  const worker = new RecoveryWorker({ db: s.db, stores: s.stores, users: s.users, preferences: s.preferences, hasher, outbox: s.outbox, i18n: s.i18n, clock, random: s.random, config, audit: s.audit });
+  const worker = new RecoveryWorker({ db: s.db, stores: s.stores, users: s.users, preferences: s.preferences, tempPasswords: s.tempPasswords, outbox: s.outbox, i18n: s.i18n, clock, random: s.random, config, audit: s.audit });
   const id = await pending(s, clock, { user: 'Nobody' });
   // Each of its attempts ended with the worker gone and the lease running out.
   await s.db
@@ -159,7 +160,7 @@ test(`a request whose every worker died handling it is given up when claimed onc
 test('handled requests are purged after the given time; pending and in-progress ones stay', async (t) => {
   const { s, clock, hasher } = await setup(t);
   await s.users.create({ name: 'Ann', email: 'ann@example.org', passwordHash: await hasher.hash('Ann-pass-1') });
-  const worker = new RecoveryWorker({ db: s.db, stores: s.stores, users: s.users, preferences: s.preferences, hasher, outbox: s.outbox, i18n: s.i18n, clock, random: s.random, config });
+  const worker = new RecoveryWorker({ db: s.db, stores: s.stores, users: s.users, preferences: s.preferences, tempPasswords: s.tempPasswords, outbox: s.outbox, i18n: s.i18n, clock, random: s.random, config });
   const sent = await pending(s, clock, { user: 'Ann' });
   const none = await pending(s, clock, { email: 'nobody@example.org' });
   assert.equal(await worker.runOnce(), 2);
@@ -205,14 +206,13 @@ test('two requests for one account handled at once (two lanes): one mail, the ot
   let bothIn!: () => void;
   const together = new Promise<void>((r) => (bothIn = r));
   const gated = {
-    ...hasher,
     hash: async (pw: string) => {
       if (++inFlight === 2) bothIn();
       await Promise.race([together, new Promise((r) => setTimeout(r, 2000))]);
-      return hasher.hash(pw);
+      return s.tempPasswords.hash(pw);
     },
   };
-  const worker = new RecoveryWorker({ db: s.db, stores: s.stores, users: s.users, preferences: s.preferences, hasher: gated, outbox: s.outbox, i18n: s.i18n, clock, random: s.random, config, audit: s.audit, lanes: 2 });
+  const worker = new RecoveryWorker({ db: s.db, stores: s.stores, users: s.users, preferences: s.preferences, tempPasswords: gated, outbox: s.outbox, i18n: s.i18n, clock, random: s.random, config, audit: s.audit, lanes: 2 });
   const a = await pending(s, clock, { user: 'Ann' });
   const b = await pending(s, clock, { email: 'ann@example.org' });
   assert.equal(await worker.runOnce(), 2);
@@ -228,8 +228,8 @@ test('stop(): the request being handled finishes, the rest stay pending for the 
   let hashes = 0;
   let release!: () => void;
   const gate = new Promise<void>((r) => (release = r));
-  const slow = { ...hasher, hash: async (pw: string) => (hashes++, await gate, hasher.hash(pw)) };
-  const worker = new RecoveryWorker({ db: s.db, stores: s.stores, users: s.users, preferences: s.preferences, hasher: slow, outbox: s.outbox, i18n: s.i18n, clock, random: s.random, config, lanes: 1 });
+  const slow = { hash: async (pw: string) => (hashes++, await gate, s.tempPasswords.hash(pw)) };
+  const worker = new RecoveryWorker({ db: s.db, stores: s.stores, users: s.users, preferences: s.preferences, tempPasswords: slow, outbox: s.outbox, i18n: s.i18n, clock, random: s.random, config, lanes: 1 });
   for (let i = 0; i < 20; i++) await pending(s, clock, { user: `Nobody${i}` });
   const run = worker.kick();
   while (hashes === 0) await new Promise((r) => setTimeout(r, 1));
@@ -250,7 +250,7 @@ test('a request that mails nobody counts stand-in limit counters, which limit no
     ...config,
     accountLimit: [1, 3600] as [number, number], addressLimit: [1, 3600] as [number, number], mailBudget: [1, 3600] as [number, number], networkBudget: [1, 3600] as [number, number],
   };
-  const worker = new RecoveryWorker({ db: s.db, stores: s.stores, users: s.users, preferences: s.preferences, hasher, outbox: s.outbox, i18n: s.i18n, clock, random: s.random, config: limited, counters: s.counters });
+  const worker = new RecoveryWorker({ db: s.db, stores: s.stores, users: s.users, preferences: s.preferences, tempPasswords: s.tempPasswords, outbox: s.outbox, i18n: s.i18n, clock, random: s.random, config: limited, counters: s.counters });
   for (let i = 0; i < 3; i++) await pending(s, clock, { user: `Nobody${i}` });
   assert.equal(await worker.runOnce(), 3);
   assert.deepEqual(
@@ -280,7 +280,7 @@ test('a request that mails one account and one that mails nobody make the same c
     ...config,
     accountLimit: [3, 86400] as [number, number], addressLimit: [5, 86400] as [number, number], mailBudget: [1000, 3600] as [number, number], networkBudget: [100, 3600] as [number, number],
   };
-  const worker = new RecoveryWorker({ db: s.db, stores: s.stores, users: s.users, preferences: s.preferences, hasher, outbox: s.outbox, i18n: s.i18n, clock, random: s.random, config: limited, counters });
+  const worker = new RecoveryWorker({ db: s.db, stores: s.stores, users: s.users, preferences: s.preferences, tempPasswords: s.tempPasswords, outbox: s.outbox, i18n: s.i18n, clock, random: s.random, config: limited, counters });
   const run = async (req: { user?: string; email?: string }) => {
     calls.length = 0;
     await pending(s, clock, req);
@@ -292,4 +292,24 @@ test('a request that mails one account and one that mails nobody make the same c
   assert.deepEqual(sent, ['hit 3600 1', 'hit 3600 1', 'hit 86400 1', 'hit 86400 1'], 'account, address, network, budget');
   assert.deepEqual(await run({ user: 'Nobody' }), sent);
   assert.deepEqual(await run({ email: 'nobody@example.org' }), sent);
+});
+
+test('a recorded request is handled at a random moment within a second of the answer, not right after it', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'mwauth-worker-'));
+  // Every random draw is 0xff…: the worker's start is 0xffff % 1000 = 535 ms after the request.
+  const random = { bytes: (n: number) => Buffer.alloc(n, 0xff) };
+  const s = await createServices(loadConfig({ MWAUTH_DATA_DIR: dir, MWAUTH_SERVER: 'http://wiki.test', MWAUTH_PASSWORD_SENDER: 'wiki@wiki.test' }), { random, hasher: createPasswordHasher({ iterations: 1000 }) });
+  t.after(async () => {
+    await s.close(0);
+    rmSync(dir, { recursive: true, force: true });
+  });
+  await s.users.create({ name: 'Ann', email: 'ann@example.org', passwordHash: await s.hasher.hash('Ann-pass-1') });
+  const status = async () => (await s.db.selectFrom('reset_request').select('rr_status').executeTakeFirstOrThrow()).rr_status;
+  const started = Date.now();
+  await s.recovery.request(await loadPerformer(s, 0, '192.0.2.1'), { user: 'Ann', email: null });
+  await new Promise((r) => setTimeout(r, 150));
+  assert.equal(await status(), 'pending', 'not handled right after the answer');
+  while ((await status()) === 'pending' && Date.now() - started < 10_000) await new Promise((r) => setTimeout(r, 20));
+  assert.equal(await status(), 'queued');
+  assert.ok(Date.now() - started >= 500, `handled after ${Date.now() - started} ms`);
 });

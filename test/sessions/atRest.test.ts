@@ -105,7 +105,7 @@ async function stolenCopyFails(t: After, srv: TestServer, redis: boolean): Promi
   const alice = await addUser(s, 'Alice', 'Alice-Pass-1', { email: 'alice@example.org' });
   const tess = await addUser(s, 'Tess', 'Tess-Pass-1');
   await s.botPasswords.set(alice.id, 'app', PW32, ['basic']);
-  await s.users.setTemporaryPassword(tess.id, await s.hasher.hash('tmp0atrest'));
+  await s.users.setTemporaryPassword(tess.id, await s.tempPasswords.hash('tmp0atrest'));
   const whoami = async (c: Client) => (await c.get({ action: 'query', meta: 'userinfo', formatversion: '2' })).json.query.userinfo.id as number;
 
   // Every kind of session there is: remembered (clientlogin, action=login), plain, a bot password,

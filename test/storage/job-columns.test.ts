@@ -11,6 +11,7 @@ import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
 import { Keyring } from '../../src/secrets/keyring.js';
 import { sqlStores } from '../../src/storage/sql/stores.js';
 import { createPasswordHasher } from '../../src/auth/passwords.js';
+import { createTemporaryPasswordHasher } from '../../src/auth/tempPasswordHash.js';
 import { createI18n } from '../../src/i18n/index.js';
 import { Outbox } from '../../src/mail/outbox.js';
 import { DeliveryWorker, outboxJobs } from '../../src/mail/worker.js';
@@ -138,7 +139,7 @@ for (const [backend, skip] of [['SQLite', false], ['PostgreSQL', pgSkip]] as con
     const outbox = new Outbox({ db, clock, random: cryptoRandom, from: 'wiki@example.org', fromName: 'Wiki', domain: 'example.org', seal: TEST_SEAL });
     const stores = sqlStores(db, { clock, random: cryptoRandom, keys: new Keyring(['job-columns-test-secret']) });
     const worker = new RecoveryWorker({
-      db, stores, users: stores.users, preferences: stores.preferences, hasher, outbox, i18n: createI18n({ sitename: 'Wiki' }), clock, random: cryptoRandom,
+      db, stores, users: stores.users, preferences: stores.preferences, tempPasswords: createTemporaryPasswordHasher({ keys: new Keyring(['job-columns-test-secret']), slow: hasher }), outbox, i18n: createI18n({ sitename: 'Wiki' }), clock, random: cryptoRandom,
       config: { server: 'http://wiki.test', articlePath: '/wiki', language: 'en', tempPasswordLength: 10, newPasswordExpiry: 7 * 86400, resendHours: 24 },
     });
     const sent: OutboundMessage[] = [];
