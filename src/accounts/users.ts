@@ -126,6 +126,8 @@ export interface UserStore {
   removeGroup(id: number, group: string): Promise<void>;
 
   // Bulk operations (an import, an export): a few statements per batch, whatever its size.
+  /** The accounts with these ids (those that exist), by id. */
+  byIds(ids: readonly number[]): Promise<User[]>;
   /** The existing accounts among `names`, by name (exact match). */
   byNames(names: readonly string[]): Promise<Map<string, ExistingAccount>>;
   /**

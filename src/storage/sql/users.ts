@@ -185,6 +185,12 @@ export class SqlUserStore implements UserStore {
     await this.db.deleteFrom('user_groups').where('ug_user', '=', id).where('ug_group', '=', group).execute();
   }
 
+  async byIds(ids: readonly number[]): Promise<User[]> {
+    const out: User[] = [];
+    for (const part of slices(distinct(ids))) out.push(...(await this.select().where('user_id', 'in', part).orderBy('user_id').execute()).map(toUser));
+    return out.sort((a, b) => a.id - b.id);
+  }
+
   async byNames(names: readonly string[]): Promise<Map<string, ExistingAccount>> {
     const out = new Map<string, ExistingAccount>();
     for (const part of slices(distinct(names))) {
