@@ -64,12 +64,30 @@ function normalizeBlock(b: BlockRecord, target: string): BlockRecord {
   };
 }
 
+const sortedOnce = <T>(items: readonly T[], key: (t: T) => string) => items.every((t, i) => i === 0 || byText(key(items[i - 1]!), key(t)) < 0);
+const KEPT_PREFERENCES = new Set(['language', 'requireemail', 'disablemail']);
+
+/** Whether normalizeAccount would leave the record as it is (most records a wiki gives): a quick test. */
+function isNormal(r: AccountRecord): boolean {
+  return (
+    r.email !== '' &&
+    (r.registration === null || Date.parse(r.registration) !== UNKNOWN_REGISTRATION) &&
+    (r.temporaryPassword === null || r.temporaryPassword.hash !== '') &&
+    sortedOnce(r.groups, (g) => g.group) &&
+    sortedOnce(r.botPasswords, (b) => b.appId) &&
+    (r.blocks.length === 0 || (r.blocks.length === 1 && r.blocks[0]!.target === r.name)) &&
+    Object.keys(r.preferences).every((k) => KEPT_PREFERENCES.has(k))
+  );
+}
+
 /**
  * The record as mwauth keeps it, and so as it exports it: no address is null, groups and bot passwords
  * once each in name order, one block per account (mwauth keeps one per target: the last), only the three
  * preferences mwauth reads, an empty temporary password as none, an unknown registration as null.
  */
 export function normalizeAccount(r: AccountRecord): AccountRecord {
+  // Its fingerprint is computed once, when it was read (a good part of an import's time).
+  if (isNormal(r)) return r;
   const registration = r.registration === null || Date.parse(r.registration) === UNKNOWN_REGISTRATION ? null : r.registration;
   const rec: Omit<AccountRecord, 'fingerprint'> = {
     type: 'account',

@@ -86,7 +86,7 @@ async function run(tx: TxStores, source: RecordSource, opts: ImportOptions, dryR
     if (summary.skipped.length < SKIPPED_LISTED) summary.skipped.push(s);
   };
 
-  for await (const batch of source.accountBatches()) {
+  for await (const batch of readAhead(source.accountBatches())) {
     const records: AccountRecord[] = [];
     for (const r of batch) {
       if (canonicalUserName(r.name) !== r.name) skip(summary.accounts, { kind: 'account', name: r.name, sourceId: r.sourceId, why: WHY.badName });
@@ -121,7 +121,7 @@ async function run(tx: TxStores, source: RecordSource, opts: ImportOptions, dryR
   }
 
   const seen = new Set<string>();
-  for await (const batch of source.addressBlockBatches()) {
+  for await (const batch of readAhead(source.addressBlockBatches())) {
     const records = batch.map(normalizeAddressBlock);
     const existing = await tx.blocks.ofAddresses(records.map((r) => r.target));
     const writes: AddressBlockRecord[] = [];
@@ -162,6 +162,28 @@ async function run(tx: TxStores, source: RecordSource, opts: ImportOptions, dryR
     summary.addressBlocks.lifted = lifted.length;
   }
   return summary;
+}
+
+/** The batches, the next one asked for while the current one is written (a source on a server reads meanwhile). */
+async function* readAhead<T>(batches: AsyncIterable<T>): AsyncGenerator<T> {
+  const it = batches[Symbol.asyncIterator]();
+  const ask = () => {
+    const p = it.next();
+    // Awaited once the current batch is written; a failure before then must not count as unhandled.
+    p.catch(() => {});
+    return p;
+  };
+  try {
+    let next = ask();
+    for (;;) {
+      const r = await next;
+      if (r.done) return;
+      next = ask();
+      yield r.value;
+    }
+  } finally {
+    await it.return?.();
+  }
 }
 
 async function writeAccountBatch(tx: TxStores, records: AccountRecord[], source: string): Promise<void> {

@@ -86,7 +86,7 @@ export interface ExportOptions {
   now: number;
   /** Called with each line, newline included; may return a promise (backpressure). */
   write: (chunk: string) => void | Promise<void>;
-  /** Told after each batch: records written so far. */
+  /** Told after each batch of accounts: accounts written so far. */
   onProgress?: (done: number) => void;
 }
 
@@ -107,7 +107,6 @@ export async function exportRecords(stores: Stores, opts: ExportOptions): Promis
     const current = blocks.filter((b) => b.expiry === null || b.expiry > opts.now);
     await opts.write(current.map((b) => encodeRecord(addressBlockRecord(b)) + '\n').join(''));
     addressBlocks += current.length;
-    opts.onProgress?.(accounts + addressBlocks);
     after = blocks[blocks.length - 1]!.id;
   }
   return { accounts, addressBlocks };
