@@ -37,11 +37,23 @@ async function* lines(path: string): AsyncGenerator<{ text: string; n: number }>
   }
 }
 
+/** The "type" of a line's object, if it is one. */
+function headerType(text: string): unknown {
+  try {
+    return (JSON.parse(text) as { type?: unknown } | null)?.type;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The records of one kind, `BATCH` at a time, each line checked (the header first). */
 async function* records<T extends AccountRecord | AddressBlockRecord>(path: string, type: T['type']): AsyncGenerator<T[]> {
   let batch: T[] = [];
   let first = true;
   for await (const { text, n } of lines(path)) {
+    if (first && headerType(text) !== 'header') {
+      throw new JsonlFileError(`${path}: line ${n}: the file does not start with a header line ({"type":"header","format":"${RECORD_FORMAT}",…})`);
+    }
     let rec;
     try {
       rec = decodeRecord(text, n);
@@ -50,7 +62,6 @@ async function* records<T extends AccountRecord | AddressBlockRecord>(path: stri
       throw err;
     }
     if (first) {
-      if (rec.type !== 'header') throw new JsonlFileError(`${path}: line ${n}: the file does not start with a header line ({"type":"header","format":"${RECORD_FORMAT}",…})`);
       first = false;
       continue;
     }
