@@ -65,13 +65,14 @@ function normalizeBlock(b: BlockRecord, target: string): BlockRecord {
 }
 
 const sortedOnce = <T>(items: readonly T[], key: (t: T) => string) => items.every((t, i) => i === 0 || byText(key(items[i - 1]!), key(t)) < 0);
+const EPOCH = '1970-01-01T00:00:00Z';
 const KEPT_PREFERENCES = new Set(['language', 'requireemail', 'disablemail']);
 
 /** Whether normalizeAccount would leave the record as it is (most records a wiki gives): a quick test. */
 function isNormal(r: AccountRecord): boolean {
   return (
     r.email !== '' &&
-    (r.registration === null || Date.parse(r.registration) !== UNKNOWN_REGISTRATION) &&
+    r.registration !== EPOCH &&
     (r.temporaryPassword === null || r.temporaryPassword.hash !== '') &&
     sortedOnce(r.groups, (g) => g.group) &&
     sortedOnce(r.botPasswords, (b) => b.appId) &&
