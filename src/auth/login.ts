@@ -9,6 +9,7 @@ import { ipLimitKey } from '../util/clientAddress.js';
 import type { Clock } from '../util/clock.js';
 import { msg, type Msg } from '../util/errors.js';
 import { VOIDED_BOT_PASSWORD, type BotPassword, type BotPasswordStore } from './botpasswords.js';
+import { restrictionsAllow } from './botRestrictions.js';
 import type { PasswordHasher } from './passwords.js';
 import type { PasswordChangeContext } from './passwordChanges.js';
 import { checkNewPassword } from './policy.js';
@@ -198,6 +199,12 @@ export class Authenticator {
     if (!(await this.d.hasher.verify(password, bp.hash))) {
       await this.audit('login.failure', user, ip, { reason: 'wrongpassword', bot: true, app: appId });
       return { status: 'FAIL', message: msg('wrongpassword'), fatal: false };
+    }
+    // Checked after the password (MediaWiki checks before it): only who knows the password learns that
+    // the bot password exists and is limited to other addresses.
+    if (!restrictionsAllow(bp.restrictions, ip)) {
+      await this.audit('login.failure', user, ip, { reason: 'botpasswords-restriction-failed', bot: true, app: appId });
+      return { status: 'FAIL', message: msg('botpasswords-restriction-failed'), fatal: true };
     }
     await this.clearThrottle('botpassword', `${canonical}@${appId}`, ip);
     await this.audit('login.bot', user, ip, { app: appId });

@@ -155,10 +155,14 @@ describe('import mediawiki (SQLite wiki) into a running server', { skip }, () =>
     assert.equal((await clientLogin(NULL_PASSWORD_USER.name, mail.tempPassword)).status, 'UI');
   });
 
-  test('bot passwords log in as Name@appid', async () => {
+  test('bot passwords log in as Name@appid, only from the addresses the wiki restricted them to', async () => {
     const bl = await new Client(srv.api).login('Pbkdf2 default@cli', BOT_PASSWORD);
     assert.equal(bl.result, 'Success', JSON.stringify(bl));
     assert.equal(await login('Pbkdf2 default@cli', BOT_PASSWORD.replace(/.$/, 'x')), 'Failed');
+    // Legacy B's is restricted to 192.0.2.0/24 and 2001:db8::/32 in the wiki: not from here (127.0.0.1).
+    const restricted = await new Client(srv.api).login('Legacy B@restricted', BOT_PASSWORD);
+    assert.equal(restricted.result, 'Failed');
+    assert.equal(restricted.reason, srv.services.i18n.text('en', 'botpasswords-restriction-failed'));
   });
 
   test('a blocked account is refused what a block stops (a password reset), an unblocked one is not', async () => {
