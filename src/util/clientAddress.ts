@@ -57,6 +57,30 @@ export function canonicalAddress(raw: string): string | null {
   return address === null ? null : spell(address);
 }
 
+/**
+ * Whether `ip` is the address `entry` names, or lies in the range it names ("198.51.100.0/24",
+ * "2001:DB8:1:0:0:0:0:0/48", any spelling; an IPv4-mapped range counts as its IPv4 range). An entry that
+ * is neither (or an `ip` that is no address) matches nothing. For blocks and bot-password restrictions,
+ * where a range may hold every address; trusted proxies have their own stricter parser below.
+ */
+export function addressInRange(entry: string, ip: string): boolean {
+  try {
+    const address = ipaddr.process(ip.trim());
+    const text = entry.trim();
+    if (!text.includes('/')) {
+      const one = ipaddr.process(text);
+      return one.kind() === address.kind() && one.toNormalizedString() === address.toNormalizedString();
+    }
+    const [net, bits] = ipaddr.parseCIDR(text);
+    if (net.kind() === 'ipv6' && (net as ipaddr.IPv6).isIPv4MappedAddress() && bits >= 96) {
+      return address.kind() === 'ipv4' && address.match((net as ipaddr.IPv6).toIPv4Address(), bits - 96);
+    }
+    return net.kind() === address.kind() && address.match(net as never, bits);
+  } catch {
+    return false;
+  }
+}
+
 /** Why a trusted-proxy entry was refused (the caller names the setting). */
 export class AddressRangeError extends Error {}
 

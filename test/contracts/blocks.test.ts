@@ -112,4 +112,26 @@ contract<BlockStore>('BlockStore', onDatabases((s) => s.blocks), (subject) => {
     const rest = await blocks.addressBlocksAfter(first[1]!.id, 2);
     assert.deepEqual(rest.map((b) => b.target), ['192.0.2.1'], 'address blocks only');
   });
+
+  test('range blocks (as MediaWiki spells them) hold every address in them; anon-only, partial and expired ones as for an address', async () => {
+    const { store: blocks, clock } = subject();
+    await blocks.upsertMany([
+      { userId: 0, target: '198.51.100.0/24', by: 'Admin', reason: 'v4 range', anonOnly: true },
+      { userId: 0, target: '2001:DB8:1:0:0:0:0:0/48', by: 'Admin', reason: 'v6 range' },
+      { userId: 0, target: '203.0.113.0/28', by: 'Admin', reason: 'partial', sitewide: false },
+      { userId: 0, target: '192.0.2.0/25', by: 'Admin', reason: 'short', expiry: START + 1000 },
+      { userId: 0, target: '192.0.2.7', by: 'Admin', reason: 'the address itself' },
+    ]);
+    assert.equal((await blocks.find(0, '198.51.100.77'))?.reason, 'v4 range');
+    assert.equal((await blocks.find(0, '::ffff:198.51.100.77'))?.reason, 'v4 range');
+    assert.equal(await blocks.find(3, '198.51.100.77'), null, 'anon only: a logged-in account is not blocked');
+    assert.equal((await blocks.find(3, '2001:db8:1:ffff::1'))?.reason, 'v6 range');
+    assert.equal(await blocks.find(0, '2001:db8:2::1'), null);
+    assert.equal(await blocks.find(0, '203.0.113.5'), null, 'a partial block stops nothing here');
+    assert.equal((await blocks.find(0, '192.0.2.7'))?.reason, 'the address itself', 'the address before a range');
+    assert.equal((await blocks.find(0, '192.0.2.8'))?.reason, 'short');
+    clock.advance(2000);
+    assert.equal(await blocks.find(0, '192.0.2.8'), null, 'expired');
+    assert.equal(await blocks.find(0, '198.51.101.1'), null);
+  });
 });

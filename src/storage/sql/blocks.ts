@@ -3,7 +3,7 @@ import type { Insertable, Selectable } from 'kysely';
 import type { Db } from '../db.js';
 import type { BlockTable } from '../schema.js';
 import { blockTarget, type Block, type BlockInput, type BlockStore } from '../../accounts/blocks.js';
-import { canonicalAddress } from '../../util/clientAddress.js';
+import { addressInRange, canonicalAddress } from '../../util/clientAddress.js';
 import type { Clock } from '../../util/clock.js';
 import { distinct, slices } from './batches.js';
 import { onConflict, proposed } from './dialect.js';
@@ -93,7 +93,22 @@ export class SqlBlockStore implements BlockStore {
       )
       .orderBy('bl_user', 'desc')
       .execute();
-    return rows[0] ? toBlock(rows[0]) : null;
+    if (rows[0]) return toBlock(rows[0]);
+    if (canonicalAddress(ip) === null) return null;
+    // Range blocks ("198.51.100.0/24", as MediaWiki spells them): few, so matched here rather than in SQL,
+    // which would need per-database address arithmetic.
+    let q = this.db
+      .selectFrom('block')
+      .selectAll()
+      .where('bl_user', '=', 0)
+      .where('bl_target', 'like', '%/%')
+      .where('bl_sitewide', '=', 1)
+      .where((eb) => eb.or([eb('bl_expiry', 'is', null), eb('bl_expiry', '>', now)]));
+    // A range block that spares logged-in accounts does not count for one.
+    if (userId > 0) q = q.where('bl_anon_only', '=', 0);
+    const ranges = await q.orderBy('bl_id').execute();
+    const hit = ranges.find((r) => addressInRange(r.bl_target, addr));
+    return hit ? toBlock(hit) : null;
   }
 
   async add(input: BlockInput): Promise<void> {
