@@ -6,7 +6,7 @@ import { skeletonKey } from '../../accounts/confusables.js';
 import type { AccountUpsert, ExistingAccount, GroupMembership, NewUser, User, UserStore } from '../../accounts/users.js';
 import { randomHex, type Clock, type Random } from '../../util/clock.js';
 import { distinct, slices } from './batches.js';
-import { insertReturningId, onConflict, proposed } from './dialect.js';
+import { insertReturningId, onConflict, proposed, roomForBulkWrites } from './dialect.js';
 
 function toUser(r: Selectable<UserTable>): User {
   return {
@@ -229,6 +229,7 @@ export class SqlUserStore implements UserStore {
       user_imported: a.importSource ? now : null,
     }));
     const set = Object.fromEntries(UPSERTED.map((c) => [c, proposed(this.db, c)]));
+    if (rows.length >= 100) await roomForBulkWrites(this.db);
     for (const part of slices(rows, UPSERTED.length + 1)) {
       await onConflict(this.db.insertInto('user').values(part), this.db, ['user_name'], set).execute();
     }
