@@ -4,10 +4,9 @@ import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { readAccounts } from '../accounts/bulk.js';
 import type { Stores } from '../storage/stores.js';
-import { accountRecord, addressBlockRecord } from './convert.js';
+import { accountRecord, addressBlockRecord, toTime } from './convert.js';
 import type { RecordSource } from './importer.js';
 import { decodeRecord, encodeRecord, RECORD_FORMAT, RECORD_VERSION, RecordError, type AccountRecord, type AddressBlockRecord, type HeaderRecord } from './record.js';
-import { toTime } from './convert.js';
 
 export class JsonlFileError extends Error {
   override name = 'JsonlFileError';

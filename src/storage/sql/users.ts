@@ -208,7 +208,9 @@ export class SqlUserStore implements UserStore {
       byName.set(a.name, a);
     }
     const now = this.clock.now();
-    const rows = [...byName.values()].map((a) => ({
+    // One draw of randomness for all the batch's new user_tokens, rather than one per account.
+    const tokens = randomHex(this.random, 32 * byName.size);
+    const rows = [...byName.values()].map((a, i) => ({
       user_name: a.name,
       user_name_skeleton: skeletonKey(a.name),
       user_email: a.email,
@@ -218,7 +220,7 @@ export class SqlUserStore implements UserStore {
       user_password: a.passwordHash,
       user_newpassword: a.temporaryPassword?.hash ?? '',
       user_newpass_time: a.temporaryPassword?.issued ?? null,
-      user_token: this.newToken(),
+      user_token: tokens.slice(32 * i, 32 * i + 32),
       user_registration: a.registration,
       user_import_fingerprint: a.fingerprint,
       user_editcount: a.editCount ?? null,
