@@ -33,6 +33,10 @@ export interface Block {
   allowUserTalk: boolean;
   /** Hidden from public lists. */
   hidden: boolean;
+  /** For an address block an import wrote: the fingerprint of its record; null: made here. */
+  importFingerprint: string | null;
+  /** For an address block an import wrote: the source's block id; null: made here. */
+  importSourceId: number | null;
 }
 
 export interface BlockInput {
@@ -60,6 +64,10 @@ export interface BlockInput {
   allowUserTalk?: boolean;
   /** Default false. */
   hidden?: boolean;
+  /** For an imported address block: its record's fingerprint. Default null (made here). */
+  importFingerprint?: string | null;
+  /** For an imported address block: the source's block id. Default null. */
+  importSourceId?: number | null;
 }
 
 export interface BlockStore {
@@ -83,4 +91,8 @@ export interface BlockStore {
   replaceForUsers(userIds: readonly number[], blocks: readonly BlockInput[]): Promise<void>;
   /** Adds blocks, replacing any on the same target, in a few statements. */
   upsertMany(blocks: readonly BlockInput[]): Promise<void>;
+  /** The blocks of these address targets (in any spelling), by their stored target (blockTarget). */
+  ofAddresses(targets: readonly string[]): Promise<Map<string, Block>>;
+  /** Keyset iteration over address blocks: up to `limit` with an id above `afterId`, by id. */
+  addressBlocksAfter(afterId: number, limit: number): Promise<Block[]>;
 }

@@ -52,26 +52,39 @@ export async function writeAccounts(tx: TxStores, accounts: readonly AccountWrit
   return ids;
 }
 
+/** The accounts with these ids (those that exist), with their parts, by id; `withExpired`: expired groups too. */
+export async function readAccountsById(
+  stores: Pick<Stores, 'users' | 'preferences' | 'botPasswords' | 'blocks'>,
+  ids: readonly number[],
+  opts: { withExpired?: boolean } = {},
+): Promise<AccountRead[]> {
+  return withParts(stores, await stores.users.byIds(ids), opts);
+}
+
+async function withParts(stores: Pick<Stores, 'users' | 'preferences' | 'botPasswords' | 'blocks'>, users: User[], opts: { withExpired?: boolean } = {}): Promise<AccountRead[]> {
+  const ids = users.map((u) => u.id);
+  const [groups, prefs, bots, blocks] = await Promise.all([
+    stores.users.membershipsOf(ids, opts),
+    stores.preferences.getMany(ids),
+    stores.botPasswords.listMany(ids),
+    stores.blocks.ofUsers(ids),
+  ]);
+  return users.map((user) => ({
+    user,
+    groups: groups.get(user.id) ?? [],
+    preferences: prefs.get(user.id) ?? {},
+    botPasswords: bots.get(user.id) ?? [],
+    blocks: blocks.get(user.id) ?? [],
+  }));
+}
+
 /** Every account with its parts, `batch` at a time, by id (keyset pagination: memory does not grow). */
 export async function* readAccounts(stores: Pick<Stores, 'users' | 'preferences' | 'botPasswords' | 'blocks'>, batch = 1000): AsyncGenerator<AccountRead[]> {
   let after = 0;
   for (;;) {
     const users = await stores.users.after(after, batch);
     if (users.length === 0) return;
-    const ids = users.map((u) => u.id);
-    const [groups, prefs, bots, blocks] = await Promise.all([
-      stores.users.membershipsOf(ids),
-      stores.preferences.getMany(ids),
-      stores.botPasswords.listMany(ids),
-      stores.blocks.ofUsers(ids),
-    ]);
-    yield users.map((user) => ({
-      user,
-      groups: groups.get(user.id) ?? [],
-      preferences: prefs.get(user.id) ?? {},
-      botPasswords: bots.get(user.id) ?? [],
-      blocks: blocks.get(user.id) ?? [],
-    }));
+    yield await withParts(stores, users);
     after = users[users.length - 1]!.id;
   }
 }

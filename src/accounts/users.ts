@@ -14,6 +14,24 @@ export interface User {
   newPassword: string;
   newPassTime: number | null;
   token: string;
+  /** An imported edit count (null: unknown, or an account made here). */
+  editCount: number | null;
+  /** A MediaWiki system account, brought by an import: nobody logs in to it. */
+  system: boolean;
+  /** A MediaWiki temporary account (1.42+), brought by an import. */
+  tempAccount: boolean;
+  /** Where an import brought the account from; null: made here. */
+  provenance: Provenance | null;
+}
+
+/** Where an imported account came from. */
+export interface Provenance {
+  /** The source the last import that wrote it read (a wiki's database, or a file), without passwords. */
+  source: string;
+  /** The account's id in the wiki it was first imported from. */
+  sourceId: number | null;
+  /** When an import last wrote it (ms). */
+  imported: number;
 }
 
 export interface NewUser {
@@ -46,6 +64,16 @@ export interface AccountUpsert {
   temporaryPassword: { hash: string; issued: number | null } | null;
   /** The fingerprint of the record it comes from; null: none. */
   fingerprint: string | null;
+  /** Default null. */
+  editCount?: number | null;
+  /** Default false. */
+  system?: boolean;
+  /** Default false. */
+  tempAccount?: boolean;
+  /** Which source this import reads (without passwords), for the account's provenance; default none. */
+  importSource?: string | null;
+  /** The account's id in the wiki it was first imported from; default none. */
+  importSourceId?: number | null;
 }
 
 /** What a bulk look-up by name tells of an existing account. */
@@ -103,6 +131,8 @@ export interface UserStore {
   removeGroup(id: number, group: string): Promise<void>;
 
   // Bulk operations (an import, an export): a few statements per batch, whatever its size.
+  /** The accounts with these ids (those that exist), by id. */
+  byIds(ids: readonly number[]): Promise<User[]>;
   /** The existing accounts among `names`, by name (exact match). */
   byNames(names: readonly string[]): Promise<Map<string, ExistingAccount>>;
   /**
@@ -111,8 +141,11 @@ export interface UserStore {
    * end). A name given twice keeps its last entry.
    */
   upsertMany(accounts: readonly AccountUpsert[]): Promise<Map<string, number>>;
-  /** The memberships in force of each account, by group name. */
-  membershipsOf(ids: readonly number[]): Promise<Map<number, GroupMembership[]>>;
+  /**
+   * The memberships in force of each account, by group name; with `withExpired`, expired ones too (what
+   * an import wrote, to tell whether the account changed here since).
+   */
+  membershipsOf(ids: readonly number[], opts?: { withExpired?: boolean }): Promise<Map<number, GroupMembership[]>>;
   /** Replaces the groups of each account given (an empty list: none). */
   replaceGroups(groups: ReadonlyMap<number, readonly GroupMembership[]>): Promise<void>;
 }

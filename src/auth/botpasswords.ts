@@ -1,6 +1,7 @@
 // Bot passwords: "Name@appid" with a generated 32-character password and a set of grants. The store
 // keeps their hashes (src/storage/sql/botPasswords.ts; test/contracts/botPasswords.test.ts is what it must
 // do); BotPasswords hashes what is set.
+import { inAnyRange } from '../util/clientAddress.js';
 import type { PasswordHasher } from './passwords.js';
 
 export interface BotPassword {
@@ -50,13 +51,32 @@ export interface BotPasswordStore {
 }
 
 /**
- * The addresses a bot password may be used from, from MediaWiki's restrictions ({"IPAddresses": […]});
- * null: from anywhere (no restrictions, or none on addresses, as MediaWiki reads them).
+ * The addresses a bot password may be used from, from MediaWiki's restrictions ({"IPAddresses": […]}):
+ * null when it may be used from anywhere (no restrictions, or none on addresses); a list that is not a
+ * list allows no address.
  */
 export function allowedAddresses(restrictions: Record<string, unknown> | null): string[] | null {
-  const list = restrictions?.IPAddresses;
-  if (!Array.isArray(list)) return null;
-  return list.filter((e): e is string => typeof e === 'string');
+  if (restrictions === null || !Object.hasOwn(restrictions, 'IPAddresses')) return null;
+  const list = restrictions.IPAddresses;
+  return Array.isArray(list) ? list.filter((e): e is string => typeof e === 'string') : [];
+}
+
+/** Restrictions that say nothing about logging in or what mwauth does: editing only some pages. */
+const IGNORED_RESTRICTIONS = new Set(['Pages']);
+
+/**
+ * Whether the restrictions let a login from `ip` in: IPAddresses must hold the address; any other kind
+ * MediaWiki may have stored (e.g. "Referers") that is not empty cannot be checked here, and refuses the
+ * login rather than be ignored.
+ */
+export function restrictionsAllow(restrictions: Record<string, unknown> | null, ip: string): boolean {
+  if (restrictions === null) return true;
+  for (const [kind, value] of Object.entries(restrictions)) {
+    if (kind === 'IPAddresses' || IGNORED_RESTRICTIONS.has(kind)) continue;
+    if (!(value === null || (Array.isArray(value) && value.length === 0))) return false;
+  }
+  const addresses = allowedAddresses(restrictions);
+  return addresses === null || inAnyRange(ip, addresses);
 }
 
 export const BOT_PASSWORD_SEPARATOR = '@';

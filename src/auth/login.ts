@@ -5,10 +5,10 @@ import { canonicalUserName } from '../accounts/names.js';
 import type { User, UserStore } from '../accounts/users.js';
 import type { AuditDetails, AuditLog, AuditType } from '../audit/log.js';
 import type { Counters } from '../limits/counters.js';
-import { inAnyRange, ipLimitKey } from '../util/clientAddress.js';
+import { ipLimitKey } from '../util/clientAddress.js';
 import type { Clock } from '../util/clock.js';
 import { msg, type Msg } from '../util/errors.js';
-import { allowedAddresses, VOIDED_BOT_PASSWORD, type BotPassword, type BotPasswordStore } from './botpasswords.js';
+import { restrictionsAllow, VOIDED_BOT_PASSWORD, type BotPassword, type BotPasswordStore } from './botpasswords.js';
 import type { PasswordHasher } from './passwords.js';
 import { looksTemporary, type TemporaryPasswordHasher } from './tempPasswordHash.js';
 import type { PasswordChangeContext } from './passwordChanges.js';
@@ -211,8 +211,7 @@ export class Authenticator {
     }
     // From an address its restrictions do not allow: answered as a wrong password, as MediaWiki does, so the
     // answer says nothing more to whoever holds the password; the audit trail keeps the reason.
-    const addresses = allowedAddresses(bp.restrictions);
-    if (addresses && !inAnyRange(ip, addresses)) {
+    if (!restrictionsAllow(bp.restrictions, ip)) {
       await this.audit('login.failure', user, ip, { reason: 'botpasswords-restriction-failed', bot: true, app: appId });
       return { status: 'FAIL', message: msg('wrongpassword'), fatal: false };
     }

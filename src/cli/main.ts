@@ -10,6 +10,7 @@ import { registerAdminCommands } from './admin.js';
 import { registerAuditCommands } from './audit.js';
 import { registerMailCommands } from './mail.js';
 import { registerSecretCommands } from './secret.js';
+import { registerImportCommands } from './import.js';
 
 const stdio: Io = { out: (l) => process.stdout.write(l + '\n'), err: (l) => process.stderr.write(l + '\n') };
 
@@ -48,6 +49,7 @@ export async function main(argv: string[], io: Io = stdio, env = process.env): P
   registerMailCommands(program, withServices, io);
   registerAuditCommands(program, withServices, io);
   registerSecretCommands(program, withServices, io);
+  registerImportCommands(program, withServices, { ...io, tty: io === stdio && process.stderr.isTTY ? process.stderr : null });
 
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -135,6 +135,48 @@ export function recordFingerprint(record: Omit<AccountRecord, 'fingerprint'> | O
   return sha256hex(canonicalJson(rest));
 }
 
+const sortedBlock = (b: BlockRecord) => ({
+  allowUserTalk: b.allowUserTalk,
+  anonOnly: b.anonOnly,
+  autoblock: b.autoblock,
+  createAccount: b.createAccount,
+  email: b.email,
+  expiry: b.expiry,
+  hidden: b.hidden,
+  performer: b.performer,
+  reason: b.reason,
+  sitewide: b.sitewide,
+  target: b.target,
+  timestamp: b.timestamp,
+});
+
+/**
+ * recordFingerprint of an account record built by this code (exactly the fields above, nothing more), in
+ * about half the time: the canonical object is built in key order at once instead of copied. For the
+ * reader, which makes millions of them; a record from elsewhere goes through recordFingerprint.
+ */
+export function builtAccountFingerprint(r: Omit<AccountRecord, 'fingerprint'>): string {
+  return sha256hex(
+    JSON.stringify({
+      blocks: r.blocks.map(sortedBlock),
+      botPasswords: r.botPasswords.map((b) => ({ appId: b.appId, grants: b.grants, password: b.password, restrictions: sortedKeys(b.restrictions) })),
+      editCount: r.editCount,
+      email: r.email,
+      emailAuthenticated: r.emailAuthenticated,
+      groups: r.groups.map((g) => ({ expiry: g.expiry, group: g.group })),
+      name: r.name,
+      password: r.password,
+      preferences: sortedKeys(r.preferences),
+      realName: r.realName,
+      registration: r.registration,
+      system: r.system,
+      tempAccount: r.tempAccount,
+      temporaryPassword: r.temporaryPassword && { hash: r.temporaryPassword.hash, issued: r.temporaryPassword.issued },
+      type: r.type,
+    }),
+  );
+}
+
 /** One line of the JSON-lines file (without the newline). */
 export function encodeRecord(record: AnyRecord): string {
   return JSON.stringify(record);

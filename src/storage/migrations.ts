@@ -329,6 +329,24 @@ const m0022: Migration = {
   },
 };
 
+// Where an imported account or address block came from, beyond 0016's fingerprint: the source's own id
+// (kept, so an export names the account as its first wiki did and a file round-trips exactly), which
+// source wrote it last and when; and what a MediaWiki account carries that mwauth had no place for
+// (its edit count, and whether it is a system or a temporary account).
+const m0023: Migration = {
+  async up(db: AnyDb) {
+    // One column per statement: SQLite adds one at a time.
+    await db.schema.alterTable('user').addColumn('user_editcount', 'bigint').execute();
+    await db.schema.alterTable('user').addColumn('user_system', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+    await db.schema.alterTable('user').addColumn('user_temp', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+    await db.schema.alterTable('user').addColumn('user_import_source', shortText(db, 255)).execute();
+    await db.schema.alterTable('user').addColumn('user_import_source_id', 'bigint').execute();
+    await db.schema.alterTable('user').addColumn('user_imported', time).execute();
+    await db.schema.alterTable('block').addColumn('bl_import_fingerprint', 'varchar(64)').execute();
+    await db.schema.alterTable('block').addColumn('bl_import_source_id', 'bigint').execute();
+  },
+};
+
 export const migrations: Record<string, Migration> = {
   '0001_initial': m0001,
   '0002_outbox_masked': m0002,
@@ -342,6 +360,7 @@ export const migrations: Record<string, Migration> = {
   '0020_job_queue_columns': m0020,
   '0021_block_ranges': m0021,
   '0022_user_name_claims': m0022,
+  '0023_import_provenance': m0023,
 };
 
 export const migrationProvider: MigrationProvider = {

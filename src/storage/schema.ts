@@ -24,6 +24,18 @@ export interface UserTable {
   user_registration: number;
   /** For an account written by an import: the fingerprint of the record it was last written from; null: made here. */
   user_import_fingerprint: string | null;
+  /** The edit count an import brought (MediaWiki's user_editcount); null: unknown or made here. */
+  user_editcount: number | null;
+  /** 1: a MediaWiki system account (e.g. "MediaWiki default"), brought by an import. */
+  user_system: Generated<number>;
+  /** 1: a MediaWiki temporary account (1.42+), brought by an import. */
+  user_temp: Generated<number>;
+  /** Which source the import that last wrote the account read (shown without any password); null: made here. */
+  user_import_source: string | null;
+  /** The account's id in the wiki it was first imported from; null: made here. */
+  user_import_source_id: number | null;
+  /** When an import last wrote the account (ms); null: never. */
+  user_imported: number | null;
 }
 
 export interface UserGroupTable {
@@ -65,6 +77,10 @@ export interface BlockTable {
   /** An address block's first and last address as fixed-width hex (src/util/clientAddress.ts, blockRange); null for an account. */
   bl_range_start: string | null;
   bl_range_end: string | null;
+  /** For an address block an import wrote: the fingerprint of its record; null: made here. */
+  bl_import_fingerprint: string | null;
+  /** For an address block an import wrote: the source's block id. */
+  bl_import_source_id: number | null;
 }
 
 export interface BotPasswordTable {

@@ -74,6 +74,7 @@ contract<BlockStore>('BlockStore', onDatabases((s) => s.blocks), (subject) => {
     assert.deepEqual({ ...b, id: 0 }, {
       id: 0, userId: 5, target: 'Vandal', by: 'Admin', reason: 'spam 😀', timestamp: START, expiry: START + 3600_000,
       createAccount: true, sitewide: true, anonOnly: false, email: false, autoblock: false, allowUserTalk: true, hidden: false,
+      importFingerprint: null, importSourceId: null,
     });
   });
 
@@ -137,5 +138,45 @@ contract<BlockStore>('BlockStore', onDatabases((s) => s.blocks), (subject) => {
     await blocks.replaceForUsers([11, 13], [{ userId: 13, target: 'Newcomer', by: 'Importer', reason: 'd' }]);
     assert.deepEqual((await blocks.list()).map((b) => b.target).sort(), ['203.0.113.0', 'Newcomer', 'Spammer']);
     await assert.rejects(blocks.replaceForUsers([11], [{ userId: 99, target: 'Stranger', by: 'x', reason: 'y' }]), RangeError);
+  });
+
+  test('address blocks by target in any spelling, and in keyset batches; an import\'s fingerprint and source id kept', async () => {
+    const blocks = subject().store;
+    await blocks.upsertMany([
+      { userId: 0, target: '2001:DB8::7', by: 'Admin', reason: 'a', importFingerprint: 'f'.repeat(64), importSourceId: 12 },
+      { userId: 0, target: '198.51.100.0/24', by: 'Admin', reason: 'range' },
+      { userId: 4, target: 'Vandal', by: 'Admin', reason: 'account' },
+      { userId: 0, target: '192.0.2.1', by: 'Admin', reason: 'b' },
+    ]);
+    const found = await blocks.ofAddresses(['2001:db8:0::7', '198.51.100.0/24', '203.0.113.1', 'Vandal']);
+    assert.deepEqual([...found.keys()].sort(), ['198.51.100.0/24', '2001:db8::7']);
+    assert.deepEqual([found.get('2001:db8::7')!.importFingerprint, found.get('2001:db8::7')!.importSourceId], ['f'.repeat(64), 12]);
+    assert.deepEqual([found.get('198.51.100.0/24')!.importFingerprint, found.get('198.51.100.0/24')!.importSourceId], [null, null]);
+    const first = await blocks.addressBlocksAfter(0, 2);
+    assert.deepEqual(first.map((b) => b.target), ['2001:db8::7', '198.51.100.0/24']);
+    const rest = await blocks.addressBlocksAfter(first[1]!.id, 2);
+    assert.deepEqual(rest.map((b) => b.target), ['192.0.2.1'], 'address blocks only');
+  });
+
+  test('range blocks (as MediaWiki spells them) hold every address in them; anon-only, partial and expired ones as for an address', async () => {
+    const { store: blocks, clock } = subject();
+    await blocks.upsertMany([
+      { userId: 0, target: '198.51.100.0/24', by: 'Admin', reason: 'v4 range', anonOnly: true },
+      { userId: 0, target: '2001:DB8:1:0:0:0:0:0/48', by: 'Admin', reason: 'v6 range' },
+      { userId: 0, target: '203.0.113.0/28', by: 'Admin', reason: 'partial', sitewide: false },
+      { userId: 0, target: '192.0.2.0/25', by: 'Admin', reason: 'short', expiry: START + 1000 },
+      { userId: 0, target: '192.0.2.7', by: 'Admin', reason: 'the address itself' },
+    ]);
+    assert.equal((await blocks.find(0, '198.51.100.77'))?.reason, 'v4 range');
+    assert.equal((await blocks.find(0, '::ffff:198.51.100.77'))?.reason, 'v4 range');
+    assert.equal(await blocks.find(3, '198.51.100.77'), null, 'anon only: a logged-in account is not blocked');
+    assert.equal((await blocks.find(3, '2001:db8:1:ffff::1'))?.reason, 'v6 range');
+    assert.equal(await blocks.find(0, '2001:db8:2::1'), null);
+    assert.equal(await blocks.find(0, '203.0.113.5'), null, 'a partial block stops nothing here');
+    assert.equal((await blocks.find(0, '192.0.2.7'))?.reason, 'the address itself', 'the address before a range');
+    assert.equal((await blocks.find(0, '192.0.2.8'))?.reason, 'short');
+    clock.advance(2000);
+    assert.equal(await blocks.find(0, '192.0.2.8'), null, 'expired');
+    assert.equal(await blocks.find(0, '198.51.101.1'), null);
   });
 });

@@ -196,7 +196,10 @@ contract<UserStore>('UserStore', onDatabases((s) => s.users), (subject) => {
     assert.equal(quinn.id, ids.get('Quinn'));
     assert.deepEqual(
       { ...quinn, id: 0, token: '' },
-      { id: 0, token: '', name: 'Quinn', email: 'quinn@example.org', emailAuthenticated: START - 5000, realName: 'Q', registration: START - 86400_000, password: ':pbkdf2:hash-of-Quinn', newPassword: 'tq', newPassTime: START - 1000 },
+      {
+        id: 0, token: '', name: 'Quinn', email: 'quinn@example.org', emailAuthenticated: START - 5000, realName: 'Q', registration: START - 86400_000,
+        password: ':pbkdf2:hash-of-Quinn', newPassword: 'tq', newPassTime: START - 1000, editCount: null, system: false, tempAccount: false, provenance: null,
+      },
     );
     assert.deepEqual(await users.byEmail('QUINN@example.org'), [quinn], 'found by address like any account');
     assert.deepEqual(await users.confusableWith('Quinn'), ['Quinn'], 'and by its name skeleton');
@@ -217,6 +220,42 @@ contract<UserStore>('UserStore', onDatabases((s) => s.users), (subject) => {
     for (const a of batch) await users.upsertMany([a.name === 'Bulk 3' ? { ...a, realName: 'last' } : a]);
     for (const a of batch) assert.deepEqual({ ...(await users.byName(a.name))!, id: 0, token: '' }, single[a.name]);
     assert.equal(await users.count(), 30);
+  });
+
+  test('upsertMany keeps what an import brings: edit count, system and temporary marks, and where it came from, when', async () => {
+    const { store: users, clock } = subject();
+    await users.upsertMany([
+      account('Rhea', { editCount: 1234, system: true, tempAccount: false, importSource: 'MediaWiki /srv/wiki.sqlite', importSourceId: 42 }),
+      account('~2026-1', { editCount: 0, tempAccount: true, importSource: 'file /tmp/x.jsonl', importSourceId: 7 }),
+    ]);
+    const rhea = (await users.byName('Rhea'))!;
+    assert.deepEqual([rhea.editCount, rhea.system, rhea.tempAccount], [1234, true, false]);
+    assert.deepEqual(rhea.provenance, { source: 'MediaWiki /srv/wiki.sqlite', sourceId: 42, imported: START });
+    const temp = (await users.byName('~2026-1'))!;
+    assert.deepEqual([temp.editCount, temp.system, temp.tempAccount, temp.provenance?.sourceId], [0, false, true, 7]);
+    clock.advance(5000);
+    await users.upsertMany([account('Rhea', { editCount: 1235, importSource: 'MediaWiki /srv/wiki.sqlite', importSourceId: 42 })]);
+    const again = (await users.byName('Rhea'))!;
+    assert.deepEqual([again.editCount, again.system, again.provenance?.imported], [1235, false, START + 5000]);
+    const made = await users.create({ name: 'Sol', passwordHash: 'h' });
+    assert.deepEqual([made.editCount, made.system, made.tempAccount, made.provenance], [null, false, false, null], 'an account made here has none');
+  });
+
+  test('byIds gives the accounts that exist among the ids, by id', async () => {
+    const { store: users } = subject();
+    const a = await users.create({ name: 'Tia', passwordHash: 'h' });
+    const b = await users.create({ name: 'Uma', passwordHash: 'h' });
+    assert.deepEqual(await users.byIds([b.id, a.id + 1000, a.id, b.id]), [a, b]);
+    assert.deepEqual(await users.byIds([]), []);
+  });
+
+  test('membershipsOf leaves expired memberships out, unless asked for them', async () => {
+    const { store: users, clock } = subject();
+    const a = await users.create({ name: 'Vera', passwordHash: 'h' });
+    await users.replaceGroups(new Map([[a.id, [{ group: 'sysop', expiry: null }, { group: 'bot', expiry: START + 1000 }]]]));
+    clock.advance(2000);
+    assert.deepEqual((await users.membershipsOf([a.id])).get(a.id), [{ group: 'sysop', expiry: null }]);
+    assert.deepEqual((await users.membershipsOf([a.id], { withExpired: true })).get(a.id), [{ group: 'bot', expiry: START + 1000 }, { group: 'sysop', expiry: null }]);
   });
 
   test('replaceGroups replaces the groups of the accounts given, and of no other', async () => {

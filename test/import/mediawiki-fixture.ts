@@ -52,7 +52,8 @@ export const PASSWORD_FORMATS = [
 export const NULL_PASSWORD_USER = { name: 'Null prefixed', password: 'Fixture-Null-Pass-10!' };
 /** An account created without a password (as createAndPromote.php does before it sets one): "". */
 export const NO_PASSWORD_USER = 'No password';
-export const BOT_PASSWORD = 'fixturebotpassfixturebotpass0123'; // 32 characters, like Special:BotPasswords makes
+// 32 characters of [0-9a-w], like Special:BotPasswords makes (MediaWiki and mwauth take nothing else as one).
+export const BOT_PASSWORD = 'fiturebotpassfiturebotpass012345';
 
 export interface FixtureAccount {
   name: string;

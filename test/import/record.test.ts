@@ -3,6 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
+  builtAccountFingerprint,
   canonicalJson,
   decodeRecord,
   encodeRecord,
@@ -47,6 +48,18 @@ test('the fingerprint: independent of key order and sourceId, changed by any fie
     { editCount: 13 },
   ] as Array<Partial<AccountRecord>>) {
     assert.notEqual(account(over).fingerprint, a.fingerprint, JSON.stringify(over));
+  }
+});
+
+test("the reader's quick fingerprint is the fingerprint, for every shape of account it builds", () => {
+  for (const over of [
+    {}, { email: null }, { temporaryPassword: null }, { temporaryPassword: { hash: 'h', issued: null } }, { groups: [] }, { botPasswords: [] },
+    { botPasswords: [{ appId: 'x', password: '', grants: [], restrictions: { b: [1], a: { d: 1, c: 2 } } }] }, { blocks: [] },
+    { preferences: {} }, { preferences: { disablemail: false, language: 'fr' } }, { registration: null, editCount: null }, { system: true, tempAccount: true },
+    { name: 'Ünïcode "quoted" \\ name', realName: '\u2028' },
+  ] as Array<Partial<AccountRecord>>) {
+    const { fingerprint, ...rec } = account(over);
+    assert.equal(builtAccountFingerprint(rec), fingerprint, JSON.stringify(over));
   }
 });
 

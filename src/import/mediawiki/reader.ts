@@ -5,6 +5,7 @@ import { describeSource, MediaWikiSourceError, parseSource } from './source.js';
 import { openSourceDb, type Row, type SourceDb, type Value } from './db.js';
 import { detectSchema, type MediaWikiSchema } from './schema.js';
 import {
+  builtAccountFingerprint,
   recordFingerprint,
   type AccountRecord,
   type AddressBlockRecord,
@@ -268,7 +269,7 @@ export class MediaWikiReader {
         tempAccount: flag(u.user_is_temp ?? null),
         sourceId: id,
       };
-      return { ...rec, fingerprint: recordFingerprint(rec) };
+      return { ...rec, fingerprint: builtAccountFingerprint(rec) };
     });
   }
 

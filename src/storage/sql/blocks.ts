@@ -24,6 +24,8 @@ function toBlock(r: Selectable<BlockTable>): Block {
     autoblock: Boolean(Number(r.bl_autoblock)),
     allowUserTalk: Boolean(Number(r.bl_allow_usertalk)),
     hidden: Boolean(Number(r.bl_hidden)),
+    importFingerprint: r.bl_import_fingerprint,
+    importSourceId: r.bl_import_source_id === null ? null : Number(r.bl_import_source_id),
   };
 }
 
@@ -47,6 +49,8 @@ const COLUMNS = [
   'bl_hidden',
   'bl_range_start',
   'bl_range_end',
+  'bl_import_fingerprint',
+  'bl_import_source_id',
 ] as const;
 
 export class SqlBlockStore implements BlockStore {
@@ -73,6 +77,8 @@ export class SqlBlockStore implements BlockStore {
       bl_hidden: flag(input.hidden, false),
       bl_range_start: range?.start ?? null,
       bl_range_end: range?.end ?? null,
+      bl_import_fingerprint: input.importFingerprint ?? null,
+      bl_import_source_id: input.importSourceId ?? null,
     };
   }
 
@@ -154,5 +160,19 @@ export class SqlBlockStore implements BlockStore {
     for (const part of slices([...rows.values()], COLUMNS.length)) {
       await onConflict(this.db.insertInto('block').values(part), this.db, ['bl_target'], set).execute();
     }
+  }
+
+  async ofAddresses(targets: readonly string[]): Promise<Map<string, Block>> {
+    const out = new Map<string, Block>();
+    for (const part of slices(distinct(targets.map((t) => blockTarget(0, t))))) {
+      const rows = await this.db.selectFrom('block').selectAll().where('bl_user', '=', 0).where('bl_target', 'in', part).execute();
+      for (const r of rows) out.set(r.bl_target, toBlock(r));
+    }
+    return out;
+  }
+
+  async addressBlocksAfter(afterId: number, limit: number): Promise<Block[]> {
+    const rows = await this.db.selectFrom('block').selectAll().where('bl_user', '=', 0).where('bl_id', '>', afterId).orderBy('bl_id').limit(limit).execute();
+    return rows.map(toBlock);
   }
 }

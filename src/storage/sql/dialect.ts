@@ -215,3 +215,13 @@ export async function updateReturning<R>(
   };
   return db.isTransaction ? run(db) : db.transaction().execute(run);
 }
+
+/**
+ * Before a bulk write of many accounts: on SQLite, a page cache (128 MiB, on this connection) big enough
+ * for the indexes a million accounts make. With SQLite's default of 2 MiB an index of random keys (the
+ * name skeletons) spills to the journal again and again inside one long transaction, and the write slows
+ * down as the table grows. PostgreSQL and MariaDB/MySQL size their caches themselves.
+ */
+export async function roomForBulkWrites(db: Kysely<any>): Promise<void> {
+  if (dialectOf(db) === 'sqlite') await sql`PRAGMA cache_size = -131072`.execute(db);
+}

@@ -6,7 +6,7 @@ import { skeletonKey } from '../../accounts/confusables.js';
 import type { AccountUpsert, ExistingAccount, GroupMembership, NewUser, User, UserStore } from '../../accounts/users.js';
 import { randomHex, type Clock, type Random } from '../../util/clock.js';
 import { distinct, slices } from './batches.js';
-import { insertReturningId, lockingRead, onConflict, proposed } from './dialect.js';
+import { insertReturningId, lockingRead, onConflict, proposed, roomForBulkWrites } from './dialect.js';
 
 function toUser(r: Selectable<UserTable>): User {
   return {
@@ -20,6 +20,17 @@ function toUser(r: Selectable<UserTable>): User {
     newPassword: r.user_newpassword,
     newPassTime: r.user_newpass_time === null ? null : Number(r.user_newpass_time),
     token: r.user_token,
+    editCount: r.user_editcount === null ? null : Number(r.user_editcount),
+    system: Boolean(Number(r.user_system)),
+    tempAccount: Boolean(Number(r.user_temp)),
+    provenance:
+      r.user_import_source === null
+        ? null
+        : {
+            source: r.user_import_source,
+            sourceId: r.user_import_source_id === null ? null : Number(r.user_import_source_id),
+            imported: Number(r.user_imported),
+          },
   };
 }
 
@@ -35,6 +46,12 @@ const UPSERTED = [
   'user_token',
   'user_registration',
   'user_import_fingerprint',
+  'user_editcount',
+  'user_system',
+  'user_temp',
+  'user_import_source',
+  'user_import_source_id',
+  'user_imported',
 ] as const;
 
 export class SqlUserStore implements UserStore {
@@ -178,6 +195,12 @@ export class SqlUserStore implements UserStore {
     await this.db.deleteFrom('user_groups').where('ug_user', '=', id).where('ug_group', '=', group).execute();
   }
 
+  async byIds(ids: readonly number[]): Promise<User[]> {
+    const out: User[] = [];
+    for (const part of slices(distinct(ids))) out.push(...(await this.select().where('user_id', 'in', part).orderBy('user_id').execute()).map(toUser));
+    return out.sort((a, b) => a.id - b.id);
+  }
+
   async byNames(names: readonly string[]): Promise<Map<string, ExistingAccount>> {
     const out = new Map<string, ExistingAccount>();
     for (const part of slices(distinct(names))) {
@@ -194,7 +217,10 @@ export class SqlUserStore implements UserStore {
       byName.delete(a.name);
       byName.set(a.name, a);
     }
-    const rows = [...byName.values()].map((a) => ({
+    const now = this.clock.now();
+    // One draw of randomness for all the batch's new user_tokens, rather than one per account.
+    const tokens = randomHex(this.random, 32 * byName.size);
+    const rows = [...byName.values()].map((a, i) => ({
       user_name: a.name,
       user_name_skeleton: skeletonKey(a.name),
       user_email: a.email,
@@ -204,11 +230,18 @@ export class SqlUserStore implements UserStore {
       user_password: a.passwordHash,
       user_newpassword: a.temporaryPassword?.hash ?? '',
       user_newpass_time: a.temporaryPassword?.issued ?? null,
-      user_token: this.newToken(),
+      user_token: tokens.slice(32 * i, 32 * i + 32),
       user_registration: a.registration,
       user_import_fingerprint: a.fingerprint,
+      user_editcount: a.editCount ?? null,
+      user_system: a.system ? 1 : 0,
+      user_temp: a.tempAccount ? 1 : 0,
+      user_import_source: a.importSource ?? null,
+      user_import_source_id: a.importSourceId ?? null,
+      user_imported: a.importSource ? now : null,
     }));
     const set = Object.fromEntries(UPSERTED.map((c) => [c, proposed(this.db, c)]));
+    if (rows.length >= 100) await roomForBulkWrites(this.db);
     for (const part of slices(rows, UPSERTED.length + 1)) {
       await onConflict(this.db.insertInto('user').values(part), this.db, ['user_name'], set).execute();
     }
@@ -216,18 +249,13 @@ export class SqlUserStore implements UserStore {
     return new Map([...found].map(([name, a]) => [name, a.id]));
   }
 
-  async membershipsOf(ids: readonly number[]): Promise<Map<number, GroupMembership[]>> {
+  async membershipsOf(ids: readonly number[], opts: { withExpired?: boolean } = {}): Promise<Map<number, GroupMembership[]>> {
     const now = this.clock.now();
     const out = new Map<number, GroupMembership[]>();
     for (const part of slices(distinct(ids))) {
-      const rows = await this.db
-        .selectFrom('user_groups')
-        .select(['ug_user', 'ug_group', 'ug_expiry'])
-        .where('ug_user', 'in', part)
-        .where((eb) => eb.or([eb('ug_expiry', 'is', null), eb('ug_expiry', '>', now)]))
-        .orderBy('ug_user')
-        .orderBy('ug_group')
-        .execute();
+      let q = this.db.selectFrom('user_groups').select(['ug_user', 'ug_group', 'ug_expiry']).where('ug_user', 'in', part);
+      if (!opts.withExpired) q = q.where((eb) => eb.or([eb('ug_expiry', 'is', null), eb('ug_expiry', '>', now)]));
+      const rows = await q.orderBy('ug_user').orderBy('ug_group').execute();
       for (const r of rows) {
         const id = Number(r.ug_user);
         const list = out.get(id) ?? [];
