@@ -30,6 +30,7 @@ import { RememberTokens } from './sessions/rememberTokens.js';
 import { SessionManager } from './sessions/manager.js';
 import type { SessionStore } from './sessions/store.js';
 import { openDatabase, type Db, type SqlDialect } from './storage/db.js';
+import { QueryTap, type QueryEvent } from './storage/queryTap.js';
 import { sqlStores } from './storage/sql/stores.js';
 import type { Stores } from './storage/stores.js';
 import { ipLimitKey } from './util/clientAddress.js';
@@ -110,6 +111,8 @@ export interface ServiceOverrides {
   maintenanceIntervalMs?: number;
   /** Default 'server'. */
   role?: ServicesRole;
+  /** Told of every statement the stores send to the database (tests count a request's statements). */
+  onQuery?: (e: QueryEvent) => void;
 }
 
 export async function createServices(config: Config, o: ServiceOverrides = {}): Promise<Services> {
@@ -124,7 +127,7 @@ export async function createServices(config: Config, o: ServiceOverrides = {}): 
     await shared?.close();
     throw err;
   });
-  const db = handle.db;
+  const db = o.onQuery ? handle.db.withPlugin(new QueryTap(o.onQuery)) : handle.db;
   const stores = sqlStores(db, { clock, random, keys });
   const role = o.role ?? 'server';
   if (handle.newerMigrations?.length) {
@@ -164,7 +167,7 @@ export async function createServices(config: Config, o: ServiceOverrides = {}): 
     {
       store: sessionStore,
       users: {
-        userToken: async (id) => (await users.byId(id))?.token ?? null,
+        account: (id) => users.view(id),
         botPasswordToken: (id, app) => botPasswords.token(id, app),
       },
       remembered: new RememberTokens(stores.rememberTokens, clock, random, keys),

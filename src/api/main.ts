@@ -111,7 +111,7 @@ export async function handleApi(services: Services, raw: RawRequest, failure: Ap
   let unavailable: ApiError | null = null;
   try {
     session = await services.sessions.load(req.header('cookie'), { anonymous: untrusted, ip: req.ip });
-    performer = await loadPerformer(services, session.userId, req.ip, session.data.bot ?? null);
+    performer = await loadPerformer(services, session.userId, req.ip, session.data.bot ?? null, session.account);
     lang = await pickLanguage(services, performer, uselang);
   } catch (err) {
     unavailable = toApiError(err, services);
@@ -347,10 +347,8 @@ async function pickLanguage(services: Services, performer: Performer, uselang: s
   const i18n = services.i18n;
   if (uselang === 'content') return services.config.language;
   if (uselang === 'user') {
-    if (performer.user) {
-      const pref = (await services.preferences.get(performer.user.id)).language;
-      return i18n.resolve(pref) ?? services.config.language;
-    }
+    // The preference came with the account (one read per request).
+    if (performer.user) return i18n.resolve(performer.language) ?? services.config.language;
     return services.config.language;
   }
   return i18n.resolve(uselang) ?? services.config.language;

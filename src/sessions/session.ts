@@ -5,6 +5,7 @@
 // forced password change in progress. An anonymous visitor's session is its id alone, in its cookie:
 // its tokens (login, createaccount, the pages' forms) are derived from the id with the server secret
 // and last as long as an idle session would, so thousands of anonymous visits store nothing.
+import type { AccountView } from '../accounts/users.js';
 import type { SessionManager } from './manager.js';
 import type { SessionData } from './store.js';
 import { ANON_TOKEN, TOKEN_TYPES, makeToken, matchToken, safeEqual } from './tokens.js';
@@ -31,6 +32,11 @@ export class Session {
   cookieId: string | null;
   /** A "remember me" token given out in this request's Token cookie, recorded when the session is saved. */
   newRememberToken: string | null = null;
+  /**
+   * The account as read when the session was loaded and its login checked, for the request's performer
+   * (so a request reads its account once); null for an anonymous session. Not stored.
+   */
+  account: AccountView | null = null;
 
   constructor(
     public id: string | null,
