@@ -135,7 +135,10 @@ describe('on PostgreSQL with Redis', { skip: await skipUnless('postgres', 'redis
     });
     await addUser(srv.services, 'Alice', 'Secret-Pass-1', { groups: ['sysop'] });
     const { Redis } = await import('ioredis');
-    monitor = (await new Redis(REDIS_URL).monitor()) as Redis & { disconnect(): void };
+    // monitor() opens a connection of its own; the client it came from is not needed.
+    const client = new Redis(REDIS_URL);
+    monitor = (await client.monitor()) as Redis & { disconnect(): void };
+    client.disconnect();
     monitor.on('monitor', (_time: string, args: string[]) => {
       if (args.some((a) => a.startsWith(prefix))) commands.push(args[0]!.toLowerCase());
     });
