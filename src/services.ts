@@ -1,6 +1,7 @@
 // The composition root: every backend is built here from the configuration and handed down.
 // Nothing else reaches for a global.
 import type { BlockStore } from './accounts/blocks.js';
+import { CachedBlockStore, sqliteBlockChanges, type BlockChanges } from './accounts/blockCache.js';
 import { AccountCreation } from './accounts/create.js';
 import type { PreferenceStore } from './accounts/preferences.js';
 import type { UserStore } from './accounts/users.js';
@@ -128,7 +129,11 @@ export async function createServices(config: Config, o: ServiceOverrides = {}): 
     throw err;
   });
   const db = o.onQuery ? handle.db.withPlugin(new QueryTap(o.onQuery)) : handle.db;
-  const stores = sqlStores(db, { clock, random, keys });
+  // Block look-ups are kept in memory while this process can hear of every change: through Redis, or on
+  // SQLite through the file's data version. (PostgreSQL or MariaDB/MySQL without Redis: never kept.)
+  const blockChanges: BlockChanges | null = shared?.blockChanges ?? (handle.dataVersion ? sqliteBlockChanges(handle.dataVersion) : null);
+  const stores = sqlStores(db, { clock, random, keys, blocksChanged: blockChanges ? () => blockChanges.changed() : undefined });
+  if (blockChanges) stores.blocks = new CachedBlockStore(stores.blocks, blockChanges, clock);
   const role = o.role ?? 'server';
   if (handle.newerMigrations?.length) {
     logger.warn({ migrations: handle.newerMigrations }, 'the database was migrated by a newer mwauth: this older version runs beside it (finish the upgrade soon)');
@@ -136,6 +141,7 @@ export async function createServices(config: Config, o: ServiceOverrides = {}): 
   let site: SiteSettings | null;
   try {
     if (role === 'server') {
+      await shared?.blockChanges.listen();
       // A node whose secret is not the one the others sign with stops here, naming MWAUTH_SECRET.
       await checkAndRecordSecret(stores.siteSettings, { keys, shared: handle.dialect !== 'sqlite', generatedSecretFile: config.generatedSecretFile }, clock.now());
       site = siteSettingsOf(config);
@@ -352,16 +358,22 @@ export async function createServices(config: Config, o: ServiceOverrides = {}): 
 
 /** Redis sessions and counters; the client is loaded only when MWAUTH_REDIS_URL is set. */
 async function openRedisBackends(config: Config, keys: Keyring, clock: Clock, logger: Logger) {
-  const [{ openRedis, closeRedis, redisCall }, { RedisSessionStore }, { RedisCounters }] = await Promise.all([
+  const [{ openRedis, closeRedis, redisCall }, { RedisSessionStore }, { RedisCounters }, { redisBlockChanges }] = await Promise.all([
     import('./storage/redis.js'),
     import('./storage/redis/sessions.js'),
     import('./storage/redis/counters.js'),
+    import('./storage/redis/blockChanges.js'),
   ]);
   const client = await openRedis(config.redisUrl!, { logger });
+  const blockChanges = redisBlockChanges(client, config.redisPrefix, logger);
   return {
+    blockChanges,
     ping: () => redisCall(() => client.ping()),
     sessions: new RedisSessionStore(client, clock, keys, config.redisPrefix),
     counters: new RedisCounters(client, config.redisPrefix),
-    close: () => closeRedis(client),
+    close: () => {
+      blockChanges.close();
+      return closeRedis(client);
+    },
   };
 }
