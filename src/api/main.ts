@@ -280,14 +280,14 @@ function failWith(out: Outcome, e: ApiError, module: string, errorFormat: ErrorF
 }
 
 /** The whole result as the printers read it, with the root's metadata. */
-function assemble(out: Outcome, f: ErrorFormatter, docref: string): ResultArray {
+function assemble(out: Outcome, f: ErrorFormatter, docrefOf: () => string): ResultArray {
   const body: Record<string, unknown> = {};
   for (const [k, v] of out.top) {
     if (v !== SLOT) body[k] = v;
     else if (k === 'warnings') body.warnings = f.warnings(out.warnings);
-    else if (k === 'error') body.error = f.bcError(out.error!.msg, docref);
+    else if (k === 'error') body.error = f.bcError(out.error!.msg, docrefOf());
     else if (k === 'errors') body.errors = f.errors([out.error!]);
-    else if (k === 'docref') body.docref = docref;
+    else if (k === 'docref') body.docref = docrefOf();
   }
   meta(body, { type: 'assoc' });
   if (out.has('docref')) meta(body, { content: 'docref' });
@@ -313,7 +313,8 @@ function printOutcome(
   errorFormat: ErrorFormat,
   echo: () => void,
 ): ApiResponse {
-  const docref = services.i18n.text(ef.lang, 'api-usage-docref', apiUrl);
+  // Only an error carries the docref: a successful answer does not render it.
+  const docref = () => services.i18n.text(ef.lang, 'api-usage-docref', apiUrl);
   const printerWarnings: ApiMessage[] = [];
   let values: ParamValues;
   try {

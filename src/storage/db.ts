@@ -1,7 +1,7 @@
 // Opens the database named by the configuration and brings its schema up to date.
 import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { CompiledQuery, Kysely, Migrator, MysqlDialect, PostgresDialect, SqliteDialect, SqliteDriver, sql, type DatabaseConnection, type Driver } from 'kysely';
+import { CompiledQuery, Kysely, Migrator, MysqlDialect, PostgresDialect, SqliteDialect, SqliteDriver, sql, type DatabaseConnection, type Driver, type SqliteDatabase } from 'kysely';
 import type { Database } from './schema.js';
 import { migrationProvider } from './migrations.js';
 import { binaryCollation, dialectOfUrl, registerDialect, type SqlDialect } from './sql/dialect.js';
@@ -41,6 +41,30 @@ class ImmediateSqliteDialect extends SqliteDialect {
   }
 }
 
+/** Statements kept prepared at most; the few a request runs are always among them. */
+const PREPARED_KEPT = 500;
+
+/**
+ * Kysely's SQLite driver prepares every statement it runs, which costs more than running a short one:
+ * the statements are kept prepared by their text (the text holds no values, only placeholders) and
+ * reused. A statement is never run by two callers at once here (SQLite runs one at a time, and nothing
+ * streams rows), so sharing one is safe; past PREPARED_KEPT texts the oldest go.
+ */
+function preparedOnce(native: import('better-sqlite3').Database): SqliteDatabase {
+  const kept = new Map<string, ReturnType<typeof native.prepare>>();
+  return {
+    prepare(text: string) {
+      let stmt = kept.get(text);
+      if (stmt) return stmt;
+      stmt = native.prepare(text);
+      if (kept.size >= PREPARED_KEPT) kept.delete(kept.keys().next().value!);
+      kept.set(text, stmt);
+      return stmt;
+    },
+    close: () => native.close(),
+  };
+}
+
 /**
  * The database file holds password hashes, sessions' keys and mail: it is made readable by its owner
  * alone before SQLite opens it (SQLite gives the -wal and -shm files it creates the mode of the database
@@ -71,7 +95,7 @@ async function openSqlite(file: string): Promise<DbHandle> {
   // The server and CLI commands share the file; under load a writer may wait its turn for a while.
   native.pragma('busy_timeout = 30000');
   native.pragma('foreign_keys = ON');
-  const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: native }) });
+  const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: preparedOnce(native) }) });
   registerDialect(db, { dialect: 'sqlite' });
   // Kysely takes no lock for SQLite migrations, so two processes opening a new file at once (the server
   // and a CLI command) would both create the tables. In an IMMEDIATE transaction the second one waits.
