@@ -1,6 +1,7 @@
 // The composition root: every backend is built here from the configuration and handed down.
 // Nothing else reaches for a global.
 import type { BlockStore } from './accounts/blocks.js';
+import { CachedBlockStore, sqliteBlockChanges, type BlockChanges } from './accounts/blockCache.js';
 import { AccountCreation } from './accounts/create.js';
 import type { PreferenceStore } from './accounts/preferences.js';
 import type { UserStore } from './accounts/users.js';
@@ -30,6 +31,7 @@ import { RememberTokens } from './sessions/rememberTokens.js';
 import { SessionManager } from './sessions/manager.js';
 import type { SessionStore } from './sessions/store.js';
 import { openDatabase, type Db, type SqlDialect } from './storage/db.js';
+import { QueryTap, type QueryEvent } from './storage/queryTap.js';
 import { sqlStores } from './storage/sql/stores.js';
 import type { Stores } from './storage/stores.js';
 import { ipLimitKey } from './util/clientAddress.js';
@@ -127,6 +129,8 @@ export interface ServiceOverrides {
   maintenanceIntervalMs?: number;
   /** Default 'server'. */
   role?: ServicesRole;
+  /** Told of every statement the stores send to the database (tests count a request's statements). */
+  onQuery?: (e: QueryEvent) => void;
 }
 
 export async function createServices(config: Config, o: ServiceOverrides = {}): Promise<Services> {
@@ -141,8 +145,12 @@ export async function createServices(config: Config, o: ServiceOverrides = {}): 
     await shared?.close();
     throw err;
   });
-  const db = handle.db;
-  const stores = sqlStores(db, { clock, random, keys });
+  const db = o.onQuery ? handle.db.withPlugin(new QueryTap(o.onQuery)) : handle.db;
+  // Block look-ups are kept in memory while this process can hear of every change: through Redis, or on
+  // SQLite through the file's data version. (PostgreSQL or MariaDB/MySQL without Redis: never kept.)
+  const blockChanges: BlockChanges | null = shared?.blockChanges ?? (handle.dataVersion ? sqliteBlockChanges(handle.dataVersion) : null);
+  const stores = sqlStores(db, { clock, random, keys, blocksChanged: blockChanges ? () => blockChanges.changed() : undefined });
+  if (blockChanges) stores.blocks = new CachedBlockStore(stores.blocks, blockChanges, clock);
   const role = o.role ?? 'server';
   if (handle.newerMigrations?.length) {
     logger.warn({ migrations: handle.newerMigrations }, 'the database was migrated by a newer mwauth: this older version runs beside it (finish the upgrade soon)');
@@ -150,6 +158,7 @@ export async function createServices(config: Config, o: ServiceOverrides = {}): 
   let site: SiteSettings | null;
   try {
     if (role === 'server') {
+      await shared?.blockChanges.listen();
       // A node whose secret is not the one the others sign with stops here, naming MWAUTH_SECRET.
       await checkAndRecordSecret(stores.siteSettings, { keys, shared: handle.dialect !== 'sqlite', generatedSecretFile: config.generatedSecretFile }, clock.now());
       site = siteSettingsOf(config);
@@ -182,7 +191,7 @@ export async function createServices(config: Config, o: ServiceOverrides = {}): 
     {
       store: sessionStore,
       users: {
-        userToken: async (id) => (await users.byId(id))?.token ?? null,
+        account: (id) => users.view(id),
         botPasswordToken: (id, app) => botPasswords.token(id, app),
       },
       remembered: new RememberTokens(stores.rememberTokens, clock, random, keys),
@@ -371,16 +380,22 @@ export async function createServices(config: Config, o: ServiceOverrides = {}): 
 
 /** Redis sessions and counters; the client is loaded only when MWAUTH_REDIS_URL is set. */
 async function openRedisBackends(config: Config, keys: Keyring, clock: Clock, logger: Logger) {
-  const [{ openRedis, closeRedis, redisCall }, { RedisSessionStore }, { RedisCounters }] = await Promise.all([
+  const [{ openRedis, closeRedis, redisCall }, { RedisSessionStore }, { RedisCounters }, { redisBlockChanges }] = await Promise.all([
     import('./storage/redis.js'),
     import('./storage/redis/sessions.js'),
     import('./storage/redis/counters.js'),
+    import('./storage/redis/blockChanges.js'),
   ]);
   const client = await openRedis(config.redisUrl!, { logger });
+  const blockChanges = redisBlockChanges(client, config.redisPrefix, logger);
   return {
+    blockChanges,
     ping: () => redisCall(() => client.ping()),
     sessions: new RedisSessionStore(client, clock, keys, config.redisPrefix),
     counters: new RedisCounters(client, config.redisPrefix),
-    close: () => closeRedis(client),
+    close: () => {
+      blockChanges.close();
+      return closeRedis(client);
+    },
   };
 }

@@ -43,6 +43,17 @@ export interface NewUser {
   temporaryPasswordHash?: string;
 }
 
+/**
+ * What a request needs of the account it acts for, read in one statement: the row, the groups it is in
+ * now (expired memberships left out, by name) and its language preference (null: none stored). A
+ * logged-in request reads its account once, this way, and nothing else of it.
+ */
+export interface AccountView {
+  user: User;
+  groups: string[];
+  language: string | null;
+}
+
 /** A group an account is in, and until when (ms; null: no end). */
 export interface GroupMembership {
   group: string;
@@ -88,6 +99,8 @@ export interface UserStore {
   /** The account of exactly this name (case, accents and spaces count), or null. */
   byName(name: string): Promise<User | null>;
   byId(id: number): Promise<User | null>;
+  /** The account with its groups and language preference, in one read (see AccountView); null when there is none. */
+  view(id: number): Promise<AccountView | null>;
   /** Every account with this address, oldest id first; the address's case does not matter. */
   byEmail(email: string): Promise<User[]>;
   /** The names of the accounts whose name is confusable with this one (the same UTS #39 skeleton), itself included. */

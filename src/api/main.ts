@@ -128,7 +128,7 @@ export async function handleApi(api: Api, raw: RawRequest, failure: ApiError | n
   let unavailable: ApiError | null = null;
   try {
     session = await services.sessions.load(req.header('cookie'), { anonymous: untrusted, ip: req.ip });
-    performer = await loadPerformer(services, session.userId, req.ip, session.data.bot ?? null);
+    performer = await loadPerformer(services, session.userId, req.ip, session.data.bot ?? null, session.account);
     lang = await pickLanguage(services, performer, uselang);
   } catch (err) {
     unavailable = toApiError(err, api.services);
@@ -297,14 +297,14 @@ function failWith(out: Outcome, e: ApiError, module: string, errorFormat: ErrorF
 }
 
 /** The whole result as the printers read it, with the root's metadata. */
-function assemble(out: Outcome, f: ErrorFormatter, docref: string): ResultArray {
+function assemble(out: Outcome, f: ErrorFormatter, docrefOf: () => string): ResultArray {
   const body: Record<string, unknown> = {};
   for (const [k, v] of out.top) {
     if (v !== SLOT) body[k] = v;
     else if (k === 'warnings') body.warnings = f.warnings(out.warnings);
-    else if (k === 'error') body.error = f.bcError(out.error!.msg, docref);
+    else if (k === 'error') body.error = f.bcError(out.error!.msg, docrefOf());
     else if (k === 'errors') body.errors = f.errors([out.error!]);
-    else if (k === 'docref') body.docref = docref;
+    else if (k === 'docref') body.docref = docrefOf();
   }
   meta(body, { type: 'assoc' });
   if (out.has('docref')) meta(body, { content: 'docref' });
@@ -330,7 +330,8 @@ function printOutcome(
   errorFormat: ErrorFormat,
   echo: () => void,
 ): ApiResponse {
-  const docref = services.i18n.text(ef.lang, 'api-usage-docref', apiUrl);
+  // Only an error carries the docref: a successful answer does not render it.
+  const docref = () => services.i18n.text(ef.lang, 'api-usage-docref', apiUrl);
   const printerWarnings: ApiMessage[] = [];
   let values: ParamValues;
   try {
@@ -364,10 +365,8 @@ async function pickLanguage(services: ApiServices, performer: Performer, uselang
   const i18n = services.i18n;
   if (uselang === 'content') return services.config.language;
   if (uselang === 'user') {
-    if (performer.user) {
-      const pref = (await services.preferences.get(performer.user.id)).language;
-      return i18n.resolve(pref) ?? services.config.language;
-    }
+    // The preference came with the account (one read per request).
+    if (performer.user) return i18n.resolve(performer.language) ?? services.config.language;
     return services.config.language;
   }
   return i18n.resolve(uselang) ?? services.config.language;

@@ -80,7 +80,22 @@ export function resolveFlag<T>(v: T | ((s: ApiServices) => T) | undefined, s: Ap
   return typeof v === 'function' ? (v as (s: ApiServices) => T)(s) : v;
 }
 
+/**
+ * Each module's parameters, made once per set of services: they follow from its declaration and the
+ * configuration alone, and the main module's (every action's name, sorted) would otherwise be made again
+ * for every request.
+ */
+const madeParams = new WeakMap<ApiServices, Map<ModuleDef, Record<string, ParamSpec>>>();
+
 export function moduleParams(def: ModuleDef, s: ApiServices): Record<string, ParamSpec> {
+  let made = madeParams.get(s);
+  if (!made) madeParams.set(s, (made = new Map()));
+  let specs = made.get(def);
+  if (!specs) made.set(def, (specs = makeParams(def, s)));
+  return specs;
+}
+
+function makeParams(def: ModuleDef, s: ApiServices): Record<string, ParamSpec> {
   const base = typeof def.params === 'function' ? def.params(s) : def.params;
   const token = resolveFlag(def.token, s, null as string | null);
   if (!token) return base;

@@ -1,5 +1,6 @@
 // The sessions of every request: loading them from cookies (a stored session, a remembered login, an
 // anonymous id), saving them, the cookies they set, and the limit on stored sessions per address.
+import type { AccountView } from '../accounts/users.js';
 import type { Counters } from '../limits/counters.js';
 import { Keyring } from '../secrets/keyring.js';
 import type { Clock, Random } from '../util/clock.js';
@@ -12,8 +13,11 @@ import type { SessionData, SessionStore } from './store.js';
 import { safeEqual } from './tokens.js';
 
 export interface SessionUserSource {
-  /** The account's current user_token (its session generation), or null when the account is gone. */
-  userToken(userId: number): Promise<string | null>;
+  /**
+   * The account, read once for the whole request (the session keeps it for the request's performer):
+   * its user.token is the session generation; null when the account is gone.
+   */
+  account(userId: number): Promise<AccountView | null>;
   /** The bot password's current bp_token (its session generation), or null when it is gone. */
   botPasswordToken(userId: number, appId: string): Promise<string | null>;
 }
@@ -156,7 +160,7 @@ export class SessionManager implements SessionHost {
       const data = await this.d.store.get(raw!);
       if (data && !data.bot) {
         const session = new Session(raw!, data, this, 'cookie', { cookie: true, stored: true });
-        if (data.userId > 0 && !(await this.validUser(data))) {
+        if (data.userId > 0 && !(await this.validUser(session))) {
           // The account's password changed (or it is gone): this session ends.
           session.logOut();
         } else if (now - (data.touched ?? 0) > this.cfg.idleSeconds * 500) {
@@ -173,7 +177,8 @@ export class SessionManager implements SessionHost {
     const token = cookies[`${this.cfg.cookiePrefix}Token`];
     if (Number.isSafeInteger(uid) && uid > 0 && token) {
       const made = await this.d.remembered.generation(uid, token);
-      const current = made === null ? null : await this.d.users.userToken(uid);
+      const account = made === null ? null : await this.d.users.account(uid);
+      const current = account?.user.token ?? null;
       const same = current === null ? false : this.sameGeneration(made!.generation, current);
       if (same && (opts.ip === undefined || (await this.admit(null, opts.ip)))) {
         const userGen = this.generation(current!);
@@ -181,6 +186,7 @@ export class SessionManager implements SessionHost {
         if (same === 'older' || made!.older) await this.d.remembered.renew(token, userGen);
         const session = new Session(this.newId('stored'), { ...newData(now), userId: uid, userGen, remember: true }, this);
         session.dirty = true;
+        session.account = account;
         return session;
       }
     }
@@ -192,9 +198,11 @@ export class SessionManager implements SessionHost {
    * Whether the session's login still stands. (A session made under an older secret needs no renewal:
    * its id carries that secret's mark too, so it ends when that secret is removed.)
    */
-  private async validUser(data: SessionData): Promise<boolean> {
-    const current = await this.d.users.userToken(data.userId);
-    return current !== null && this.sameGeneration(data.userGen, current) !== false;
+  private async validUser(session: Session): Promise<boolean> {
+    const account = await this.d.users.account(session.data.userId);
+    if (account === null || this.sameGeneration(session.data.userGen, account.user.token) === false) return false;
+    session.account = account;
+    return true;
   }
 
   private async validBot(data: SessionData): Promise<boolean> {

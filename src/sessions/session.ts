@@ -7,6 +7,7 @@
 // and last as long as an idle session would, so thousands of anonymous visits store nothing.
 import type { Clock } from '../util/clock.js';
 import type { IdKind } from './ids.js';
+import type { AccountView } from '../accounts/users.js';
 import type { SessionData } from './store.js';
 import { ANON_TOKEN, TOKEN_TYPES, makeToken, matchToken, safeEqual } from './tokens.js';
 
@@ -47,6 +48,11 @@ export class Session {
   cookieId: string | null;
   /** A "remember me" token given out in this request's Token cookie, recorded when the session is saved. */
   newRememberToken: string | null = null;
+  /**
+   * The account as read when the session was loaded and its login checked, for the request's performer
+   * (so a request reads its account once); null for an anonymous session. Not stored.
+   */
+  account: AccountView | null = null;
 
   constructor(
     public id: string | null,

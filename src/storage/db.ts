@@ -14,6 +14,8 @@ export interface DbHandle {
   dialect: SqlDialect;
   /** Migrations a newer version ran here, which this version does not know (a rolling upgrade, a rollback). */
   newerMigrations?: string[];
+  /** SQLite: PRAGMA data_version, which changes whenever another connection commits to the file. */
+  dataVersion?: () => number;
   close(): Promise<void>;
 }
 
@@ -115,7 +117,8 @@ async function openSqlite(file: string): Promise<DbHandle> {
     await db.destroy();
     throw err;
   }
-  return { db, dialect: 'sqlite', newerMigrations: newer, close: () => db.destroy() };
+  const version = native.prepare('pragma data_version').pluck();
+  return { db, dialect: 'sqlite', newerMigrations: newer, dataVersion: () => version.get() as number, close: () => db.destroy() };
 }
 
 /** How long opening a PostgreSQL or MariaDB/MySQL connection may take before it counts as failed. */

@@ -54,7 +54,7 @@ async function pickLanguage(s: Doors, uselang: string | undefined, performer: Pe
   const fromUse = s.i18n.resolve(uselang);
   if (fromUse) return fromUse;
   if (performer.user) {
-    const pref = s.i18n.resolve((await s.preferences.get(performer.user.id)).language);
+    const pref = s.i18n.resolve(performer.language);
     if (pref) return pref;
   }
   for (const tag of acceptedLanguages(accept)) {
@@ -69,7 +69,7 @@ export async function pageContext(services: Doors, request: FastifyRequest, titl
   const form = request.method === 'POST' ? strings(request.body) : {};
   // Bot-password sessions are for the API only: on a page their cookie is ignored, as in MediaWiki.
   const session = await services.sessions.load(request.headers.cookie, { botPasswordSessions: false, ip: request.clientIp });
-  const performer = await loadPerformer(services, session.userId, request.clientIp, session.data.bot ?? null);
+  const performer = await loadPerformer(services, session.userId, request.clientIp, session.data.bot ?? null, session.account);
   const header = request.headers['accept-language'];
   const lang = await pickLanguage(services, query.uselang, performer, Array.isArray(header) ? header[0] : header);
   const explicit: Record<string, string> = services.i18n.resolve(query.uselang) ? { uselang: lang } : {};

@@ -170,6 +170,34 @@ contract<UserStore>('UserStore', onDatabases((s) => s.users), (subject) => {
     assert.deepEqual(await users.groups(u.id + 1000), []);
   });
 
+  test('view: the account, its groups in force (sorted) and its language preference, in one read; null for no account', async () => {
+    const { store: users, clock, stores } = subject();
+    const u = await users.create({ name: 'Vera', email: 'vera@example.org', passwordHash: 'h' });
+    const other = await users.create({ name: 'Walt', passwordHash: 'h' });
+    assert.deepEqual(await users.view(u.id), { user: await users.byId(u.id), groups: [], language: null });
+    await users.addGroup(u.id, 'sysop');
+    await users.addGroup(u.id, 'bot', START + 10_000);
+    await users.addGroup(u.id, 'bureaucrat');
+    await users.addGroup(other.id, 'interface-admin');
+    await stores!.preferences.set(u.id, 'language', 'ar');
+    await stores!.preferences.set(u.id, 'gender', 'female');
+    await stores!.preferences.set(other.id, 'language', 'fr');
+    let v = (await users.view(u.id))!;
+    assert.deepEqual(v.user, await users.byId(u.id));
+    assert.deepEqual(v.groups, ['bot', 'bureaucrat', 'sysop']);
+    assert.equal(v.language, 'ar');
+    clock.advance(10_000);
+    await stores!.preferences.set(u.id, 'language', null);
+    v = (await users.view(u.id))!;
+    assert.deepEqual(v.groups, await users.groups(u.id));
+    assert.deepEqual(v.groups, ['bureaucrat', 'sysop'], 'the bot membership ended at its expiry');
+    assert.equal(v.language, null);
+    assert.deepEqual((await users.view(other.id))!.groups, ['interface-admin']);
+    assert.equal((await users.view(other.id))!.language, 'fr');
+    assert.equal(await users.view(other.id + 1000), null);
+    assert.equal(await users.view(0), null);
+  });
+
   test('byNames: the existing accounts among the names, matched exactly, with their import fingerprint', async () => {
     const { store: users } = subject();
     const made = await users.create({ name: 'Nia', passwordHash: 'h' });

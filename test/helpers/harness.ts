@@ -6,7 +6,7 @@ import { simpleParser } from 'mailparser';
 import { loadConfig } from '../../src/config.js';
 import { startServer } from '../../src/server.js';
 import { apiPath } from '../../src/site/urls.js';
-import type { Services } from '../../src/services.js';
+import type { ServiceOverrides, Services } from '../../src/services.js';
 import type { Clock } from '../../src/util/clock.js';
 import { ManualClock } from './clock.js';
 import { CookieJar } from './cookies.js';
@@ -24,7 +24,7 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export async function startTestServer(opts: { env?: Record<string, string>; clock?: Clock } = {}): Promise<TestServer> {
+export async function startTestServer(opts: { env?: Record<string, string>; clock?: Clock; overrides?: ServiceOverrides } = {}): Promise<TestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'mwauth-test-'));
   const config = loadConfig({
     MWAUTH_DATA_DIR: dataDir,
@@ -34,7 +34,7 @@ export async function startTestServer(opts: { env?: Record<string, string>; cloc
     MWAUTH_PASSWORD_SENDER: 'wiki@wiki.test',
     ...opts.env,
   });
-  const server = await startServer(config, { clock: opts.clock });
+  const server = await startServer(config, { ...opts.overrides, clock: opts.clock });
   const s = server.services;
   return {
     url: server.url,

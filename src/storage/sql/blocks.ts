@@ -54,9 +54,11 @@ const COLUMNS = [
 ] as const;
 
 export class SqlBlockStore implements BlockStore {
+  /** `onWrite`: told of every write (a transaction's stores announce the change once it commits). */
   constructor(
     private readonly db: Db,
     private readonly clock: Clock,
+    private readonly onWrite: () => void = () => {},
   ) {}
 
   private row(input: BlockInput, now: number): Row {
@@ -113,6 +115,7 @@ export class SqlBlockStore implements BlockStore {
   }
 
   async remove(target: string): Promise<boolean> {
+    this.onWrite();
     const addr = blockRange(target)?.target;
     const r = await this.db
       .deleteFrom('block')
@@ -143,11 +146,13 @@ export class SqlBlockStore implements BlockStore {
   async replaceForUsers(userIds: readonly number[], blocks: readonly BlockInput[]): Promise<void> {
     const ids = new Set(userIds);
     for (const b of blocks) if (!ids.has(b.userId)) throw new RangeError(`a block of account ${b.userId}, which is not among those replaced`);
+    this.onWrite();
     for (const part of slices(distinct(userIds))) await this.db.deleteFrom('block').where('bl_user', 'in', part).execute();
     await this.upsertMany(blocks);
   }
 
   async upsertMany(blocks: readonly BlockInput[]): Promise<void> {
+    this.onWrite();
     const now = this.clock.now();
     // One row per target: the last block given for it wins.
     const rows = new Map<string, Row>();

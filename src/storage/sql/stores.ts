@@ -20,6 +20,11 @@ export interface SqlStoreDeps {
   random: Random;
   /** The server secrets: session ids are stored as keyed hashes (the signing secret's, found under any). */
   keys: Keyring;
+  /**
+   * Told, once a transaction that wrote blocks has ended, that blocks changed (the servers' cached
+   * look-ups go: src/accounts/blockCache.ts). Writes outside a transaction go through the cached store.
+   */
+  blocksChanged?: () => Promise<void>;
 }
 
 const DEADLOCK_RETRIES = 3;
@@ -33,11 +38,11 @@ function isDeadlock(err: unknown): boolean {
   return e?.code === '40P01' || e?.errno === 1213;
 }
 
-function bind(q: Db, d: SqlStoreDeps): TxStores {
+function bind(q: Db, d: SqlStoreDeps, onBlockWrite?: () => void): TxStores {
   return {
     users: new SqlUserStore(q, d.clock, d.random),
     preferences: new SqlPreferenceStore(q),
-    blocks: new SqlBlockStore(q, d.clock),
+    blocks: new SqlBlockStore(q, d.clock, onBlockWrite),
     botPasswords: new SqlBotPasswordStore(q, d.clock, d.random),
     rememberTokens: new SqlRememberTokenStore(q, d.clock),
     audit: new SqlAuditStore(q),
@@ -54,12 +59,18 @@ export function sqlStores(db: Db, d: SqlStoreDeps): Stores {
     sessions: new SqlSessionStore(db, d.clock, d.keys),
     counters: new SqlCounters(db, d.clock),
     async transaction<T>(fn: (tx: TxStores) => Promise<T>): Promise<T> {
-      for (let attempt = 1; ; attempt++) {
-        try {
-          return await db.transaction().execute((trx) => fn(bind(trx, d)));
-        } catch (err) {
-          if (!isDeadlock(err) || attempt > DEADLOCK_RETRIES) throw err;
+      let wroteBlocks = false;
+      try {
+        for (let attempt = 1; ; attempt++) {
+          try {
+            return await db.transaction().execute((trx) => fn(bind(trx, d, () => (wroteBlocks = true))));
+          } catch (err) {
+            if (!isDeadlock(err) || attempt > DEADLOCK_RETRIES) throw err;
+          }
         }
+      } finally {
+        // After the commit (or the rollback, which changes nothing but costs only a cleared cache).
+        if (wroteBlocks) await d.blocksChanged?.();
       }
     },
   };

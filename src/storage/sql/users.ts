@@ -3,7 +3,7 @@ import type { Selectable } from 'kysely';
 import type { Db } from '../db.js';
 import type { UserTable } from '../schema.js';
 import { skeletonKey } from '../../accounts/confusables.js';
-import type { AccountUpsert, ExistingAccount, GroupMembership, NewUser, User, UserStore } from '../../accounts/users.js';
+import type { AccountUpsert, AccountView, ExistingAccount, GroupMembership, NewUser, User, UserStore } from '../../accounts/users.js';
 import { randomHex, type Clock, type Random } from '../../util/clock.js';
 import { distinct, slices } from './batches.js';
 import { insertReturningId, lockingRead, onConflict, proposed, roomForBulkWrites } from './dialect.js';
@@ -32,6 +32,11 @@ function toUser(r: Selectable<UserTable>): User {
             imported: Number(r.user_imported),
           },
   };
+}
+
+/** The order of groups() (ORDER BY on a binary column): by UTF-16 code units, as every database here compares them. */
+function byCodeUnits(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 const UPSERTED = [
@@ -77,6 +82,24 @@ export class SqlUserStore implements UserStore {
   async byId(id: number): Promise<User | null> {
     const r = await this.select().where('user_id', '=', id).executeTakeFirst();
     return r ? toUser(r) : null;
+  }
+
+  async view(id: number): Promise<AccountView | null> {
+    const now = this.clock.now();
+    // One row per group in force (one with null when none), each carrying the account and its language.
+    const rows = await this.db
+      .selectFrom('user')
+      .leftJoin('user_groups', (j) =>
+        j.onRef('ug_user', '=', 'user_id').on((eb) => eb.or([eb('ug_expiry', 'is', null), eb('ug_expiry', '>', now)])),
+      )
+      .leftJoin('user_properties', (j) => j.onRef('up_user', '=', 'user_id').on('up_property', '=', 'language'))
+      .selectAll('user')
+      .select(['ug_group', 'up_value'])
+      .where('user_id', '=', id)
+      .execute();
+    if (!rows[0]) return null;
+    const groups = rows.flatMap((r) => (r.ug_group === null ? [] : [r.ug_group])).sort(byCodeUnits);
+    return { user: toUser(rows[0]), groups, language: rows[0].up_value ?? null };
   }
 
   async confusableWith(name: string): Promise<string[]> {
