@@ -22,7 +22,13 @@ function snapshot(file: string): string {
   const db = new SQLite(file, { readonly: true });
   try {
     const tables = (db.prepare("select name from sqlite_master where type = 'table' order by name").all() as Array<{ name: string }>).map((r) => r.name);
-    return JSON.stringify(tables.map((t) => [t, db.prepare(`select * from "${t}" order by 1, 2`).all()]));
+    // Every row of every table, in an order its first columns (one or two) fix.
+    return JSON.stringify(
+      tables.map((t) => {
+        const columns = (db.prepare(`select count(*) n from pragma_table_info('${t}')`).get() as { n: number }).n;
+        return [t, db.prepare(`select * from "${t}" order by ${columns > 1 ? '1, 2' : '1'}`).all()];
+      }),
+    );
   } finally {
     db.close();
   }
