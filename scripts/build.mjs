@@ -75,7 +75,7 @@ export function build(root = ROOT, log = (line) => console.error(line)) {
   const r = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json'), '--outDir', tmp], { cwd: root, stdio: 'inherit' });
   if (r.status !== 0) {
     rmSync(tmp, { recursive: true, force: true });
-    throw new Error(`tsc failed (${r.status ?? r.signal}); the sources do not compile`);
+    throw new Error(`tsc failed (${r.status ?? r.signal}): the sources do not compile; nothing was changed in dist/`);
   }
   cpSync(join(root, 'src'), tmp, { recursive: true, filter: (src) => !src.endsWith('.ts') || statSync(src).isDirectory() });
   const folder = join(dist, folderOf(stamp));

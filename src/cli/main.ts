@@ -82,7 +82,7 @@ const COMMAND_GROUP: Record<string, string> = { serve: '', user: 'user', block: 
  */
 export function groupsFor(argv: readonly string[]): string[] {
   const first = argv.find((a) => !a.startsWith('-'));
-  const named = first === undefined ? undefined : COMMAND_GROUP[first];
+  const named = first !== undefined && Object.hasOwn(COMMAND_GROUP, first) ? COMMAND_GROUP[first] : undefined;
   if (named === undefined || first === 'help') return Object.keys(GROUPS);
   return named.split(' ').filter(Boolean);
 }
