@@ -104,6 +104,11 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
     process.exit(2);
   }
   if (arg === '--check') process.exit(buildIsCurrent() ? 0 : 1);
+  if (arg === undefined && !existsSync(join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc')) && !buildIsCurrent()) {
+    // An install without the development dependencies (npm ci --omit=dev) has no tsc: the sources run through tsx.
+    console.error('mwauth: TypeScript is not installed, so the sources run through tsx; build with `npm run build` before `npm prune --omit=dev`');
+    process.exit(0);
+  }
   try {
     if (arg === '--force' || !buildIsCurrent()) build();
   } catch (err) {

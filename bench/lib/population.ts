@@ -2,8 +2,9 @@
 // (+ Redis), a seeded instance is filled through the bulk path (src/accounts/bulk.ts, the import's way:
 // thousands of accounts per transaction, multi-row statements) to 1,000 accounts, then measured; then
 // filled on to N and measured again. Measured at each size, with a fresh server: a reset for the last
-// account written (it has an address), a bot-password login, meta=userinfo of a session; p50 and p99 per
-// size, their ratio (goal: within 1.2×) and the server's peak memory.
+// account written (it has an address), a bot-password login, meta=userinfo of a session, and the site's
+// statistics (meta=siteinfo&siprop=statistics: the number of accounts); p50 and p99 per size, their ratio
+// (goal: within 1.2×) and the server's peak memory.
 import { loadavg } from 'node:os';
 import { writeAccounts, type AccountWrite } from '../../src/accounts/bulk.js';
 import { loadConfig } from '../../src/config.js';
@@ -95,6 +96,7 @@ interface SizeResult {
   reset: Measured;
   login: Measured;
   userinfo: Measured;
+  statistics: Measured;
   peakKb: number | null;
 }
 
@@ -104,18 +106,19 @@ async function measureAt(t: Toolkit, inst: Instance, bots: Bot[], users: number,
     // The resets last: the backlog they leave for the reset worker would slow what follows.
     const cookie = await t.sessionCookie(srv.api, bots[0]!);
     const userinfo = await t.runWrk({ url: `${srv.api}?action=query&meta=userinfo&format=json`, method: 'GET', cookie, expect: '"name":"Bob"', refuse: '"anon"' }, seconds);
+    const statistics = await t.runWrk({ url: `${srv.api}?action=query&meta=siteinfo&siprop=statistics&format=json`, method: 'GET', expect: `"users":${users + 2}` }, seconds);
     const login = await t.runLogins(srv.api, bots, seconds);
     const reset = await t.runWrk({ url: srv.api, method: 'POST', body: t.resetBody(name(users - 1)), expect: '"status":"success"' }, seconds);
-    return { users, reset, login, userinfo, peakKb: srv.peakRssKb() };
+    return { users, reset, login, userinfo, statistics, peakKb: srv.peakRssKb() };
   } finally {
     await srv.stop();
   }
 }
 
-export async function population(users: number, t: Toolkit, seconds = Number(process.env.BENCH_SECONDS) || 5): Promise<number> {
+export async function population(users: number, t: Toolkit, seconds: number): Promise<number> {
   const hash = await createPasswordHasher().hash('Bench-population-pass-1');
-  const rows: string[][] = [['backend', 'users', 'fill (accounts/s)', 'reset p50', 'p99', 'login p50', 'p99', 'userinfo p50', 'p99', 'peak RSS', 'errors']];
-  const ratios: string[][] = [['backend', 'reset p50 / p99', 'login p50 / p99', 'userinfo p50 / p99', 'memory']];
+  const rows: string[][] = [['backend', 'users', 'fill (accounts/s)', 'reset p50', 'p99', 'login p50', 'p99', 'userinfo p50', 'p99', 'statistics p50', 'p99', 'peak RSS', 'errors']];
+  const ratios: string[][] = [['backend', 'reset p50 / p99', 'login p50 / p99', 'userinfo p50 / p99', 'statistics p50 / p99', 'memory']];
   let errors = 0;
   let within = true;
   for (const backend of [backendNamed('sqlite'), backendNamed('postgres')]) {
@@ -133,9 +136,9 @@ export async function population(users: number, t: Toolkit, seconds = Number(pro
         sizes.push(await measureAt(t, template, bots, size, seconds));
       }
       for (const [i, r] of sizes.entries()) {
-        const bad = r.reset.bad + r.login.bad + r.userinfo.bad;
+        const bad = r.reset.bad + r.login.bad + r.userinfo.bad + r.statistics.bad;
         errors += bad;
-        rows.push([backend.label, r.users.toLocaleString('en'), t.rate(speeds[i]!), t.ms(r.reset.p50), t.ms(r.reset.p99), t.ms(r.login.p50), t.ms(r.login.p99), t.ms(r.userinfo.p50), t.ms(r.userinfo.p99), r.peakKb === null ? '-' : `${Math.round(r.peakKb / 1024)} MB`, String(bad)]);
+        rows.push([backend.label, r.users.toLocaleString('en'), t.rate(speeds[i]!), t.ms(r.reset.p50), t.ms(r.reset.p99), t.ms(r.login.p50), t.ms(r.login.p99), t.ms(r.userinfo.p50), t.ms(r.userinfo.p99), t.ms(r.statistics.p50), t.ms(r.statistics.p99), r.peakKb === null ? '-' : `${Math.round(r.peakKb / 1024)} MB`, String(bad)]);
       }
       const [a, b] = sizes as [SizeResult, SizeResult];
       const q = (x: number | null, y: number | null) => {
@@ -146,7 +149,7 @@ export async function population(users: number, t: Toolkit, seconds = Number(pro
         return `${r.toFixed(2)}×`;
       };
       const pair = (x: Measured, y: Measured) => `${q(x.p50, y.p50)} / ${q(x.p99, y.p99)}`;
-      ratios.push([backend.label, pair(a.reset, b.reset), pair(a.login, b.login), pair(a.userinfo, b.userinfo), a.peakKb && b.peakKb ? `${(b.peakKb / a.peakKb).toFixed(2)}×` : '-']);
+      ratios.push([backend.label, pair(a.reset, b.reset), pair(a.login, b.login), pair(a.userinfo, b.userinfo), pair(a.statistics, b.statistics), a.peakKb && b.peakKb ? `${(b.peakKb / a.peakKb).toFixed(2)}×` : '-']);
     } finally {
       await template.dispose();
     }
@@ -160,7 +163,7 @@ export async function population(users: number, t: Toolkit, seconds = Number(pro
       `## At ${users.toLocaleString('en')} users`,
       '',
       `${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC; ${t.describe.cpu}; load average ${t.describe.load0} at the start, ${load1} at the end.`,
-      `\`npm run bench:api -- --users ${users}\`: accounts written through the bulk path (writeAccounts, ${BATCH.toLocaleString('en')} a transaction); at each size a fresh server, ${seconds} s per measurement: resets for the last account written, bot-password logins, meta=userinfo of a session.`,
+      `\`npm run bench:api -- --users ${users}\`: accounts written through the bulk path (writeAccounts, ${BATCH.toLocaleString('en')} a transaction); at each size a fresh server, ${seconds} s per measurement: resets for the last account written, bot-password logins, meta=userinfo of a session, meta=siteinfo&siprop=statistics.`,
       '',
       markdownTable(rows),
       '',
