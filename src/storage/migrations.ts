@@ -304,6 +304,21 @@ const m0016: Migration = {
   },
 };
 
+// How many accounts there are, without counting a million rows at each question (siteinfo's statistics):
+// the count of the accounts up to an id, kept here, plus a count of the few above it (src/storage/sql/users.ts).
+// It starts at zero: the first question counts everything once and moves the mark.
+const m0021: Migration = {
+  async up(db: AnyDb) {
+    const big = isPostgres(db) || isMysql(db) ? 'bigint' : 'integer';
+    await createTable(db, 'user_count')
+      .addColumn('uc_row', 'integer', (c) => c.primaryKey())
+      .addColumn('uc_through', big, (c) => c.notNull())
+      .addColumn('uc_users', big, (c) => c.notNull())
+      .execute();
+    await db.insertInto('user_count').values({ uc_row: 1, uc_through: 0, uc_users: 0 }).execute();
+  },
+};
+
 export const migrations: Record<string, Migration> = {
   '0001_initial': m0001,
   '0002_outbox_masked': m0002,
@@ -315,6 +330,7 @@ export const migrations: Record<string, Migration> = {
   '0015_user_name_skeleton': m0015,
   '0016_import_fields': m0016,
   '0020_job_queue_columns': m0020,
+  '0021_user_count': m0021,
 };
 
 export const migrationProvider: MigrationProvider = {
