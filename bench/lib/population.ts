@@ -4,8 +4,10 @@
 // filled on to N and measured again. Measured at each size, with a fresh server: a reset for the last
 // account written (it has an address), a bot-password login, meta=userinfo of a session, and the site's
 // statistics (meta=siteinfo&siprop=statistics: the number of accounts); p50 and p99 per size, their ratio
-// (goal: within 1.2×) and the server's peak memory.
+// (goal: within 1.2×) and the server's peak memory. The planner statistics are refreshed after each fill
+// (ANALYZE), as after any bulk load.
 import { loadavg } from 'node:os';
+import { sql } from 'kysely';
 import { writeAccounts, type AccountWrite } from '../../src/accounts/bulk.js';
 import { loadConfig } from '../../src/config.js';
 import { createPasswordHasher } from '../../src/auth/passwords.js';
@@ -85,6 +87,9 @@ async function fill(inst: Instance, from: number, to: number, passwordHash: stri
         process.stdout.write(` ${Math.min(to, i + BATCH).toLocaleString('en')}…`);
       }
     }
+    // As after any bulk load: fresh planner statistics (PostgreSQL's autovacuum would take them within a
+    // minute or so; until then it plans for the table it last measured, and chooses scans).
+    await sql`analyze`.execute(handle.db);
   } finally {
     await handle.close();
   }
