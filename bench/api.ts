@@ -872,7 +872,7 @@ async function main(): Promise<number> {
     const name = `api-${BACKEND.name}`;
     const svgName = `performance-${BACKEND.name}.svg`;
     const groups: ChartGroup[] = results.map(({ s, mw, ref }) => ({
-      label: s.title.replace(/^\d+\. /, '').replace(/ \(.*\)$/, ''),
+      label: s.title.replace(/^\d+\. /, '').replace(/ \(.*\)$/, '') + (s.reset ? ' (handled)' : ''),
       bars: [
         { series: s.key === 'login' ? 'PBKDF2 ceiling' : 'raw ceiling', value: ceilingOf(s) },
         { series: 'mwauth', value: s.reset ? mw.completed! : perSec(mw) },
@@ -885,7 +885,7 @@ async function main(): Promise<number> {
       '',
       `${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC; ${availableParallelism()} CPUs (${cpu}), node ${process.version}; load average ${load0} at the start, ${load1} at the end.`,
       `\`npm run bench:api -- --backend ${BACKEND.name} --duration ${DURATION} --warmup ${WARMUP} --connections ${CONNECTIONS}${REFERENCE ? '' : ' --no-reference'}\`: wrk with ${CONNECTIONS} connections; logins from the script itself; a fresh \`mwauth serve\` per scenario.` +
-        (REFERENCE ? ` MediaWiki: ${refName} at ${REFERENCE}.` : ''),
+        (REFERENCE ? ` Reference: ${refName} at ${REFERENCE}.` : ''),
       '',
       markdownTable(rows.map((r) => r.map((c) => c.trim() || ' '))),
       '',
