@@ -81,9 +81,12 @@ const COMMAND_GROUP: Record<string, string> = { serve: '', user: 'user', block: 
  * otherwise (no command, the help, or a mistyped name, which commander answers with the whole list).
  */
 export function groupsFor(argv: readonly string[]): string[] {
-  const first = argv.find((a) => !a.startsWith('-'));
+  const at = argv.findIndex((a) => !a.startsWith('-'));
+  const first = at === -1 ? undefined : argv[at]!;
   const named = first !== undefined && Object.hasOwn(COMMAND_GROUP, first) ? COMMAND_GROUP[first] : undefined;
-  if (named === undefined || first === 'help') return Object.keys(GROUPS);
+  // `mwauth --help user` is the program's help, which lists every command.
+  const programHelp = argv.slice(0, at === -1 ? argv.length : at).some((a) => a === '--help' || a === '-h');
+  if (named === undefined || first === 'help' || programHelp) return Object.keys(GROUPS);
   return named.split(' ').filter(Boolean);
 }
 
