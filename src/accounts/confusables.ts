@@ -3,7 +3,12 @@
 // confusable with an existing one. The mapping is Unicode's confusables.txt, as the unhomoglyph package
 // ships it (MIT; Unicode 13.0 data).
 import { createHash } from 'node:crypto';
-import unhomoglyph from 'unhomoglyph';
+import { createRequire } from 'node:module';
+
+// The mapping is some 100 kB of JSON: read at the first skeleton, not by every process that opens the
+// database (a command that only lists accounts never needs it).
+let mapping: ((s: string) => string) | undefined;
+const unhomoglyph = (s: string) => (mapping ??= createRequire(import.meta.url)('unhomoglyph') as (s: string) => string)(s);
 
 const IGNORABLE = /\p{Default_Ignorable_Code_Point}/gu;
 

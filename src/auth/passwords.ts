@@ -2,10 +2,9 @@
 // (Pbkdf2Password, MWSaltedPassword "B", MWOldPassword "A", LayeredParameterizedPassword,
 // BcryptPassword, Argon2Password, InvalidPassword), not from its code. New hashes are always
 // ":pbkdf2:sha512:<iter>:64:<salt>:<key>"; the others are verify-only so databases imported
-// from MediaWiki keep working, and a successful login replaces them (needsRehash).
+// from MediaWiki keep working, and a successful login replaces them (needsRehash). The bcrypt and argon2
+// libraries (native code, over 10 MB resident) are loaded at the first such hash, not by every server.
 import { createHash, pbkdf2, timingSafeEqual } from 'node:crypto';
-import { verify as argon2Verify } from '@node-rs/argon2';
-import { verify as bcryptVerify } from '@node-rs/bcrypt';
 import { cryptoRandom, type Random } from '../util/clock.js';
 
 export interface PasswordHasher {
@@ -218,10 +217,13 @@ export function createPasswordHasher(
         // crypt() reads the password as a C string: a NUL byte ends it (PHP's behaviour, so MediaWiki's).
         const nul = pw.indexOf(0);
         const input = nul === -1 ? pw : pw.subarray(0, nul);
-        return limited(() => bcryptVerify(input, p.crypt));
+        const { verify } = await import('@node-rs/bcrypt');
+        return limited(() => verify(input, p.crypt));
       }
-      case 'argon2':
-        return limited(() => argon2Verify(p.phc, pw));
+      case 'argon2': {
+        const { verify } = await import('@node-rs/argon2');
+        return limited(() => verify(p.phc, pw));
+      }
       default: {
         const input = p.kind === 'layered' ? Buffer.from(legacyMd5(pw, p.md5Salt)) : pw;
         const key = await limited(() => derive(input, p.salt, p.iterations, p.keyLen, p.algo));

@@ -3,15 +3,15 @@
 import type { Command } from 'commander';
 import { fingerprint, readSecretRecord, recordOf, refusal, writeSecretRecord } from '../secrets/fingerprint.js';
 import { Keyring } from '../secrets/keyring.js';
-import { CliError, type Io, type WithServices } from './common.js';
+import { CliError, type Io, type WithStores } from './common.js';
 
-export function registerSecretCommands(program: Command, withServices: WithServices, io: Io): void {
+export function registerSecretCommands(program: Command, withStores: WithStores, io: Io): void {
   const secret = program.command('secret').description('the server secret the nodes sharing this database use');
   secret
     .command('check')
     .description('whether a server with this MWAUTH_SECRET may start on this database (exit code 1 if not)')
     .action(() =>
-      withServices(async (s) => {
+      withStores(async (s) => {
         const keys = new Keyring(s.config.secrets);
         const record = await readSecretRecord(s.stores.siteSettings);
         if (!record) {
@@ -28,7 +28,7 @@ export function registerSecretCommands(program: Command, withServices: WithServi
     .command('adopt')
     .description('make this MWAUTH_SECRET the one servers are checked against (after replacing a secret for good)')
     .action(() =>
-      withServices(async (s) => {
+      withStores(async (s) => {
         // A secret generated for this shell's data folder is nobody's but this shell's when nodes share a database.
         if (s.config.generatedSecretFile && s.dialect !== 'sqlite') {
           throw new CliError('secret adopt needs MWAUTH_SECRET (or MWAUTH_SECRET_FILE): the secret the nodes will be started with');

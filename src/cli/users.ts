@@ -6,7 +6,7 @@ import type { User } from '../accounts/users.js';
 import { generateTemporaryPassword } from '../auth/tempPassword.js';
 import type { Services } from '../services.js';
 import { isoTimestamp } from '../util/clock.js';
-import { CliError, type Io, type WithServices } from './common.js';
+import { CliError, type Io, type StoreAccess, type WithServices, type WithStores } from './common.js';
 
 export function userName(raw: string): string {
   const name = canonicalUserName(raw);
@@ -14,7 +14,7 @@ export function userName(raw: string): string {
   return name;
 }
 
-export async function existingUser(s: Services, raw: string): Promise<User> {
+export async function existingUser(s: Pick<StoreAccess, 'users'>, raw: string): Promise<User> {
   const name = userName(raw);
   const user = await s.users.byName(name);
   if (!user) throw new CliError(`there is no user "${name}"`);
@@ -41,7 +41,8 @@ function choosePassword(s: Services, opts: { password?: string; randomPassword?:
 
 const collect = (v: string, prev: string[]) => [...prev, v];
 
-export function registerUserCommands(program: Command, withServices: WithServices, io: Io): void {
+/** `withStores` runs the commands that need only the stores (by default, with the whole services). */
+export function registerUserCommands(program: Command, withServices: WithServices, io: Io, withStores: WithStores = withServices): void {
   const user = program.command('user').description('manage accounts');
 
   user
@@ -73,7 +74,7 @@ export function registerUserCommands(program: Command, withServices: WithService
     .command('set-email <name> <address>')
     .description('change (or with "" remove) the email address')
     .action((raw: string, address: string) =>
-      withServices(async (s) => {
+      withStores(async (s) => {
         const u = await existingUser(s, raw);
         await s.users.setEmail(u.id, checkEmail(address));
         io.out(`email of "${u.name}" set`);
@@ -105,7 +106,7 @@ export function registerUserCommands(program: Command, withServices: WithService
     .description('add the user to a group (--remove to take it away)')
     .option('--remove', 'remove from the group instead')
     .action((raw: string, group: string, opts: { remove?: boolean }) =>
-      withServices(async (s) => {
+      withStores(async (s) => {
         const u = await existingUser(s, raw);
         if (!ASSIGNABLE_GROUPS.includes(group)) throw new CliError(`unknown group "${group}"`);
         if (opts.remove) await s.users.removeGroup(u.id, group);
@@ -141,7 +142,7 @@ export function registerUserCommands(program: Command, withServices: WithService
     .description('list accounts')
     .option('--limit <n>', 'at most this many', '1000')
     .action((opts: { limit: string }) =>
-      withServices(async (s) => {
+      withStores(async (s) => {
         const limit = Number(opts.limit);
         if (!Number.isInteger(limit) || limit < 1) throw new CliError('--limit must be a positive integer');
         for (const u of await s.users.list({ limit })) io.out(`${u.id}\t${u.name}\t${u.email || '-'}`);

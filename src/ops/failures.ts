@@ -3,7 +3,7 @@
 // 503 with Retry-After — the same request may succeed in a moment, on this node or another — and any
 // other internal failure 500; both carry MediaWiki's internal_api_error_<Class> code.
 import { DatabaseUnavailableError } from '../storage/db.js';
-import { RedisUnavailableError } from '../storage/redis.js';
+import { RedisUnavailableError } from '../storage/redisErrors.js';
 
 export type Backend = 'redis' | 'database';
 

@@ -347,6 +347,21 @@ const m0023: Migration = {
   },
 };
 
+// How many accounts there are, without counting a million rows at each question (siteinfo's statistics):
+// the count of the accounts up to an id, kept here, plus a count of the few above it (src/storage/sql/users.ts).
+// It starts at zero: the first question counts everything once and moves the mark.
+const m0024: Migration = {
+  async up(db: AnyDb) {
+    const big = isPostgres(db) || isMysql(db) ? 'bigint' : 'integer';
+    await createTable(db, 'user_count')
+      .addColumn('uc_row', 'integer', (c) => c.primaryKey())
+      .addColumn('uc_through', big, (c) => c.notNull())
+      .addColumn('uc_users', big, (c) => c.notNull())
+      .execute();
+    await db.insertInto('user_count').values({ uc_row: 1, uc_through: 0, uc_users: 0 }).execute();
+  },
+};
+
 export const migrations: Record<string, Migration> = {
   '0001_initial': m0001,
   '0002_outbox_masked': m0002,
@@ -361,6 +376,7 @@ export const migrations: Record<string, Migration> = {
   '0021_block_ranges': m0021,
   '0022_user_name_claims': m0022,
   '0023_import_provenance': m0023,
+  '0024_user_count': m0024,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -2,14 +2,9 @@
 // turning connection failures into RedisUnavailableError, closing it.
 import { Redis, ReplyError } from 'ioredis';
 import type { Logger } from '../util/logger.js';
+import { RedisUnavailableError } from './redisErrors.js';
 
-/** Redis could not be reached (down, restarting, or the network between): a request fails, the process goes on. */
-export class RedisUnavailableError extends Error {
-  constructor(cause: unknown) {
-    super(`Redis is unreachable: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
-    this.name = 'RedisUnavailableError';
-  }
-}
+export { RedisUnavailableError };
 
 /** Runs one Redis call; a connection failure becomes RedisUnavailableError, an error Redis answered stays as it is. */
 export async function redisCall<T>(fn: () => Promise<T>): Promise<T> {

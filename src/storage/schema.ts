@@ -205,6 +205,13 @@ export interface UserNameClaimTable {
   unc_skeleton: string;
 }
 
+/** One row (uc_row 1): there are uc_users accounts with an id up to uc_through (src/storage/sql/users.ts). */
+export interface UserCountTable {
+  uc_row: number;
+  uc_through: number;
+  uc_users: number;
+}
+
 export interface Database {
   user: UserTable;
   user_name_claim: UserNameClaimTable;
@@ -220,4 +227,5 @@ export interface Database {
   outbox_masked: OutboxMaskedTable;
   audit_event: AuditEventTable;
   site_settings: SiteSettingsTable;
+  user_count: UserCountTable;
 }

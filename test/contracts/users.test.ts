@@ -4,6 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { AccountUpsert, UserStore } from '../../src/accounts/users.js';
+import { COUNT_MARGIN, COUNT_ROLL_AT } from '../../src/storage/sql/users.js';
 import { contract, onDatabases, START } from './backends.js';
 
 const account = (name: string, extra: Partial<AccountUpsert> = {}): AccountUpsert => ({
@@ -50,6 +51,40 @@ contract<UserStore>('UserStore', onDatabases((s) => s.users), (subject) => {
     assert.equal(await users.byName('alice'), null);
     assert.equal(await users.byName('Alice  '), null);
     assert.equal(await users.count(), names.length);
+  });
+
+  test('count is exact past its mark: bulk writes, replacements, single creations, concurrent counts, failed creations', async () => {
+    const { store: users, db } = subject();
+    const mark = async () => {
+      const r = await db!.selectFrom('user_count').select(['uc_through', 'uc_users']).executeTakeFirstOrThrow();
+      return { through: Number(r.uc_through), users: Number(r.uc_users) };
+    };
+    const real = async () => Number((await db!.selectFrom('user').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+    assert.equal(await users.count(), 0);
+    const many = (from: number, n: number) => Array.from({ length: n }, (_, i) => account(`Count ${from + i}`));
+    await users.upsertMany(many(0, COUNT_ROLL_AT - 1));
+    assert.equal(await users.count(), COUNT_ROLL_AT - 1);
+    assert.deepEqual(await mark(), { through: 0, users: 0 }, 'below the threshold the mark stays');
+    await users.upsertMany(many(COUNT_ROLL_AT - 1, COUNT_ROLL_AT));
+    assert.equal(await users.count(), 2 * COUNT_ROLL_AT - 1, 'the count that moves the mark is still exact');
+    const moved = await mark();
+    assert.ok(moved.through > 0 && moved.users > 0, 'the mark moved');
+    assert.equal(moved.users, Number((await db!.selectFrom('user').select((eb) => eb.fn.countAll().as('n')).where('user_id', '<=', moved.through).executeTakeFirstOrThrow()).n));
+    assert.ok((await real()) - moved.users >= COUNT_MARGIN, 'the newest ids stay above the mark');
+    // Replacing accounts, a taken name, and new ones one at a time: each counted once.
+    await users.upsertMany(many(0, 500).map((a) => ({ ...a, email: 'replaced@example.org' })));
+    await assert.rejects(users.create({ name: 'Count 7', passwordHash: 'h' }));
+    for (let i = 0; i < 5; i++) await users.create({ name: `Single ${i}`, passwordHash: 'h' });
+    assert.equal(await users.count(), await real());
+    // Counts at once, each moving the mark (or finding it moved): all exact, the mark moved once.
+    await users.upsertMany(many(10_000, COUNT_ROLL_AT + 10));
+    const before = await mark();
+    const counts = await Promise.all(Array.from({ length: 8 }, () => users.count()));
+    assert.deepEqual(new Set(counts), new Set([await real()]));
+    const after = await mark();
+    assert.ok(after.through > before.through);
+    assert.equal(after.users, Number((await db!.selectFrom('user').select((eb) => eb.fn.countAll().as('n')).where('user_id', '<=', after.through).executeTakeFirstOrThrow()).n));
+    assert.equal(await users.count(), await real());
   });
 
   test('a taken name is refused, in any spelling that is the same text; the first account stays as it was', async () => {

@@ -3,7 +3,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { checkNewPassword, commonPasswords, minimumLength, passwordProblems } from '../../src/auth/policy.js';
+import { readFileSync } from 'node:fs';
+import { PackedWordList, checkNewPassword, commonPasswords, isCommonPassword, minimumLength, passwordProblems } from '../../src/auth/policy.js';
 import { Client, addUser, startTestServer, type TestServer } from '../helpers/harness.js';
 
 const PW_REQ = 'MediaWiki\\Auth\\PasswordAuthenticationRequest';
@@ -47,6 +48,36 @@ test('the common list: the 100,000 most common passwords MediaWiki refuses, in a
   for (const fine of ['supermario-and-luigi', 'Harry-Potter-1997', strong()]) assert.equal(checkNewPassword(fine, 'Zed', []), null, fine);
   // The other rules come first: a sysop's "sunshine1" is too short before it is common.
   assert.equal(checkNewPassword('sunshine1', 'Admin', ['sysop'])?.key, 'passwordtooshort');
+});
+
+test('the packed list finds every word of the file and nothing else', () => {
+  const file = readFileSync(new URL('../../src/auth/common-passwords.txt', import.meta.url), 'utf8');
+  const words = file.split('\n').filter((w) => w !== '');
+  const list = commonPasswords();
+  assert.equal(list.size, words.length);
+  for (const w of words) assert.ok(list.has(w), w);
+  // Near misses on both sides of every hundredth word, and the list's ends, are not in it.
+  const all = new Set(words);
+  for (let i = 0; i < words.length; i += 100) {
+    for (const near of [`${words[i]}\u0000`, `${words[i]}~`, words[i]!.slice(0, -1), `!${words[i]}`]) {
+      assert.equal(list.has(near), all.has(near), JSON.stringify(near));
+    }
+  }
+  for (const odd of ['', '\n', `${words[0]}\n${words[1]}`, '\uD800', '\u0000', 'é'.repeat(2048), 'x'.repeat(5000), '\uFFFF\uFFFF']) {
+    assert.equal(list.has(odd), all.has(odd), JSON.stringify(odd.slice(0, 20)));
+  }
+  assert.ok(isCommonPassword('WikiPedia') && isCommonPassword('LOGIN'), 'the site words, in any case');
+  assert.equal(isCommonPassword('wikipedia2'), all.has('wikipedia2'));
+});
+
+test('a packed list that is not sorted, not unique or not newline-ended is refused, not searched wrongly', () => {
+  assert.equal(new PackedWordList(Buffer.from('')).size, 0);
+  assert.equal(new PackedWordList(Buffer.from('')).has('a'), false);
+  const small = new PackedWordList(Buffer.from('a\nab\nb\n\u00e9t\u00e9\n'));
+  assert.deepEqual(['a', 'ab', 'b', '\u00e9t\u00e9', 'aa', 'ba', 'c', ''].map((w) => small.has(w)), [true, true, true, true, false, false, false, false]);
+  assert.throws(() => new PackedWordList(Buffer.from('b\na\n')), /not sorted/);
+  assert.throws(() => new PackedWordList(Buffer.from('a\na\n')), /not sorted and unique/);
+  assert.throws(() => new PackedWordList(Buffer.from('a\nb')), /newline/);
 });
 
 test('every broken rule, in MediaWiki\'s order, fatal only when the password cannot be used at all', () => {

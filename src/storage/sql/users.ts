@@ -59,6 +59,10 @@ const UPSERTED = [
   'user_imported',
 ] as const;
 
+/** count(): the mark moves when more accounts than this lie above it, to this many ids below the highest. */
+export const COUNT_ROLL_AT = 2000;
+export const COUNT_MARGIN = 1000;
+
 export class SqlUserStore implements UserStore {
   constructor(
     private readonly db: Db,
@@ -132,9 +136,40 @@ export class SqlUserStore implements UserStore {
     return rows.map(toUser);
   }
 
+  /**
+   * The accounts counted up to a mark (user_count) plus those above it, found through the primary key: a
+   * few thousand rows at most, however many accounts there are. Accounts are never deleted and an id never
+   * changes, so the part up to the mark stays true. When more than COUNT_ROLL_AT lie above the mark, it
+   * moves up to COUNT_MARGIN ids below the highest: ids are handed out before their transactions commit,
+   * and one still open below the new mark would never be counted.
+   */
   async count(): Promise<number> {
-    const r = await this.db.selectFrom('user').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
-    return Number(r.n);
+    const mark = await this.db.selectFrom('user_count').select(['uc_through', 'uc_users']).where('uc_row', '=', 1).executeTakeFirst();
+    const through = Number(mark?.uc_through ?? 0);
+    const base = Number(mark?.uc_users ?? 0);
+    const tail = await this.db
+      .selectFrom('user')
+      .select((eb) => [eb.fn.countAll<number | string>().as('n'), eb.fn.max('user_id').as('top')])
+      .where('user_id', '>', through)
+      .executeTakeFirstOrThrow();
+    const above = Number(tail.n);
+    if (mark && above > COUNT_ROLL_AT) {
+      const to = Number(tail.top) - COUNT_MARGIN;
+      const moved = await this.db
+        .selectFrom('user')
+        .select((eb) => eb.fn.countAll<number | string>().as('n'))
+        .where('user_id', '>', through)
+        .where('user_id', '<=', to)
+        .executeTakeFirstOrThrow();
+      // Conditional on the mark read: of two processes moving it at once, one does.
+      await this.db
+        .updateTable('user_count')
+        .set({ uc_through: to, uc_users: base + Number(moved.n) })
+        .where('uc_row', '=', 1)
+        .where('uc_through', '=', through)
+        .execute();
+    }
+    return base + above;
   }
 
   async create(input: NewUser): Promise<User> {
