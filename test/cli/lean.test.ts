@@ -37,7 +37,7 @@ async function traced(root: string, args: string[], vars: Record<string, string>
 const HEAVY = [/\/node_modules\/(fastify|@fastify|nodemailer|ioredis|prom-client|pino|@node-rs|mysql2|pg)\//, /\/(src|dist\/[0-9a-f]+)\/(api|web|recovery|jobs|ops)\//, /\/(src|dist\/[0-9a-f]+)\/mail\/(?!settings\.)/, /\/(src|dist\/[0-9a-f]+)\/(server|services)\.(ts|js)$/];
 
 test('the groups a command line loads: its own, or all of them for the help and unknown commands', () => {
-  const all = ['user', 'admin', 'mail', 'audit', 'secret'];
+  const all = ['user', 'admin', 'mail', 'audit', 'secret', 'import'];
   const cases: Array<[string[], string[]]> = [
     [[], all],
     [['--help'], all],
@@ -54,6 +54,8 @@ test('the groups a command line loads: its own, or all of them for the help and 
     [['mail', 'list'], ['mail']],
     [['audit', '--type', 'login'], ['audit']],
     [['secret', 'check'], ['secret']],
+    [['import', 'mediawiki', '/var/lib/mediawiki/wiki.sqlite'], ['import']],
+    [['export', '--out', 'accounts.jsonl'], ['import']],
     [['serve', '--port', '8080'], []],
     [['usr', 'list'], all],
     [['USER', 'list'], all],
