@@ -229,15 +229,11 @@ export function blockRange(raw: string): BlockRange | null {
  * entries that are no address or range are skipped, so a list of only such entries holds nothing.
  */
 export function inAnyRange(ip: string, ranges: readonly string[]): boolean {
-  const spelled = canonicalAddress(ip);
-  const address = spelled === null ? null : parseAddress(spelled);
-  if (!address) return false;
-  for (const entry of ranges) {
-    const r = typeof entry === 'string' ? blockRange(entry) : null;
-    if (!r) continue;
-    const cidr = r.target.includes('/') ? r.target : `${r.target}/${r.prefix}`;
-    const [net, bits] = ipaddr.parseCIDR(cidr);
-    if (net.kind() === address.kind() && address.match(net, bits)) return true;
-  }
-  return false;
+  // The rule SqlBlockStore.find applies in SQL: the same family (the same width), first ≤ address ≤ last.
+  const at = ip.includes('/') ? null : blockRange(ip);
+  if (!at) return false;
+  return ranges.some((entry) => {
+    const r = blockRange(entry);
+    return r !== null && r.start.length === at.start.length && r.start <= at.start && at.start <= r.end;
+  });
 }
